@@ -1,0 +1,60 @@
+/**
+ * Human-readable text for a snapshot: per pCPU its mode and UIE, per vCPU the inflight list
+ * with LR indexes, lr_pending, the decoded LRs and the status bits of live records.
+ */
+import type { DomainSnapshot, IrqSnapshot, Snapshot, VcpuSnapshot } from './snapshot.js';
+
+function hex2(n: number): string {
+  return `0x${n.toString(16).padStart(2, '0')}`;
+}
+
+function lrText(lr: number): string {
+  return lr === 0xff ? 'lr=-' : `lr=${lr}`;
+}
+
+function irqsOf(d: DomainSnapshot, v: VcpuSnapshot): Map<number, IrqSnapshot> {
+  const out = new Map<number, IrqSnapshot>();
+  for (const r of d.irqs) if (r.vcpu === null || r.vcpu === v.id) out.set(r.irq, r);
+  return out;
+}
+
+function describeVcpu(d: DomainSnapshot, v: VcpuSnapshot, running: string): string[] {
+  const irqs = irqsOf(d, v);
+  const prio = (irq: number): string => {
+    const r = irqs.get(irq);
+    return r === undefined ? '' : ` ${hex2(r.priority)}`;
+  };
+  const lines = [`  d${d.id}v${v.id}${v.online ? '' : ' (offline)'}${running}  lr_mask=${v.lr_mask} pmr=${hex2(v.pmr)} eoimode=${v.eoimode} apr=${v.apr}`];
+  lines.push(`    inflight:   ${v.inflight.length === 0 ? '(empty)' : v.inflight.map((e) => `${e.irq}${prio(e.irq)} ${lrText(e.lr)}`).join(', ')}`);
+  lines.push(`    lr_pending: ${v.lr_pending.length === 0 ? '(empty)' : v.lr_pending.map((irq) => `${irq}${prio(irq)}`).join(', ')}`);
+  if (v.lrs.length === 0) lines.push('    LRs:        (all invalid)');
+  for (const lr of v.lrs) {
+    const hw = lr.pirq === null ? '' : ` hw pirq=${lr.pirq}`;
+    lines.push(`    LR${lr.lr}: ${lr.raw.padEnd(20)} virq=${lr.virq} ${lr.state} prio=${hex2(lr.priority)}${lr.grp1 ? ' grp1' : ''}${hw}`);
+  }
+  const live = d.irqs.filter((r) => r.vcpu === null ? false : r.vcpu === v.id);
+  if (live.length > 0) lines.push(`    private:    ${live.map((r) => `${r.irq}[${r.status.join(' ')}]`).join(' ')}`);
+  return lines;
+}
+
+/** The whole snapshot as indented text. */
+export function describeSnapshot(s: Snapshot): string {
+  const lines: string[] = [];
+  for (const cpu of s.pcpus) {
+    const who = cpu.running === null ? 'idle' : `d${cpu.running.domain}v${cpu.running.vcpu} (${cpu.mode})`;
+    lines.push(`pCPU${cpu.id}: ${who}${cpu.uie ? '  UIE' : ''}`);
+  }
+  for (const d of s.domains) {
+    lines.push(`domain ${d.id}: ctlr=${d.ctlr}`);
+    for (const v of d.vcpus) {
+      const on = s.pcpus.find((c) => c.running !== null && c.running.domain === d.id && c.running.vcpu === v.id);
+      lines.push(...describeVcpu(d, v, on === undefined ? '' : ` on pCPU${on.id}`));
+    }
+    const spis = d.irqs.filter((r) => r.vcpu === null);
+    if (spis.length > 0) lines.push(`  SPIs: ${spis.map((r) => `${r.irq}[${r.status.join(' ')}]`).join(' ')}`);
+  }
+  for (const p of s.physical) {
+    lines.push(`pirq ${p.pirq} -> d${p.domain} virq ${p.virq}: ${p.enabled ? 'enabled' : 'disabled'}${p.pending ? ' pending' : ''}${p.active ? ' active' : ''}${p.in_progress ? ' in-progress' : ''} affinity pCPU${p.affinity}`);
+  }
+  return lines.join('\n');
+}
