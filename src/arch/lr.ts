@@ -81,6 +81,12 @@ export function setField(file: Uint32Array, lr: number, f: LrField, value: numbe
   file[i] = (cleared | ((value & f.mask) << f.shift)) >>> 0;
 }
 
+/** OR a value into a field without clearing what is already there. */
+export function orField(file: Uint32Array, lr: number, f: LrField, value: number): void {
+  const i = 2 * lr + f.word;
+  file[i] = (file[i]! | ((value & f.mask) << f.shift)) >>> 0;
+}
+
 /** struct gic_lr: the decoded view Xen works with (read_lr / write_lr). */
 export interface GicLr {
   virq: number;
@@ -148,7 +154,8 @@ export function writeLr(layout: LrLayout, file: Uint32Array, lr: number, f: GicL
     setField(file, lr, layout.pirq, f.pirq);
   } else {
     if (f.eoi) setField(file, lr, layout.eoi, 1);
-    if (layout === GICV2_LR || !guestV3) setField(file, lr, layout.source, f.source);
+    // Xen ORs the source in: on GICv3 its bits overlap the vINTID field, which they keep.
+    if (layout === GICV2_LR || !guestV3) orField(file, lr, layout.source, f.source);
   }
   if (layout === GICV3_LR && guestV3) setField(file, lr, layout.grp1, 1);
 }

@@ -30,8 +30,8 @@ export const SPURIOUS_INTID = 1023;
 export class VirtualCpuInterface {
   readonly layout: LrLayout;
   readonly lrs: Uint32Array;
-  /** HCR.EN (bit 0). */
-  hcrEn = false;
+  /** HCR.EN (bit 0): GICv3 per-pCPU init writes ICH_HCR_EL2 = EN; GICv2 leaves GICH_HCR 0. */
+  hcrEn: boolean;
   /** HCR.UIE (bit 1): underflow maintenance interrupt enable. */
   uie = false;
   /** VMCR priority mask as stored: `value & 0xf8` on v2, 8 bits on v3 (FORMAT.md §2.2). */
@@ -44,6 +44,7 @@ export class VirtualCpuInterface {
   constructor(readonly version: GicVersion, readonly nrLrs: number) {
     this.layout = lrLayout(version);
     this.lrs = new Uint32Array(2 * nrLrs);
+    this.hcrEn = version === 'v3';
   }
 
   /** gicv2_save_state / gicv3_save_state: copy the live registers out (§0.2 item 3). */

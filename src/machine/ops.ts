@@ -52,5 +52,12 @@ export function decodeOp(u: unknown, base = 'step'): E.Either<string[], Op> {
   if (op === undefined) return E.left([`${base}.op: missing key (expected one of ${OP_NAMES.join(', ')})`]);
   if (!isOpName(op)) return E.left([`${base}.op: unknown op ${JSON.stringify(op)} (expected one of ${OP_NAMES.join(', ')})`]);
   const r = decodeWith(OP_CODECS[op] as t.Type<unknown, unknown, unknown>, u, base);
-  return E.isLeft(r) ? r : E.right({ op, ...(r.right as object) } as Op);
+  if (E.isLeft(r)) return r;
+  const decoded = { op, ...(r.right as object) } as Op;
+  // `value` goes with writes only (FORMAT.md §3.3).
+  if (decoded.op === 'mmio' || decoded.op === 'sysreg') {
+    if (decoded.access === 'write' && decoded.value === undefined) return E.left([`${base}.value: missing key (a write needs a hex string value)`]);
+    if (decoded.access === 'read' && decoded.value !== undefined) return E.left([`${base}.value: unknown key (a read takes no value)`]);
+  }
+  return E.right(decoded);
 }
