@@ -13,14 +13,9 @@ import {
   LR_STATE_ACTIVE, LR_STATE_INVALID, LR_STATE_PENDING, LR_STATE_PENDING_ACTIVE, getField, rawLr, updateLr,
 } from '../src/arch/lr.js';
 import { SPURIOUS_INTID, SavedCpuInterface, VirtualCpuInterface, lowestSetBit } from '../src/hw/cpuif.js';
+import { runs } from './fc-replay.js';
 
-const FC_SEED = process.env['FC_SEED'];
-const FC_PATH = process.env['FC_PATH'];
-const replay: { seed?: number; path?: string } = {
-  ...(FC_SEED !== undefined && FC_SEED !== '' ? { seed: Number(FC_SEED) } : {}),
-  ...(FC_PATH !== undefined && FC_PATH !== '' ? { path: FC_PATH } : {}),
-};
-const RUNS = { numRuns: 300, ...replay };
+const RUNS = runs(300);
 
 function iface(version: GicVersion, nrLrs = 4, pmr = 0xff): VirtualCpuInterface {
   const c = new VirtualCpuInterface(version, nrLrs);

@@ -12,14 +12,9 @@ import fc from 'fast-check';
 import * as E from 'fp-ts/lib/Either.js';
 import { HexString, toHex } from '../src/machine/decode.js';
 import { OP_NAMES, decodeOp } from '../src/machine/ops.js';
+import { runs } from './fc-replay.js';
 
-const FC_SEED = process.env['FC_SEED'];
-const FC_PATH = process.env['FC_PATH'];
-const replay: { seed?: number; path?: string } = {
-  ...(FC_SEED !== undefined && FC_SEED !== '' ? { seed: Number(FC_SEED) } : {}),
-  ...(FC_PATH !== undefined && FC_PATH !== '' ? { path: FC_PATH } : {}),
-};
-const RUNS = { numRuns: 300, ...replay };
+const RUNS = runs(300);
 
 const OPS = 'run, idle, enter, exit, vcpu_off, vcpu_on, inject, route, hw_irq, mmio, sysreg, ack, eoi, dir, pmr, eoimode, pending_check, snapshot';
 

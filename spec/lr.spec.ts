@@ -5,7 +5,7 @@
  *
  * Property tests print their seed and path on failure (fast-check's default message).
  * Replay one with FC_SEED=<seed> FC_PATH=<path> (toolchain.md §5), e.g.
- *   FC_SEED=-1579916443 FC_PATH=4:2 npx mocha --no-config build-unit/spec/lr.spec.js --grep 'round-trips'
+ *   npm run compile && FC_SEED=-1579916443 FC_PATH=4:2 npx mocha build/spec/lr.spec.js --grep 'round-trips'
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
@@ -14,15 +14,9 @@ import {
   GICV2_LR, GICV3_LR, LR_STATE_ACTIVE, LR_STATE_PENDING, LR_STATE_PENDING_ACTIVE, clearLr, decodeLr, emptyGicLr,
   encodeLr, lrLayout, lrPriority8, rawLr, readLr, setRawLr, updateLr, writeLr, type GicLr,
 } from '../src/arch/lr.js';
+import { runs } from './fc-replay.js';
 
-// ----- fast-check replay (toolchain.md §5); conditional spreads for exactOptionalPropertyTypes -----
-const FC_SEED = process.env['FC_SEED'];
-const FC_PATH = process.env['FC_PATH'];
-const replay: { seed?: number; path?: string } = {
-  ...(FC_SEED !== undefined && FC_SEED !== '' ? { seed: Number(FC_SEED) } : {}),
-  ...(FC_PATH !== undefined && FC_PATH !== '' ? { path: FC_PATH } : {}),
-};
-const RUNS = { numRuns: 500, ...replay };
+const RUNS = runs(500);
 
 const U64_MAX = 2n ** 64n - 1n;
 
