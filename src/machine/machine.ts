@@ -11,6 +11,12 @@ import { IrqDesc } from '../hw/irqdesc.js';
 import { vgicSyncFromLrs, vgicSyncToLrs, vgicVcpuPendingIrq } from '../xen/gic-vgic.js';
 import { Host, Pcpu, XenCrash, type Domain, type LogEntry, type Vcpu } from '../xen/types.js';
 import { archMoveIrqs, createDomain, vgicClearPendingIrqs, vgicInjectIrq } from '../xen/vgic.js';
+import { GICV2_GICD_SIZE, GUEST_GICD_BASE, vgicV2DistrMmio } from '../xen/vgic-v2.js';
+import {
+  GICV3_GICD_SIZE, GUEST_GICV3_GICD_BASE, GUEST_GICV3_GICR0_BASE, GUEST_GICV3_GICR0_SIZE, vgicV3DistrMmio,
+  vgicV3EmulateSysreg, vgicV3RdistrMmio,
+} from '../xen/vgic-v3.js';
+import { toHex } from './decode.js';
 import { decodeConfig, type Config } from './config.js';
 import { decodeOp, type Op, type OpName, type OpOf } from './ops.js';
 import { takeSnapshot, type Snapshot } from './snapshot.js';
@@ -39,7 +45,7 @@ type Handler<K extends OpName> = (m: Machine, op: OpOf<K>) => Check<Result>;
 
 /** The ops this model implements (a driver announces them in `hello`). */
 export const SUPPORTED_OPS: readonly OpName[] = [
-  'run', 'idle', 'enter', 'exit', 'vcpu_off', 'vcpu_on', 'inject',
+  'run', 'idle', 'enter', 'exit', 'vcpu_off', 'vcpu_on', 'inject', 'mmio', 'sysreg',
   'ack', 'eoi', 'dir', 'pmr', 'eoimode', 'pending_check', 'snapshot',
 ];
 
@@ -225,6 +231,39 @@ const HANDLERS: { [K in OpName]?: Handler<K> } = {
     vgicInjectIrq(cpu, d, target, op.virq, op.level ?? true);
     return ok();
   })),
+
+  mmio: (m, op) => E.flatMap(m.pcpuIn(op.pcpu, ['hyp'], 'mmio'), (cpu) => {
+    const addr = op.addr;
+    const size = op.size;
+    if (addr % BigInt(size) !== 0n) return E.left(`addr ${toHex(addr)} is not aligned to the access size ${size}`);
+    const value = op.value ?? 0n;
+    if (value >= 1n << BigInt(8 * size)) return E.left(`value ${toHex(value)} does not fit in ${size} byte${size > 1 ? 's' : ''}`);
+    const write = op.access === 'write';
+    const v3 = m.host.version === 'v3';
+    const gicd = v3 ? GUEST_GICV3_GICD_BASE : GUEST_GICD_BASE;
+    const gicdSize = v3 ? GICV3_GICD_SIZE : GICV2_GICD_SIZE;
+    let outcome;
+    if (addr >= BigInt(gicd) && addr < BigInt(gicd + gicdSize)) {
+      const off = Number(addr) - gicd;
+      outcome = v3 ? vgicV3DistrMmio(cpu, off, size, write, value) : vgicV2DistrMmio(cpu, off, size, write, value);
+    } else if (v3 && addr >= BigInt(GUEST_GICV3_GICR0_BASE) && addr < BigInt(GUEST_GICV3_GICR0_BASE + GUEST_GICV3_GICR0_SIZE)) {
+      outcome = vgicV3RdistrMmio(cpu, Number(addr) - GUEST_GICV3_GICR0_BASE, size, write, value);
+    } else {
+      const where = v3
+        ? `the GICD frame 0x3001000..0x3010fff or the redistributor region 0x3020000..0x401ffff`
+        : `the GICD frame 0x3001000..0x3001fff`;
+      return E.left(`addr ${toHex(addr)} is outside ${where}`);
+    }
+    if (outcome.outcome === 'abort') return E.right({ outcome: 'abort' });
+    return E.right(write ? OK : { outcome: 'ok', value: toHex(outcome.value ?? 0n) });
+  }),
+
+  sysreg: (m, op) => E.flatMap(m.pcpuIn(op.pcpu, ['hyp'], 'sysreg'), (cpu) => {
+    // A GICv2 guest has no GICv3 CPU interface: every one of these is UNDEF (FORMAT.md §3.3).
+    if (m.host.version === 'v2') return E.right({ outcome: 'undef' });
+    const r = vgicV3EmulateSysreg(cpu, op.reg, op.access === 'write', op.value ?? 0n);
+    return E.right(r === 'ok' ? OK : { outcome: 'undef' });
+  }),
 
   ack: (m, op) => E.flatMap(guestCpu(m, op.pcpu, 'ack'), (cpu) => E.right({ outcome: 'ok', intid: cpu.cpuif.acknowledge() })),
 

@@ -113,8 +113,7 @@ export function regRankNr(b: number, n: number): number {
     case 2: return n >> 1;
     case 8: return n >> 3;
     case 16: return n >> 4;
-    case 32: return n >> 5;
-    default: return n >> 6; // 64 bits per IRQ (IROUTER)
+    default: return n >> 5; // 32, and 64 (IROUTER: the caller already shifted n by 3)
   }
 }
 
