@@ -7,7 +7,6 @@ import * as E from 'fp-ts/lib/Either.js';
 import { Machine } from '../machine/machine.js';
 import { describeSnapshot } from '../machine/describe.js';
 import type { Op } from '../machine/ops.js';
-import { vgicEnableIrqs, vgicGetRank } from '../xen/vgic.js';
 
 interface DemoStep {
   say: string;
@@ -51,8 +50,9 @@ const STEPS: DemoStep[] = [
   { say: 'The next trap reclaims every LR; inflight and lr_pending are empty', op: { op: 'exit', pcpu: 0 } },
 ];
 
+/** The op as it would appear in a trace file (hex strings for addresses and values). */
 function opText(op: Op): string {
-  return JSON.stringify(op);
+  return JSON.stringify(op, (_k, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v));
 }
 
 /** Run the demonstration and return its text. */
@@ -77,15 +77,14 @@ export function runDemo(): string {
   };
 
   out.push(`[${index}] ${opText({ op: 'run', pcpu: 0, domain: 1, vcpu: 0 })} -> ${apply({ op: 'run', pcpu: 0, domain: 1, vcpu: 0 })}`);
-  // The guest programs its distributor: IPRIORITYR bytes, then ISENABLER1 for SPIs 32-37.
-  const cpu = m.host.pcpus[0]!;
-  const v = cpu.current!;
-  const rank = vgicGetRank(v, 1)!;
-  for (const [irq, prio] of PRIORITIES) rank.priority[irq - 32] = prio;
-  const old = rank.ienable;
-  rank.ienable |= 0x3f;
-  vgicEnableIrqs(cpu, v, (rank.ienable & ~old) >>> 0, 1);
-  out.push(`    the guest sets priorities ${PRIORITIES.map(([i, p]) => `${i}=0x${p.toString(16)}`).join(' ')} and enables SPIs 32-37`);
+  // The guest programs its distributor: one IPRIORITYR byte per SPI, then ISENABLER1.
+  out.push('-- The guest programs its distributor: IPRIORITYR bytes, then ISENABLER1 for SPIs 32-37 (4.2, 5.1)');
+  for (const [irq, prio] of PRIORITIES) {
+    const op: Op = { op: 'mmio', pcpu: 0, access: 'write', addr: BigInt(0x3001400 + irq), size: 1, value: BigInt(prio) };
+    out.push(`[${index}] ${opText(op)} -> ${apply(op)}`);
+  }
+  const enableOp: Op = { op: 'mmio', pcpu: 0, access: 'write', addr: 0x3001104n, size: 4, value: 0x3fn };
+  out.push(`[${index}] ${opText(enableOp)} -> ${apply(enableOp)}`);
   out.push('');
 
   for (const s of STEPS) {
