@@ -259,6 +259,7 @@ const HANDLERS: { [K in OpName]?: Handler<K> } = {
   }),
 
   sysreg: (m, op) => E.flatMap(m.pcpuIn(op.pcpu, ['hyp'], 'sysreg'), (cpu) => {
+    if ((op.value ?? 0n) >= 1n << 64n) return E.left(`value ${toHex(op.value!)} does not fit in a 64-bit system register`);
     // A GICv2 guest has no GICv3 CPU interface: every one of these is UNDEF (FORMAT.md §3.3).
     if (m.host.version === 'v2') return E.right({ outcome: 'undef' });
     const r = vgicV3EmulateSysreg(cpu, op.reg, op.access === 'write', op.value ?? 0n);
