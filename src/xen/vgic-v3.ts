@@ -284,7 +284,7 @@ export function vgicV3ToSgi(cpu: Pcpu, v: Vcpu, sgir: bigint): boolean {
 export function vgicV3EmulateSysreg(cpu: Pcpu, reg: SysRegName, write: boolean, value: bigint): 'ok' | 'undef' {
   if (reg !== 'ICC_SGI1R_EL1') return 'undef';
   if (!write) {
-    cpu.host.printk('debug', 'ICC_SGI1R_EL1 is write-only: read refused');
+    cpu.host.printk('warn', 'ICC_SGI1R_EL1 is write-only: read refused');
     return 'undef';
   }
   return vgicV3ToSgi(cpu, cpu.current!, value) ? 'ok' : 'undef';
