@@ -5,7 +5,7 @@
 import { IRQS_PER_RANK } from '../arch/limits.js';
 import {
   RAZ, RAZ_W, RESERVED, UNHANDLED, emulateAccess, vregClearbits32, vregSetbits32, vregUpdate32,
-  type FrameDefaults, type MmioAccess, type MmioOutcome, type RegCtx, type RegRow,
+  type FrameDefaults, type MmioAccess, type MmioOutcome, type RegCtx, type RegRow, type RowSide,
 } from './vreg.js';
 import type { Domain, Pcpu, Rank, Vcpu } from './types.js';
 import {
@@ -79,6 +79,18 @@ export function writeIcfgr(_ctx: RegCtx, a: MmioAccess, rank: Rank | null, base 
   rank!.icfg[j] = vregUpdate32(rank!.icfg[j]!, a);
   return 'ok';
 }
+
+// Row sides of the rank-indexed families, shared by the GICD tables of both versions and
+// the GICv3 SGI_base page (Xen's __vgic_v3_distr_common_mmio_* serve both there too).
+export const IENABLE_READ: RowSide = { widths: 'W', bits: 1, fn: readIenable };
+export const ISENABLER_WRITE: RowSide = { widths: 'W', bits: 1, fn: writeIsenabler };
+export const ICENABLER_WRITE: RowSide = { widths: 'W', bits: 1, fn: writeIcenabler };
+export const ISPENDR_WRITE: RowSide = { widths: 'W', bits: 1, fn: writeIspendr };
+export const ICPENDR_WRITE: RowSide = { widths: 'W', bits: 1, fn: writeIcpendr };
+export const IPRIORITYR_READ: RowSide = { widths: 'BW', bits: 8, fn: (c, a, r) => readIpriorityr(c, a, r) };
+export const IPRIORITYR_WRITE: RowSide = { widths: 'BW', bits: 8, fn: (c, a, r) => writeIpriorityr(c, a, r) };
+export const ICFGR_READ: RowSide = { widths: 'W', bits: 2, fn: (c, a, r) => readIcfgr(c, a, r) };
+export const ICFGR_WRITE: RowSide = { widths: 'W', bits: 2, fn: (c, a, r) => writeIcfgr(c, a, r) };
 
 // ----- ITARGETSR (§4.3, Q25) -----
 
@@ -159,14 +171,14 @@ export const GICV2_DIST_ROWS: readonly RegRow[] = [
   { name: 'GICD_IGROUPR', start: 0x080, end: 0x0ff, read: RAZ_W, write: W_IGNORED },
   {
     name: 'GICD_ISENABLER', start: 0x100, end: 0x17f,
-    read: { widths: 'W', bits: 1, fn: readIenable }, write: { widths: 'W', bits: 1, fn: writeIsenabler },
+    read: IENABLE_READ, write: ISENABLER_WRITE,
   },
   {
     name: 'GICD_ICENABLER', start: 0x180, end: 0x1ff,
-    read: { widths: 'W', bits: 1, fn: readIenable }, write: { widths: 'W', bits: 1, fn: writeIcenabler },
+    read: IENABLE_READ, write: ICENABLER_WRITE,
   },
-  { name: 'GICD_ISPENDR', start: 0x200, end: 0x27f, read: RAZ, write: { widths: 'W', bits: 1, fn: writeIspendr } },
-  { name: 'GICD_ICPENDR', start: 0x280, end: 0x2ff, read: RAZ, write: { widths: 'W', bits: 1, fn: writeIcpendr } },
+  { name: 'GICD_ISPENDR', start: 0x200, end: 0x27f, read: RAZ, write: ISPENDR_WRITE },
+  { name: 'GICD_ICPENDR', start: 0x280, end: 0x2ff, read: RAZ, write: ICPENDR_WRITE },
   {
     name: 'GICD_ISACTIVER', start: 0x300, end: 0x37f, read: RAZ,
     // Q20: only 0 is accepted on v2; anything else aborts.
@@ -175,8 +187,7 @@ export const GICV2_DIST_ROWS: readonly RegRow[] = [
   { name: 'GICD_ICACTIVER', start: 0x380, end: 0x3ff, read: RAZ, write: { widths: 'W', preLog: 'err' } },
   {
     name: 'GICD_IPRIORITYR', start: 0x400, end: 0x7fb,
-    read: { widths: 'BW', bits: 8, fn: (c, a, r) => readIpriorityr(c, a, r) },
-    write: { widths: 'BW', bits: 8, fn: (c, a, r) => writeIpriorityr(c, a, r) },
+    read: IPRIORITYR_READ, write: IPRIORITYR_WRITE,
   },
   { name: 'reserved', start: 0x7fc, end: 0x7ff, read: RESERVED, write: RESERVED },
   {
@@ -199,11 +210,10 @@ export const GICV2_DIST_ROWS: readonly RegRow[] = [
   },
   { name: 'reserved', start: 0xbfc, end: 0xbff, read: RESERVED, write: RESERVED },
   // Q23: ICFGR0/1 (SGIs, PPIs) read the private rank but are never writable on v2.
-  { name: 'GICD_ICFGR0-1', start: 0xc00, end: 0xc07, base: 0xc00, read: { widths: 'W', bits: 2, fn: (c, a, r) => readIcfgr(c, a, r) }, write: W_IGNORED },
+  { name: 'GICD_ICFGR0-1', start: 0xc00, end: 0xc07, base: 0xc00, read: ICFGR_READ, write: W_IGNORED },
   {
     name: 'GICD_ICFGR2-63', start: 0xc08, end: 0xcff, base: 0xc00,
-    read: { widths: 'W', bits: 2, fn: (c, a, r) => readIcfgr(c, a, r) },
-    write: { widths: 'W', bits: 2, fn: (c, a, r) => writeIcfgr(c, a, r) },
+    read: ICFGR_READ, write: ICFGR_WRITE,
   },
   { name: 'implementation defined', start: 0xd00, end: 0xdff, read: RESERVED, write: RESERVED },
   { name: 'GICD_NSACR', start: 0xe00, end: 0xeff, read: RAZ_W, write: W_IGNORED },

@@ -11,8 +11,8 @@ import {
 import type { Domain, Pcpu, Rank, Vcpu } from './types.js';
 import { vgicMigrateIrq, vgicToSgi } from './vgic.js';
 import {
-  readIcfgr, readIenable, readIpriorityr, writeIcenabler, writeIcfgr, writeIcpendr, writeIpriorityr, writeIsenabler,
-  writeIspendr,
+  ICENABLER_WRITE, ICFGR_READ, ICFGR_WRITE, ICPENDR_WRITE, IENABLE_READ, IPRIORITYR_READ, IPRIORITYR_WRITE,
+  ISENABLER_WRITE, ISPENDR_WRITE,
 } from './vgic-v2.js';
 
 /** Guest memory map of a vGICv3 (§2.6). */
@@ -132,23 +132,21 @@ export const GICV3_DIST_ROWS: readonly RegRow[] = [
   // Q31: SETSPI / CLRSPI are reserved here: message-based SPIs do not exist.
   { name: 'GICD_SETSPI/CLRSPI (reserved)', start: 0x0040, end: 0x007f, read: RESERVED, write: RESERVED },
   { name: 'GICD_IGROUPR', start: 0x0080, end: 0x00ff, read: RAZ_W, write: RAZ_W },
-  { name: 'GICD_ISENABLER', start: 0x0100, end: 0x017f, read: { widths: 'W', bits: 1, fn: readIenable }, write: { widths: 'W', bits: 1, fn: writeIsenabler } },
-  { name: 'GICD_ICENABLER', start: 0x0180, end: 0x01ff, read: { widths: 'W', bits: 1, fn: readIenable }, write: { widths: 'W', bits: 1, fn: writeIcenabler } },
-  { name: 'GICD_ISPENDR', start: 0x0200, end: 0x027f, read: RAZ, write: { widths: 'W', bits: 1, fn: writeIspendr } },
-  { name: 'GICD_ICPENDR', start: 0x0280, end: 0x02ff, read: RAZ, write: { widths: 'W', bits: 1, fn: writeIcpendr } },
+  { name: 'GICD_ISENABLER', start: 0x0100, end: 0x017f, read: IENABLE_READ, write: ISENABLER_WRITE },
+  { name: 'GICD_ICENABLER', start: 0x0180, end: 0x01ff, read: IENABLE_READ, write: ICENABLER_WRITE },
+  { name: 'GICD_ISPENDR', start: 0x0200, end: 0x027f, read: RAZ, write: ISPENDR_WRITE },
+  { name: 'GICD_ICPENDR', start: 0x0280, end: 0x02ff, read: RAZ, write: ICPENDR_WRITE },
   { name: 'GICD_ISACTIVER', start: 0x0300, end: 0x037f, read: RAZ, write: ISACTIVER_WRITE },
   { name: 'GICD_ICACTIVER', start: 0x0380, end: 0x03ff, read: RAZ, write: ICACTIVER_WRITE },
   {
     name: 'GICD_IPRIORITYR', start: 0x0400, end: 0x07fb,
-    read: { widths: 'BW', bits: 8, fn: (c, a, r) => readIpriorityr(c, a, r) },
-    write: { widths: 'BW', bits: 8, fn: (c, a, r) => writeIpriorityr(c, a, r) },
+    read: IPRIORITYR_READ, write: IPRIORITYR_WRITE,
   },
   // Q23: ICFGR0 (SGIs) is read-only; ICFGR1 (current's PPIs) is writable on v3.
-  { name: 'GICD_ICFGR0', start: 0x0c00, end: 0x0c03, base: 0x0c00, read: { widths: 'W', bits: 2, fn: (c, a, r) => readIcfgr(c, a, r) }, write: RAZ_W },
+  { name: 'GICD_ICFGR0', start: 0x0c00, end: 0x0c03, base: 0x0c00, read: ICFGR_READ, write: RAZ_W },
   {
     name: 'GICD_ICFGR', start: 0x0c04, end: 0x0cff, base: 0x0c00,
-    read: { widths: 'W', bits: 2, fn: (c, a, r) => readIcfgr(c, a, r) },
-    write: { widths: 'W', bits: 2, fn: (c, a, r) => writeIcfgr(c, a, r) },
+    read: ICFGR_READ, write: ICFGR_WRITE,
   },
   { name: 'GICD_IGRPMODR', start: 0x0d00, end: 0x0d7f, read: RAZ_W, write: RAZ_W },
   { name: 'GICD_NSACR', start: 0x0e00, end: 0x0eff, read: RAZ_W, write: RAZ_W },
@@ -222,23 +220,21 @@ export const GICV3_RD_ROWS: readonly RegRow[] = [
 /** The SGI_base page of a redistributor frame (§5.8): the owner's rank 0. */
 export const GICV3_SGI_ROWS: readonly RegRow[] = [
   { name: 'GICR_IGROUPR0', start: 0x0080, end: 0x0083, read: RAZ_W, write: RAZ_W },
-  { name: 'GICR_ISENABLER0', start: 0x0100, end: 0x0103, read: { widths: 'W', bits: 1, fn: readIenable }, write: { widths: 'W', bits: 1, fn: writeIsenabler } },
-  { name: 'GICR_ICENABLER0', start: 0x0180, end: 0x0183, read: { widths: 'W', bits: 1, fn: readIenable }, write: { widths: 'W', bits: 1, fn: writeIcenabler } },
-  { name: 'GICR_ISPENDR0', start: 0x0200, end: 0x0203, read: RAZ, write: { widths: 'W', bits: 1, fn: writeIspendr } },
-  { name: 'GICR_ICPENDR0', start: 0x0280, end: 0x0283, read: RAZ, write: { widths: 'W', bits: 1, fn: writeIcpendr } },
+  { name: 'GICR_ISENABLER0', start: 0x0100, end: 0x0103, read: IENABLE_READ, write: ISENABLER_WRITE },
+  { name: 'GICR_ICENABLER0', start: 0x0180, end: 0x0183, read: IENABLE_READ, write: ICENABLER_WRITE },
+  { name: 'GICR_ISPENDR0', start: 0x0200, end: 0x0203, read: RAZ, write: ISPENDR_WRITE },
+  { name: 'GICR_ICPENDR0', start: 0x0280, end: 0x0283, read: RAZ, write: ICPENDR_WRITE },
   { name: 'GICR_ISACTIVER0', start: 0x0300, end: 0x0303, read: RAZ, write: ISACTIVER_WRITE },
   { name: 'GICR_ICACTIVER0', start: 0x0380, end: 0x0383, read: RAZ, write: ICACTIVER_WRITE },
   {
     name: 'GICR_IPRIORITYR0-7', start: 0x0400, end: 0x041f,
-    read: { widths: 'BW', bits: 8, fn: (c, a, r) => readIpriorityr(c, a, r) },
-    write: { widths: 'BW', bits: 8, fn: (c, a, r) => writeIpriorityr(c, a, r) },
+    read: IPRIORITYR_READ, write: IPRIORITYR_WRITE,
   },
   // Q23: GICR_ICFGR0 writes are not even decoded (default path, any width).
-  { name: 'GICR_ICFGR0', start: 0x0c00, end: 0x0c03, base: 0x0c00, read: { widths: 'W', bits: 2, fn: (c, a, r) => readIcfgr(c, a, r) }, write: UNHANDLED },
+  { name: 'GICR_ICFGR0', start: 0x0c00, end: 0x0c03, base: 0x0c00, read: ICFGR_READ, write: UNHANDLED },
   {
     name: 'GICR_ICFGR1', start: 0x0c04, end: 0x0c07, base: 0x0c00,
-    read: { widths: 'W', bits: 2, fn: (c, a, r) => readIcfgr(c, a, r) },
-    write: { widths: 'W', bits: 2, fn: (c, a, r) => writeIcfgr(c, a, r) },
+    read: ICFGR_READ, write: ICFGR_WRITE,
   },
   { name: 'GICR_IGRPMODR0', start: 0x0d00, end: 0x0d03, read: RAZ_W, write: RAZ_W },
   { name: 'GICR_NSACR', start: 0x0e00, end: 0x0e03, read: RAZ_W, write: RAZ_W },
