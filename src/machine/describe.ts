@@ -32,7 +32,7 @@ function describeVcpu(d: DomainSnapshot, v: VcpuSnapshot, running: string): stri
     const hw = lr.pirq === null ? '' : ` hw pirq=${lr.pirq}`;
     lines.push(`    LR${lr.lr}: ${lr.raw.padEnd(20)} virq=${lr.virq} ${lr.state} prio=${hex2(lr.priority)}${lr.grp1 ? ' grp1' : ''}${hw}`);
   }
-  const live = d.irqs.filter((r) => r.vcpu === null ? false : r.vcpu === v.id);
+  const live = d.irqs.filter((r) => r.vcpu === v.id);
   if (live.length > 0) lines.push(`    private:    ${live.map((r) => `${r.irq}[${r.status.join(' ')}]`).join(' ')}`);
   return lines;
 }

@@ -9,13 +9,14 @@ import { lrLayout } from '../arch/lr.js';
 import { VirtualCpuInterface } from '../hw/cpuif.js';
 import { IrqDesc } from '../hw/irqdesc.js';
 import { vgicSyncFromLrs, vgicSyncToLrs, vgicVcpuPendingIrq } from '../xen/gic-vgic.js';
-import { Host, Pcpu, XenCrash, type Domain, type LogEntry, type Vcpu } from '../xen/types.js';
+import { GIC_IRQ_GUEST_ENABLED, Host, Pcpu, XenCrash, type Domain, type LogEntry, type Vcpu } from '../xen/types.js';
 import { archMoveIrqs, createDomain, vgicClearPendingIrqs, vgicInjectIrq } from '../xen/vgic.js';
 import { GICV2_GICD_SIZE, GUEST_GICD_BASE, vgicV2DistrMmio } from '../xen/vgic-v2.js';
 import {
   GICV3_GICD_SIZE, GUEST_GICV3_GICD_BASE, GUEST_GICV3_GICR0_BASE, GUEST_GICV3_GICR0_SIZE, vgicV3DistrMmio,
   vgicV3EmulateSysreg, vgicV3RdistrMmio,
 } from '../xen/vgic-v3.js';
+import type { MmioOutcome } from '../xen/vreg.js';
 import { toHex } from './decode.js';
 import { decodeConfig, type Config } from './config.js';
 import { decodeOp, type Op, type OpName, type OpOf } from './ops.js';
@@ -242,7 +243,7 @@ const HANDLERS: { [K in OpName]?: Handler<K> } = {
     const v3 = m.host.version === 'v3';
     const gicd = v3 ? GUEST_GICV3_GICD_BASE : GUEST_GICD_BASE;
     const gicdSize = v3 ? GICV3_GICD_SIZE : GICV2_GICD_SIZE;
-    let outcome;
+    let outcome: MmioOutcome;
     if (addr >= BigInt(gicd) && addr < BigInt(gicd + gicdSize)) {
       const off = Number(addr) - gicd;
       outcome = v3 ? vgicV3DistrMmio(cpu, off, size, write, value) : vgicV2DistrMmio(cpu, off, size, write, value);
@@ -299,6 +300,7 @@ function hasLiveState(v: Vcpu): boolean {
   if (v.inflightIrqs.next !== v.inflightIrqs || v.lrPending.next !== v.lrPending) return true;
   if (!v.savedLrMask.isZero()) return true;
   if (v.saved.lrs.some((w) => w !== 0)) return true;
+  // ENABLED alone is configuration, not state the wipe leaves behind.
   const records = [...v.pendingIrqs, ...v.domain.pendingIrqs];
-  return records.some((p) => (p.status & ~(1 << 3)) !== 0);
+  return records.some((p) => (p.status & ~(1 << GIC_IRQ_GUEST_ENABLED)) !== 0);
 }

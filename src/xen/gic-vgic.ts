@@ -240,7 +240,8 @@ export function vgicVcpuPendingIrq(cpu: Pcpu, v: Vcpu): number {
 /** vgic_sync_to_lrs (§3.8): on every return to the guest; UIE only when all LRs are used. */
 export function vgicSyncToLrs(cpu: Pcpu): void {
   const v = cpu.current;
-  if (v === null) throw new XenCrash('vgic_sync_to_lrs: no current vCPU');
+  // Xen only returns to guest vCPUs; the machine's `enter` precondition guarantees one.
+  if (v === null) throw new Error('vgic_sync_to_lrs called on a pCPU without a vCPU');
   gicRestorePendingIrqs(cpu, v);
   if (!listEmpty(v.lrPending) && cpu.lrMask.allFull(cpu.host.nrLrs)) cpu.cpuif.setUie(true);
 }

@@ -2,7 +2,7 @@
  * Xen's vGIC data model (reference §1): pending_irq records with their intrusive list links,
  * 32-IRQ ranks, per-vCPU and per-domain state, and Xen's per-pCPU context.
  */
-import { GIC_INVALID_LR, IRQS_PER_RANK, type GicVersion } from '../arch/limits.js';
+import { IRQS_PER_RANK, type GicVersion } from '../arch/limits.js';
 import type { LrLayout } from '../arch/lr.js';
 import { SavedCpuInterface, type VirtualCpuInterface } from '../hw/cpuif.js';
 import type { IrqDesc } from '../hw/irqdesc.js';
@@ -241,4 +241,3 @@ export class Host {
   }
 }
 
-export { GIC_INVALID_LR };

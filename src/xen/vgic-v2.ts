@@ -59,23 +59,23 @@ export function writeIcpendr(ctx: RegCtx, a: MmioAccess, rank: Rank | null): 'ok
 }
 
 /** IPRIORITYR: the word ipriorityr[(off >> 2) & 7] of the rank (Q24: all 8 bits kept). */
-export function readIpriorityr(_ctx: RegCtx, a: MmioAccess, rank: Rank | null, base = 0x400): bigint {
-  return BigInt(rank!.ipriorityr(((a.off - base) >> 2) & 7));
+export function readIpriorityr(_ctx: RegCtx, _a: MmioAccess, rank: Rank | null, rel: number): bigint {
+  return BigInt(rank!.ipriorityr((rel >> 2) & 7));
 }
 
-export function writeIpriorityr(_ctx: RegCtx, a: MmioAccess, rank: Rank | null, base = 0x400): 'ok' {
-  const j = ((a.off - base) >> 2) & 7;
+export function writeIpriorityr(_ctx: RegCtx, a: MmioAccess, rank: Rank | null, rel: number): 'ok' {
+  const j = (rel >> 2) & 7;
   rank!.setIpriorityr(j, vregUpdate32(rank!.ipriorityr(j), a));
   return 'ok';
 }
 
 /** ICFGR: the word icfg[(off >> 2) & 1] of the rank, stored exactly as written (Q4). */
-export function readIcfgr(_ctx: RegCtx, a: MmioAccess, rank: Rank | null, base = 0xc00): bigint {
-  return BigInt(rank!.icfg[((a.off - base) >> 2) & 1]!);
+export function readIcfgr(_ctx: RegCtx, _a: MmioAccess, rank: Rank | null, rel: number): bigint {
+  return BigInt(rank!.icfg[(rel >> 2) & 1]!);
 }
 
-export function writeIcfgr(_ctx: RegCtx, a: MmioAccess, rank: Rank | null, base = 0xc00): 'ok' {
-  const j = ((a.off - base) >> 2) & 1;
+export function writeIcfgr(_ctx: RegCtx, a: MmioAccess, rank: Rank | null, rel: number): 'ok' {
+  const j = (rel >> 2) & 1;
   rank!.icfg[j] = vregUpdate32(rank!.icfg[j]!, a);
   return 'ok';
 }
@@ -87,10 +87,10 @@ export const ISENABLER_WRITE: RowSide = { widths: 'W', bits: 1, fn: writeIsenabl
 export const ICENABLER_WRITE: RowSide = { widths: 'W', bits: 1, fn: writeIcenabler };
 export const ISPENDR_WRITE: RowSide = { widths: 'W', bits: 1, fn: writeIspendr };
 export const ICPENDR_WRITE: RowSide = { widths: 'W', bits: 1, fn: writeIcpendr };
-export const IPRIORITYR_READ: RowSide = { widths: 'BW', bits: 8, fn: (c, a, r) => readIpriorityr(c, a, r) };
-export const IPRIORITYR_WRITE: RowSide = { widths: 'BW', bits: 8, fn: (c, a, r) => writeIpriorityr(c, a, r) };
-export const ICFGR_READ: RowSide = { widths: 'W', bits: 2, fn: (c, a, r) => readIcfgr(c, a, r) };
-export const ICFGR_WRITE: RowSide = { widths: 'W', bits: 2, fn: (c, a, r) => writeIcfgr(c, a, r) };
+export const IPRIORITYR_READ: RowSide = { widths: 'BW', bits: 8, fn: readIpriorityr };
+export const IPRIORITYR_WRITE: RowSide = { widths: 'BW', bits: 8, fn: writeIpriorityr };
+export const ICFGR_READ: RowSide = { widths: 'W', bits: 2, fn: readIcfgr };
+export const ICFGR_WRITE: RowSide = { widths: 'W', bits: 2, fn: writeIcfgr };
 
 // ----- ITARGETSR (§4.3, Q25) -----
 
@@ -192,18 +192,18 @@ export const GICV2_DIST_ROWS: readonly RegRow[] = [
   { name: 'reserved', start: 0x7fc, end: 0x7ff, read: RESERVED, write: RESERVED },
   {
     name: 'GICD_ITARGETSR0-7', start: 0x800, end: 0x81f, base: 0x800,
-    read: { widths: 'BW', bits: 8, fn: (_c, a, r) => BigInt(vgicFetchItargetsr(r!, a.off - 0x800)) },
+    read: { widths: 'BW', bits: 8, fn: (_c, _a, r, rel) => BigInt(vgicFetchItargetsr(r!, rel)) },
     // Q25: SGI/PPI targets are read-only; a word write is ignored, a byte write aborts.
     write: W_IGNORED,
   },
   {
     name: 'GICD_ITARGETSR8-254', start: 0x820, end: 0xbfb, base: 0x800,
-    read: { widths: 'BW', bits: 8, fn: (_c, a, r) => BigInt(vgicFetchItargetsr(r!, a.off - 0x800)) },
+    read: { widths: 'BW', bits: 8, fn: (_c, _a, r, rel) => BigInt(vgicFetchItargetsr(r!, rel)) },
     write: {
       widths: 'BW', bits: 8,
-      fn: (ctx, a, r) => {
-        const merged = vregUpdate32(vgicFetchItargetsr(r!, a.off - 0x800), a);
-        vgicStoreItargetsr(ctx.cpu, ctx.current.domain, r!, a.off - 0x800, merged);
+      fn: (ctx, a, r, rel) => {
+        const merged = vregUpdate32(vgicFetchItargetsr(r!, rel), a);
+        vgicStoreItargetsr(ctx.cpu, ctx.current.domain, r!, rel, merged);
         return 'ok';
       },
     },

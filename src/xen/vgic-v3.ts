@@ -159,13 +159,12 @@ export const GICV3_DIST_ROWS: readonly RegRow[] = [
   { name: 'reserved (incl. IROUTER0-31)', start: 0x3700, end: 0x60ff, read: RESERVED, write: RESERVED },
   {
     name: 'GICD_IROUTER', start: 0x6100, end: 0x7fdf, base: 0x6000, reg64: true,
-    read: { widths: '64', bits: 64, fn: (_c, a, r) => vgicFetchIrouter(r!, a.off - 0x6000) },
+    read: { widths: '64', bits: 64, fn: (_c, _a, r, rel) => vgicFetchIrouter(r!, rel) },
     write: {
       widths: '64', bits: 64,
-      fn: (ctx, a, r) => {
-        const offset = a.off - 0x6000;
-        const irouter = vregUpdate64(vgicFetchIrouter(r!, offset), a);
-        vgicStoreIrouter(ctx.cpu, ctx.current.domain, r!, offset >> 3, irouter);
+      fn: (ctx, a, r, rel) => {
+        const irouter = vregUpdate64(vgicFetchIrouter(r!, rel), a);
+        vgicStoreIrouter(ctx.cpu, ctx.current.domain, r!, rel >> 3, irouter);
         return 'ok';
       },
     },

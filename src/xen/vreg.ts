@@ -44,10 +44,13 @@ function widthOk(w: Widths, size: AccessSize): boolean {
   }
 }
 
-/** A read handler returns the register image (32 or 64 bits) or refuses with an abort. */
-export type ReadFn = (ctx: RegCtx, a: MmioAccess, rank: Rank | null) => bigint | 'abort';
+/**
+ * A read handler returns the register image (32 or 64 bits) or refuses with an abort.
+ * `rel` is the access offset from register 0 of the family (the row's `base`).
+ */
+export type ReadFn = (ctx: RegCtx, a: MmioAccess, rank: Rank | null, rel: number) => bigint | 'abort';
 /** A write handler stores, acts, or refuses with an abort. */
-export type WriteFn = (ctx: RegCtx, a: MmioAccess, rank: Rank | null) => 'ok' | 'abort';
+export type WriteFn = (ctx: RegCtx, a: MmioAccess, rank: Rank | null, rel: number) => 'ok' | 'abort';
 
 /** How one direction of a row behaves. */
 export interface RowSide {
@@ -69,7 +72,7 @@ export interface RegRow {
   readonly name: string;
   readonly start: number;
   readonly end: number;
-  /** Offset of register 0 of the family, for rank lookup (defaults to start). */
+  /** Offset of register 0 of the family, for rank lookup and `rel` (defaults to start). */
   readonly base?: number;
   /** 64-bit registers use byte lane `off & 7`; others `off & 3`. */
   readonly reg64?: true;
@@ -177,19 +180,19 @@ export function emulateAccess(rows: readonly RegRow[], defaults: FrameDefaults, 
     host.printk(side.log, `${who(ctx)}: ${ctx.frame}: ${a.write ? 'WI' : 'RAZ'} at ${hex(a.off)} (${r.name})`);
   }
 
+  const rel = a.off - (r.base ?? r.start);
   let rank: Rank | null = null;
   if (side.bits !== undefined) {
-    const rel = a.off - (r.base ?? r.start);
     rank = side.bits === 64 ? vgicRankOffset(ctx.owner, 64, rel, 3) : vgicRankOffset(ctx.owner, side.bits, rel, 2);
     if (rank === null) return a.write ? { outcome: 'ok' } : { outcome: 'ok', value: 0n };
   }
 
   if (a.write) {
     if (side.fn === undefined) return { outcome: 'ok' };
-    return (side.fn as WriteFn)(ctx, a, rank) === 'abort' ? { outcome: 'abort' } : { outcome: 'ok' };
+    return (side.fn as WriteFn)(ctx, a, rank, rel) === 'abort' ? { outcome: 'abort' } : { outcome: 'ok' };
   }
   if (side.fn === undefined) return { outcome: 'ok', value: 0n };
-  const image = (side.fn as ReadFn)(ctx, a, rank);
+  const image = (side.fn as ReadFn)(ctx, a, rank, rel);
   if (image === 'abort') return { outcome: 'abort' };
   return { outcome: 'ok', value: vregExtract(image, a, r.reg64 === true) };
 }
