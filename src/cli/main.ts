@@ -1,30 +1,57 @@
 #!/usr/bin/env node
-/** The `vgic` command. */
+/** The `vgic` command: dispatch to a sub-command; usage errors exit 2 without a stack trace. */
+import { UsageError, processIo, type Io } from './args.js';
 import { runDemo } from './demo.js';
+import { REPLAY_USAGE, replayCommand } from './replay.js';
+import { listMutants } from './mutant.js';
 
-const USAGE = `usage: vgic <command>
+const USAGE = `usage: vgic <command> [options]
 
 commands:
-  demo      run the built-in demonstration (spill, eviction, UIE, ack/EOI draining)
-  help      this text
+  ${REPLAY_USAGE}
+      run traces and check their expectations (exit 0 pass, 1 expectation failed, 2 invalid input)
+  vgic mutants
+      list the deliberate deviations that --mutant can switch on
+  vgic demo
+      the built-in demonstration (spill, eviction, UIE, ack/EOI draining)
+  vgic help
+      this text
 `;
 
-function main(argv: string[]): number {
-  const [cmd] = argv;
-  switch (cmd) {
-    case 'demo':
-      process.stdout.write(`${runDemo()}\n`);
-      return 0;
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      process.stdout.write(USAGE);
-      return 0;
-    default:
-      process.stderr.write(`vgic: unknown command "${cmd}"\n${USAGE}`);
+type Command = (argv: string[], io: Io) => number | Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  replay: replayCommand,
+  mutants: (_argv, io) => {
+    io.out(`${listMutants()}\n`);
+    return 0;
+  },
+  demo: (_argv, io) => {
+    io.out(`${runDemo()}\n`);
+    return 0;
+  },
+};
+
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
+    io.out(USAGE);
+    return 0;
+  }
+  const command = COMMANDS[cmd];
+  if (command === undefined) {
+    io.err(`vgic: unknown command "${cmd}"\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await command(rest, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`vgic ${cmd}: ${e.message}\n`);
       return 2;
+    }
+    throw e;
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));

@@ -17,9 +17,11 @@ import {
   vgicV3EmulateSysreg, vgicV3RdistrMmio,
 } from '../xen/vgic-v3.js';
 import type { MmioOutcome } from '../xen/vreg.js';
+import { doIrq, routeIrqToGuest } from '../xen/irq.js';
+import { withMutant, type MutantName } from '../xen/mutants.js';
 import { toHex } from './decode.js';
 import { decodeConfig, type Config } from './config.js';
-import { decodeOp, type Op, type OpName, type OpOf } from './ops.js';
+import { OP_NAMES, decodeOp, type Op, type OpName, type OpOf } from './ops.js';
 import { takeSnapshot, type Snapshot } from './snapshot.js';
 
 export type Outcome = 'ok' | 'abort' | 'undef' | 'error' | 'latched' | 'crash';
@@ -45,10 +47,7 @@ type Check<A> = E.Either<string, A>;
 type Handler<K extends OpName> = (m: Machine, op: OpOf<K>) => Check<Result>;
 
 /** The ops this model implements (a driver announces them in `hello`). */
-export const SUPPORTED_OPS: readonly OpName[] = [
-  'run', 'idle', 'enter', 'exit', 'vcpu_off', 'vcpu_on', 'inject', 'mmio', 'sysreg',
-  'ack', 'eoi', 'dir', 'pmr', 'eoimode', 'pending_check', 'snapshot',
-];
+export const SUPPORTED_OPS: readonly OpName[] = OP_NAMES;
 
 export class Machine {
   readonly host: Host;
@@ -57,7 +56,7 @@ export class Machine {
   /** vCPUs that got PSCI CPU_ON while they still had vGIC state (reference §7 exemptions). */
   readonly cpuOnWithLiveState = new Set<Vcpu>();
 
-  private constructor(readonly config: Config) {
+  private constructor(readonly config: Config, readonly mutant: MutantName | null) {
     this.host = new Host(config.gic, config.nr_lrs, lrLayout(config.gic));
     for (let i = 0; i < config.pcpus; i++) {
       this.host.pcpus.push(new Pcpu(this.host, i, new VirtualCpuInterface(config.gic, config.nr_lrs)));
@@ -72,9 +71,9 @@ export class Machine {
   }
 
   /** Build a machine from an (untrusted) config; Left lists every problem found. */
-  static create(config: unknown, base = 'config'): E.Either<string[], Machine> {
+  static create(config: unknown, base = 'config', mutant: MutantName | null = null): E.Either<string[], Machine> {
     const decoded = decodeConfig(config, base);
-    return E.isLeft(decoded) ? decoded : E.right(new Machine(decoded.right));
+    return E.isLeft(decoded) ? decoded : E.right(withMutant(mutant, () => new Machine(decoded.right, mutant)));
   }
 
   /** Decode and apply one step; Left is a trace error naming the step and the problem. */
@@ -86,12 +85,15 @@ export class Machine {
 
   /** Apply one decoded op. */
   apply(op: Op, index: number): E.Either<string, Result> {
+    return withMutant(this.mutant, () => this.applyOp(op, index));
+  }
+
+  private applyOp(op: Op, index: number): E.Either<string, Result> {
     const prefix = `step ${index} (${op.op})`;
     if (this.crashed !== null) {
       return E.left(`${prefix}: the machine crashed at step ${this.crashed.step} (${this.crashed.reason}); reset it first`);
     }
-    const handler = HANDLERS[op.op] as Handler<OpName> | undefined;
-    if (handler === undefined) return E.left(`${prefix}: op "${op.op}" is not implemented by this model yet`);
+    const handler = HANDLERS[op.op] as Handler<OpName>;
     this.host.log.length = 0;
     let result: Check<Result>;
     try {
@@ -169,7 +171,7 @@ function guestCpu(m: Machine, pcpu: number, what: string): Check<Pcpu> {
   return m.pcpuIn(pcpu, ['guest'], what);
 }
 
-const HANDLERS: { [K in OpName]?: Handler<K> } = {
+const HANDLERS: { [K in OpName]: Handler<K> } = {
   run: (m, op) => E.flatMap(m.pcpuIn(op.pcpu, ['idle', 'hyp'], 'run'), (cpu) => E.flatMap(m.vcpu(op.domain, op.vcpu), (v) => {
     if (!v.online) return E.left(`d${op.domain}v${op.vcpu} is offline`);
     if (v.runningOn !== null) return E.left(`d${op.domain}v${op.vcpu} is already running on pCPU ${v.runningOn}`);
@@ -293,6 +295,18 @@ const HANDLERS: { [K in OpName]?: Handler<K> } = {
     E.right({ outcome: 'ok', pending: vgicVcpuPendingIrq(cpu, cpu.current!) })),
 
   snapshot: (m) => E.right({ outcome: 'ok', snapshot: m.snapshot() }),
+
+  route: (m, op) => E.flatMap(m.domain(op.domain), (d) => {
+    const rc = routeIrqToGuest(m.host, d, op.virq, op.pirq);
+    return E.right(rc === 0 ? OK : { outcome: 'error', errno: rc });
+  }),
+
+  hw_irq: (m, op) => {
+    const desc = m.host.irqDescs.get(op.pirq);
+    if (desc === undefined || desc.guest === null) return E.left(`pirq ${op.pirq} is not routed to a guest`);
+    return E.flatMap(m.pcpuIn(desc.affinity, ['idle', 'hyp'], `hw_irq ${op.pirq} (its affinity is pCPU ${desc.affinity})`),
+      (cpu) => E.right(doIrq(cpu, desc) === 'ok' ? OK : { outcome: 'latched' }));
+  },
 };
 
 /** Does v hold anything PSCI CPU_ON would only partially wipe (Q37)? */

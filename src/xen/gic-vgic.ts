@@ -13,6 +13,7 @@ import {
   GIC_IRQ_GUEST_QUEUED, GIC_IRQ_GUEST_VISIBLE, XenCrash, clearBit, listAddTail, listDelInit, listEmpty,
   setBit, testAndClearBit, testBit, type ListNode, type Pcpu, type PendingIrq, type Vcpu,
 } from './types.js';
+import { mutated } from './mutants.js';
 import { irqToPending, vgicGetTargetVcpu } from './vgic.js';
 
 // Scratch decode buffers, so the LR paths allocate nothing per call.
@@ -43,7 +44,8 @@ export function gicSetLr(cpu: Pcpu, lr: number, p: PendingIrq, state: number): v
 /** Insert `node` (of record p) before the first entry with a strictly greater priority. */
 function insertByPriority(head: ListNode, node: ListNode, priority: number): void {
   for (let it = head.next; it !== head; it = it.next) {
-    if (it.owner!.priority > priority) {
+    const later = mutated('no-fifo-among-equals') ? it.owner!.priority >= priority : it.owner!.priority > priority;
+    if (later) {
       listAddTail(node, it);
       return;
     }
@@ -89,7 +91,7 @@ export function gicFindUnusedLr(cpu: Pcpu, _v: Vcpu, p: PendingIrq, lr: number):
 export function gicRaiseGuestIrq(cpu: Pcpu, v: Vcpu, virq: number, _priority: number): void {
   const p = irqToPending(v, virq);
   if (p === null) return;
-  if (v === cpu.current && listEmpty(v.lrPending)) {
+  if (v === cpu.current && (listEmpty(v.lrPending) || mutated('raise-into-free-lr'))) {
     const i = gicFindUnusedLr(cpu, v, p, 0);
     if (i < cpu.host.nrLrs) {
       cpu.lrMask.set(i);
@@ -194,7 +196,7 @@ export function gicRestorePendingIrqs(cpu: Pcpu, v: Vcpu): void {
           throw new XenCrash(`gic_restore_pending_irqs: eviction walk for IRQ ${p.irq} ran past the head of d${v.domain.id}v${v.id}'s inflight list`);
         }
         const q = r.owner!;
-        if (q.priority === p.priority) return;
+        if (q.priority === p.priority && !mutated('evict-on-equal')) return;
         if (testBit(q, GIC_IRQ_GUEST_VISIBLE) && !testBit(q, GIC_IRQ_GUEST_ACTIVE)) {
           victim = q;
           break;

@@ -1,0 +1,335 @@
+/**
+ * The random trace generator behind `vgic fuzz`, `vgic diff --random` and the property
+ * tests: seeded, and valid by construction (each candidate step is tried on a reference
+ * Machine and kept only if it is not a trace error). Steps favour a small set of "hot"
+ * interrupts and a few priorities, so that equal priorities, full LRs, eviction, re-assertion
+ * and retargeting happen often.
+ */
+import * as E from 'fp-ts/lib/Either.js';
+import { maxLrsFor, maxVcpusFor, type GicVersion } from '../arch/limits.js';
+import type { Config, DomainConfig } from '../machine/config.js';
+import { toHex } from '../machine/decode.js';
+import { Machine, type Result } from '../machine/machine.js';
+import { decodeOp } from '../machine/ops.js';
+import type { Domain, Pcpu, Vcpu } from '../xen/types.js';
+import { TRACE_FORMAT } from './trace.js';
+
+// ----- a small seeded PRNG (sfc32), so traces are reproducible from a number -----
+
+export class Rng {
+  private a: number;
+  private b: number;
+  private c: number;
+  private d: number;
+
+  constructor(readonly seed: number) {
+    this.a = 0x9e3779b9;
+    this.b = 0x243f6a88;
+    this.c = 0xb7e15162;
+    this.d = seed >>> 0;
+    for (let i = 0; i < 15; i++) this.next();
+  }
+
+  /** A uniform 32-bit unsigned integer. */
+  next(): number {
+    const t = (((this.a + this.b) | 0) + this.d) | 0;
+    this.d = (this.d + 1) | 0;
+    this.a = this.b ^ (this.b >>> 9);
+    this.b = (this.c + (this.c << 3)) | 0;
+    this.c = (this.c << 21) | (this.c >>> 11);
+    this.c = (this.c + t) | 0;
+    return t >>> 0;
+  }
+
+  /** Uniform in [lo, hi]. */
+  int(lo: number, hi: number): number {
+    return lo + Math.floor((this.next() / 0x100000000) * (hi - lo + 1));
+  }
+
+  bool(p = 0.5): boolean {
+    return this.next() / 0x100000000 < p;
+  }
+
+  pick<T>(xs: readonly T[]): T {
+    return xs[this.int(0, xs.length - 1)]!;
+  }
+
+  /** Pick by weight: [weight, value] pairs. */
+  weighted<T>(xs: readonly (readonly [number, T])[]): T {
+    const total = xs.reduce((s, [w]) => s + w, 0);
+    let r = this.next() / 0x100000000 * total;
+    for (const [w, x] of xs) {
+      if (r < w) return x;
+      r -= w;
+    }
+    return xs[xs.length - 1]![1];
+  }
+}
+
+// ----- configs -----
+
+export interface ConfigOptions {
+  gic?: GicVersion | undefined;
+  nrLrs?: number | undefined;
+  pcpus?: number | undefined;
+  vcpus?: number | undefined;
+  spis?: number | undefined;
+  domains?: number | undefined;
+}
+
+/** A random valid config; fixed where `o` says so. */
+export function randomConfig(rng: Rng, o: ConfigOptions = {}): Config {
+  const gic = o.gic ?? rng.pick(['v2', 'v3'] as const);
+  const nrLrs = o.nrLrs ?? rng.weighted([[4, rng.int(1, 2)], [4, rng.int(3, 4)], [1, rng.int(5, maxLrsFor(gic) === 64 ? 16 : 16)]]);
+  const pcpus = o.pcpus ?? rng.weighted([[3, 1], [3, 2], [1, rng.int(3, 4)]]);
+  const nDomains = o.domains ?? rng.weighted([[4, 1], [1, 2]]);
+  const domains: DomainConfig[] = [];
+  const usedIds = new Set<number>();
+  let nextPirq = 64;
+  for (let i = 0; i < nDomains; i++) {
+    let id = rng.weighted([[3, i + 1], [1, i], [1, rng.int(0, 32767)]]);
+    while (usedIds.has(id)) id = (id + 1) % 32768;
+    usedIds.add(id);
+    const vcpus = Math.min(o.vcpus ?? rng.weighted([[3, 1], [3, 2], [2, rng.int(3, 4)]]), maxVcpusFor(gic));
+    const nrSpis = o.spis ?? rng.weighted([[4, 32], [3, 64], [1, rng.int(1, 30) * 32], [1, 960]]);
+    const pirqs: number[] = [];
+    const nPirqs = rng.weighted([[2, 0], [2, 1], [1, 2]]);
+    for (let k = 0; k < nPirqs; k++) pirqs.push(nextPirq++);
+    domains.push({ id, vcpus, nr_spis: nrSpis, ...(pirqs.length > 0 ? { pirqs } : {}) });
+  }
+  return { gic, nr_lrs: nrLrs, pcpus, domains };
+}
+
+// ----- steps -----
+
+const PRIORITIES = [0x00, 0x40, 0x80, 0x88, 0xa0, 0xa0, 0xa0, 0xc0, 0xc0, 0xf0, 0xf8];
+const GICD = 0x3001000;
+const GICR0 = 0x3020000;
+
+type RawStep = Record<string, unknown>;
+
+/** The interrupts a generated trace mostly talks about (per domain). */
+function hotIrqs(d: Domain): number[] {
+  const spis = Math.min(d.nrSpis, 6);
+  const hot = [0, 1, 2, 27, 31];
+  for (let i = 0; i < spis; i++) hot.push(32 + i);
+  if (d.nrSpis > 32) hot.push(32 + d.nrSpis - 1);
+  return hot;
+}
+
+function anyIrq(rng: Rng, d: Domain): number {
+  return rng.bool(0.9) ? rng.pick(hotIrqs(d)) : rng.int(0, 31 + d.nrSpis);
+}
+
+function mmio(pcpu: number, access: 'read' | 'write', addr: number, size: 1 | 2 | 4 | 8, value?: bigint): RawStep {
+  return { op: 'mmio', pcpu, access, addr: toHex(addr), size, ...(access === 'write' ? { value: toHex(value ?? 0n) } : {}) };
+}
+
+/** A bit mask of 32 bits over the hot IRQs of rank n (or everything). */
+function rankMask(rng: Rng, d: Domain, n: number): bigint {
+  if (rng.bool(0.1)) return 0xffffffffn;
+  let m = 0n;
+  for (const irq of hotIrqs(d)) if (Math.floor(irq / 32) === n && rng.bool(0.5)) m |= 1n << BigInt(irq % 32);
+  if (m === 0n) m = 1n << BigInt(rng.pick(hotIrqs(d).filter((i) => Math.floor(i / 32) === n).map((i) => i % 32).concat([0])));
+  return m;
+}
+
+/** A guest register access of the vCPU running on `cpu` (which is in hyp mode). */
+function mmioStep(rng: Rng, m: Machine, cpu: Pcpu, v: Vcpu): RawStep {
+  const d = v.domain;
+  const v3 = m.host.version === 'v3';
+  const p = cpu.id;
+  const irq = anyIrq(rng, d);
+  const n = Math.floor(irq / 32);
+  const choice = rng.weighted<string>([
+    [8, 'isenabler'], [3, 'icenabler'], [5, 'ipriority'], [2, 'ispendr'], [1, 'icpendr'], [1, 'isactiver'],
+    [1, 'icactiver'], [3, 'target'], [1, 'ctlr'], [1, 'icfgr'], [2, 'sgi'], [2, 'read'], [1, 'random'],
+  ]);
+  // On v3, private IRQs are also reachable through a redistributor's SGI_base frame.
+  const viaGicr = v3 && n === 0 && rng.bool(0.5);
+  const owner = viaGicr ? rng.int(0, d.vcpus.length - 1) : 0;
+  const base = viaGicr ? GICR0 + owner * 0x20000 + 0x10000 : GICD;
+  switch (choice) {
+    case 'isenabler': return mmio(p, 'write', base + 0x100 + 4 * n, 4, rankMask(rng, d, n));
+    case 'icenabler': return mmio(p, 'write', base + 0x180 + 4 * n, 4, rankMask(rng, d, n));
+    case 'ispendr': return mmio(p, 'write', base + 0x200 + 4 * n, 4, rankMask(rng, d, n));
+    case 'icpendr': return mmio(p, 'write', base + 0x280 + 4 * n, 4, rankMask(rng, d, n));
+    case 'isactiver': return mmio(p, 'write', base + 0x300 + 4 * n, 4, rng.bool(0.5) ? 0n : rankMask(rng, d, n));
+    case 'icactiver': return mmio(p, 'write', base + 0x380 + 4 * n, 4, rankMask(rng, d, n));
+    case 'ipriority':
+      if (rng.bool(0.7)) return mmio(p, 'write', base + 0x400 + irq, 1, BigInt(rng.pick(PRIORITIES)));
+      return mmio(p, 'write', base + 0x400 + (irq & ~3), 4,
+        BigInt(rng.pick(PRIORITIES)) | (BigInt(rng.pick(PRIORITIES)) << 8n) | (BigInt(rng.pick(PRIORITIES)) << 16n) | (BigInt(rng.pick(PRIORITIES)) << 24n));
+    case 'target': {
+      if (irq < 32) return mmio(p, 'read', base + 0x100 + 4 * n, 4);
+      const vt = rng.int(0, d.vcpus.length - 1 + (rng.bool(0.1) ? 1 : 0));
+      if (!v3) {
+        const byte = rng.bool(0.85) ? 1 << vt : rng.int(0, 255);
+        if (rng.bool(0.7)) return mmio(p, 'write', GICD + 0x800 + irq, 1, BigInt(byte));
+        return mmio(p, 'write', GICD + 0x800 + (irq & ~3), 4, BigInt(byte) * 0x01010101n);
+      }
+      const irm = rng.bool(0.1) ? 1n << 31n : 0n;
+      const aff = rng.bool(0.9) ? BigInt(vt) : BigInt(rng.int(0, 0x1ff)) | (BigInt(rng.int(0, 3)) << 8n);
+      return mmio(p, 'write', GICD + 0x6000 + 8 * irq, 8, irm | aff);
+    }
+    case 'ctlr': return mmio(p, 'write', GICD, 4, BigInt(rng.int(0, 3)) | (v3 ? 0x10n : 0n));
+    case 'icfgr': return mmio(p, 'write', base + 0xc00 + 4 * (2 * n + (rng.bool() ? 1 : 0)), 4, BigInt(rng.next()));
+    case 'sgi': {
+      if (!v3) {
+        const filter = rng.weighted([[6, 0], [2, 1], [2, 2], [1, 3]]);
+        return mmio(p, 'write', GICD + 0xf00, 4, BigInt((filter << 24) | (rng.int(0, 255) << 16) | rng.int(0, 3)));
+      }
+      return mmio(p, 'write', GICD + 0xf00, 4, BigInt(rng.int(0, 15)));
+    }
+    case 'read': {
+      const off = rng.pick([0x0, 0x4, 0x8, 0x100 + 4 * n, 0x400 + (irq & ~3), 0x200 + 4 * n, 0x300 + 4 * n, v3 ? 0x6000 + 8 * irq : 0x800 + (irq & ~3), 0xc00 + 8 * n]);
+      const size = off >= 0x6000 && v3 ? 8 : 4;
+      return mmio(p, 'read', (off >= 0x6000 ? GICD : base) + off, size);
+    }
+    default: {
+      const size = rng.pick([1, 2, 4, 8] as const);
+      const span = v3 ? (rng.bool(0.5) ? 0x10000 : 0x20000 * d.vcpus.length + 0x20000) : 0x1000;
+      const region = v3 && span !== 0x10000 ? GICR0 : GICD;
+      const off = Math.floor(rng.int(0, span - 1) / size) * size;
+      const write = rng.bool(0.5);
+      const value = BigInt(rng.next()) & ((1n << BigInt(8 * size)) - 1n);
+      return mmio(p, write ? 'write' : 'read', region + off, size, value);
+    }
+  }
+}
+
+function vcpuRef(v: Vcpu): { domain: number; vcpu: number } {
+  return { domain: v.domain.id, vcpu: v.id };
+}
+
+/** One candidate step for the machine's current state (may still be a trace error). */
+function candidate(rng: Rng, m: Machine): RawStep {
+  const host = m.host;
+  const domains = [...host.domains.values()];
+  const cpu = rng.pick(host.pcpus);
+  const p = cpu.id;
+  const d = rng.pick(domains);
+  const v = rng.pick(d.vcpus);
+  const injectStep = (): RawStep => {
+    const dd = cpu.current?.domain ?? d;
+    const irq = anyIrq(rng, dd);
+    return { op: 'inject', pcpu: p, domain: dd.id, vcpu: irq < 32 ? rng.int(0, dd.vcpus.length - 1) : null, virq: irq, ...(rng.bool(0.05) ? { level: false } : {}) };
+  };
+  const rare = rng.weighted<() => RawStep>([
+    [3, () => ({ op: 'vcpu_off', ...vcpuRef(v) })],
+    [4, () => ({ op: 'vcpu_on', ...vcpuRef(v) })],
+    [2, () => ({ op: 'snapshot' })],
+    [3, () => {
+      const pirqs = [...host.irqDescs.keys()];
+      const pirq = pirqs.length > 0 && rng.bool(0.9) ? rng.pick(pirqs) : rng.int(32, 1023);
+      const spis = hotIrqs(d).filter((i) => i >= 32);
+      return { op: 'route', domain: d.id, virq: rng.bool(0.9) ? rng.pick(spis) : rng.int(0, 40 + d.nrSpis), pirq };
+    }],
+    [6, () => {
+      const routed = [...host.irqDescs.values()].filter((x) => x.guest !== null);
+      return { op: 'hw_irq', pirq: routed.length > 0 ? rng.pick(routed).irq : rng.int(32, 100) };
+    }],
+  ]);
+  if (rng.bool(0.06)) return rare();
+  switch (cpu.mode) {
+    case 'idle':
+      return rng.weighted<() => RawStep>([
+        [8, () => ({ op: 'run', pcpu: p, ...vcpuRef(v) })],
+        [2, injectStep],
+      ])();
+    case 'hyp': {
+      const cur = cpu.current!;
+      return rng.weighted<() => RawStep>([
+        [10, () => ({ op: 'enter', pcpu: p })],
+        [8, injectStep],
+        [10, () => mmioStep(rng, m, cpu, cur)],
+        [1, () => ({ op: 'pending_check', pcpu: p })],
+        [1, () => ({ op: 'idle', pcpu: p })],
+        [2, () => ({ op: 'run', pcpu: p, ...vcpuRef(v) })],
+        [host.version === 'v3' ? 2 : 0.3, () => {
+          const reg = rng.weighted([[8, 'ICC_SGI1R_EL1'], [1, 'ICC_ASGI1R_EL1'], [1, 'ICC_SGI0R_EL1']] as const);
+          if (rng.bool(0.1)) return { op: 'sysreg', pcpu: p, access: 'read', reg };
+          const irm = rng.bool(0.2) ? 1n << 40n : 0n;
+          const value = irm | (BigInt(rng.int(0, 3)) << 24n) | (BigInt(rng.int(0, 1)) << 16n) | BigInt(rng.int(0, 15));
+          return { op: 'sysreg', pcpu: p, access: 'write', reg, value: toHex(value) };
+        }],
+      ])();
+    }
+    case 'guest': {
+      const lrs = cpu.cpuif.lrs;
+      const snap = (): number[] => {
+        const out: number[] = [];
+        for (let i = 0; i < host.nrLrs; i++) if (lrs[2 * i] !== 0 || lrs[2 * i + 1] !== 0) out.push(i);
+        return out;
+      };
+      const lrIntid = (): number => {
+        const used = snap();
+        if (used.length === 0 || rng.bool(0.1)) return rng.pick([1023, 27, 32]);
+        const s = m.snapshot();
+        const vs = s.domains.find((x) => x.id === cpu.current!.domain.id)!.vcpus[cpu.current!.id]!;
+        return vs.lrs.length > 0 ? rng.pick(vs.lrs).virq : 1023;
+      };
+      return rng.weighted<() => RawStep>([
+        [10, () => ({ op: 'exit', pcpu: p })],
+        [8, () => ({ op: 'ack', pcpu: p })],
+        [6, () => ({ op: 'eoi', pcpu: p, intid: lrIntid() })],
+        [2, () => ({ op: 'dir', pcpu: p, intid: lrIntid() })],
+        [1, () => ({ op: 'pmr', pcpu: p, value: rng.pick([0xff, 0xf0, 0xa0, 0x80, 0x00, rng.int(0, 255)]) })],
+        [1, () => ({ op: 'eoimode', pcpu: p, value: rng.int(0, 1) })],
+      ])();
+    }
+  }
+}
+
+export interface GeneratedTrace {
+  format: typeof TRACE_FORMAT;
+  name: string;
+  description: string;
+  config: Config;
+  steps: RawStep[];
+}
+
+export interface GenOptions extends ConfigOptions {
+  steps: number;
+  /** Record the reference RESULT (and snapshot) of each step as its `expect`. */
+  expect?: 'none' | 'results' | 'snapshots';
+}
+
+/**
+ * Generate one trace from `seed`. Candidates that are trace errors are dropped (up to 50
+ * tries per step); a crash ends the trace early, since nothing can follow it.
+ */
+export function generateTrace(seed: number, o: GenOptions): GeneratedTrace {
+  const rng = new Rng(seed);
+  const config = randomConfig(rng, o);
+  const m = E.getOrElseW((e: string[]) => { throw new Error(`generator made an invalid config: ${e.join('; ')}`); })(Machine.create(config));
+  const steps: RawStep[] = [];
+  while (steps.length < o.steps && m.crashed === null) {
+    let placed = false;
+    for (let tries = 0; tries < 50 && !placed; tries++) {
+      const raw = candidate(rng, m);
+      const op = decodeOp(raw);
+      if (E.isLeft(op)) throw new Error(`generator made an invalid step ${JSON.stringify(raw)}: ${op.left.join('; ')}`);
+      const r = m.apply(op.right, steps.length);
+      if (E.isLeft(r)) continue;
+      placed = true;
+      steps.push(withExpect(raw, r.right, m, o.expect ?? 'none'));
+    }
+    if (!placed) break;
+  }
+  return {
+    format: TRACE_FORMAT,
+    name: `random-${config.gic}-seed-${seed}`,
+    description: `Random trace from seed ${seed} (${steps.length} steps${m.crashed !== null ? `, ends in a crash: ${m.crashed.reason}` : ''}).`,
+    config,
+    steps,
+  };
+}
+
+function withExpect(raw: RawStep, r: Result, m: Machine, mode: 'none' | 'results' | 'snapshots'): RawStep {
+  if (mode === 'none') return raw;
+  const { log: _log, ...result } = r;
+  const expect: Record<string, unknown> = { result };
+  if (mode === 'snapshots' && m.crashed === null) expect['snapshot'] = m.snapshot();
+  return { ...raw, expect };
+}

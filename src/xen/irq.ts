@@ -1,0 +1,111 @@
+/**
+ * Physical IRQ pass-through (reference §3.21): the parts of xen/arch/arm/irq.c, gic.c and
+ * gic-vgic.c that connect a host SPI to a guest's virtual SPI and forward its arrivals.
+ * Errors are Xen's errno names; a refusal changes nothing.
+ */
+import { NR_LOCAL_IRQS, SPI_MAX_INTID } from '../arch/limits.js';
+import type { IrqDesc } from '../hw/irqdesc.js';
+import {
+  GIC_IRQ_GUEST_ACTIVE, GIC_IRQ_GUEST_ENABLED, GIC_IRQ_GUEST_VISIBLE, XenCrash, testBit, type Domain, type Host,
+  type Pcpu,
+} from './types.js';
+import { spiToPending, vgicGetTargetVcpu, vgicInjectIrq, vgicIsSpi, vgicIsValidLine } from './vgic.js';
+
+export type RouteErrno = 'EINVAL' | 'EIO' | 'EBUSY';
+
+/** GIC_PRI_IRQ: the host priority Xen gives an IRQ it routes (§3.21). */
+export const GIC_PRI_IRQ = 0xa0;
+
+/** is_assignable_irq: a host SPI (the model's host has lines 0..1019). */
+export function isAssignableIrq(irq: number): boolean {
+  return irq >= NR_LOCAL_IRQS && irq <= SPI_MAX_INTID;
+}
+
+/**
+ * vgic_connect_hw_irq (gic-vgic.c, §3.21, Q40), connect direction only: the SPI record
+ * (found through vCPU0's view of its rank) takes the descriptor unless it already has one
+ * or the guest has it enabled, in an LR or active.
+ */
+export function vgicConnectHwIrq(d: Domain, virq: number, desc: IrqDesc): 0 | 'EBUSY' {
+  vgicGetTargetVcpu(d.vcpus[0]!, virq);
+  const p = spiToPending(d, virq);
+  if (p.desc !== null || testBit(p, GIC_IRQ_GUEST_ENABLED) || testBit(p, GIC_IRQ_GUEST_VISIBLE) ||
+      testBit(p, GIC_IRQ_GUEST_ACTIVE)) {
+    return 'EBUSY';
+  }
+  p.desc = desc;
+  return 0;
+}
+
+/** gic_route_irq_to_guest (gic.c, §3.21): connect, then hand the descriptor to the guest. */
+export function gicRouteIrqToGuest(d: Domain, virq: number, desc: IrqDesc): 0 | 'EBUSY' {
+  if (!vgicIsSpi(d, virq)) throw new XenCrash(`gic_route_irq_to_guest: ASSERT(vgic_is_spi(${virq})) failed`);
+  const rc = vgicConnectHwIrq(d, virq, desc);
+  if (rc !== 0) return rc;
+  desc.guest = { domain: d.id, virq };
+  // The trigger type was configured at creation (config `pirqs`); the host priority is
+  // GIC_PRI_IRQ. Neither is observable through the ops.
+  return 0;
+}
+
+/**
+ * route_irq_to_guest (irq.c, §3.21): Xen's checks in Xen's order (EINVAL, EIO, EBUSY);
+ * routing the same pair again succeeds and does nothing.
+ */
+export function routeIrqToGuest(host: Host, d: Domain, virq: number, irq: number): 0 | RouteErrno {
+  if (!vgicIsValidLine(d, virq)) {
+    host.printk('err', `invalid vIRQ number ${virq} for domain d${d.id}`);
+    return 'EINVAL';
+  }
+  if (virq < NR_LOCAL_IRQS) {
+    host.printk('err', 'IRQ can only be routed to an SPI');
+    return 'EINVAL';
+  }
+  if (!isAssignableIrq(irq)) {
+    host.printk('err', `the IRQ${irq} is not routable`);
+    return 'EINVAL';
+  }
+  // A non-hardware domain may only take lines whose trigger type was configured; the model
+  // knows a descriptor exactly for the configured ones.
+  const desc = host.irqDescs.get(irq);
+  if (desc === undefined) {
+    host.printk('err', `IRQ ${irq} has not been configured`);
+    return 'EIO';
+  }
+  if (desc.guest !== null) {
+    if (desc.guest.domain !== d.id) {
+      host.printk('err', `IRQ ${irq} is already used by domain ${desc.guest.domain}`);
+      return 'EBUSY';
+    }
+    if (desc.guest.virq !== virq) {
+      host.printk('err', `d${d.id}: IRQ ${irq} is already assigned to vIRQ ${desc.guest.virq}`);
+      return 'EBUSY';
+    }
+    return 0;
+  }
+  // The action is installed, then released again if the connection is refused.
+  return gicRouteIrqToGuest(d, virq, desc);
+}
+
+export type HwIrqOutcome = 'ok' | 'latched';
+
+/**
+ * The host GIC signals a routed IRQ on the pCPU of its affinity, and do_IRQ's guest branch
+ * (irq.c, §3.21) runs there: a disabled or still-active line only latches pending; otherwise
+ * it is acknowledged (pending to active), priority-dropped but not deactivated, marked
+ * IN_PROGRESS and injected into the guest with the rank target.
+ */
+export function doIrq(cpu: Pcpu, desc: IrqDesc): HwIrqOutcome {
+  const guest = desc.guest;
+  if (guest === null) throw new Error(`do_IRQ: IRQ ${desc.irq} is not routed to a guest`);
+  if (!desc.enabled || desc.active) {
+    desc.pending = true;
+    return 'latched';
+  }
+  desc.pending = false;
+  desc.active = true;
+  desc.inProgress = true;
+  const d = cpu.host.domains.get(guest.domain)!;
+  vgicInjectIrq(cpu, d, null, guest.virq, true);
+  return 'ok';
+}
