@@ -1,57 +1,5 @@
 #!/usr/bin/env node
-/** The `vgic` command: dispatch to a sub-command; usage errors exit 2 without a stack trace. */
-import { UsageError, processIo, type Io } from './args.js';
-import { runDemo } from './demo.js';
-import { REPLAY_USAGE, replayCommand } from './replay.js';
-import { listMutants } from './mutant.js';
-
-const USAGE = `usage: vgic <command> [options]
-
-commands:
-  ${REPLAY_USAGE}
-      run traces and check their expectations (exit 0 pass, 1 expectation failed, 2 invalid input)
-  vgic mutants
-      list the deliberate deviations that --mutant can switch on
-  vgic demo
-      the built-in demonstration (spill, eviction, UIE, ack/EOI draining)
-  vgic help
-      this text
-`;
-
-type Command = (argv: string[], io: Io) => number | Promise<number>;
-
-const COMMANDS: Record<string, Command> = {
-  replay: replayCommand,
-  mutants: (_argv, io) => {
-    io.out(`${listMutants()}\n`);
-    return 0;
-  },
-  demo: (_argv, io) => {
-    io.out(`${runDemo()}\n`);
-    return 0;
-  },
-};
-
-export async function main(argv: string[], io: Io = processIo): Promise<number> {
-  const [cmd, ...rest] = argv;
-  if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
-    io.out(USAGE);
-    return 0;
-  }
-  const command = COMMANDS[cmd];
-  if (command === undefined) {
-    io.err(`vgic: unknown command "${cmd}"\n${USAGE}`);
-    return 2;
-  }
-  try {
-    return await command(rest, io);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      io.err(`vgic ${cmd}: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
-  }
-}
+/** Entry point of the `vgic` command (the commands live in run.ts, importable by tests). */
+import { main } from './run.js';
 
 process.exitCode = await main(process.argv.slice(2));

@@ -293,10 +293,12 @@ export interface GenOptions extends ConfigOptions {
   steps: number;
   /** Record the reference RESULT (and snapshot) of each step as its `expect`. */
   expect?: 'none' | 'results' | 'snapshots';
+  /** Only these ops (e.g. what the other side of a differential run supports). */
+  ops?: ReadonlySet<string> | undefined;
 }
 
 /**
- * Generate one trace from `seed`. Candidates that are trace errors are dropped (up to 50
+ * Generate one trace from `seed`. Candidates that are trace errors are dropped (up to 100
  * tries per step); a crash ends the trace early, since nothing can follow it.
  */
 export function generateTrace(seed: number, o: GenOptions): GeneratedTrace {
@@ -306,8 +308,9 @@ export function generateTrace(seed: number, o: GenOptions): GeneratedTrace {
   const steps: RawStep[] = [];
   while (steps.length < o.steps && m.crashed === null) {
     let placed = false;
-    for (let tries = 0; tries < 50 && !placed; tries++) {
+    for (let tries = 0; tries < 100 && !placed; tries++) {
       const raw = candidate(rng, m);
+      if (o.ops !== undefined && !o.ops.has(raw['op'] as string)) continue;
       const op = decodeOp(raw);
       if (E.isLeft(op)) throw new Error(`generator made an invalid step ${JSON.stringify(raw)}: ${op.left.join('; ')}`);
       const r = m.apply(op.right, steps.length);

@@ -1,0 +1,66 @@
+/** `vgic fuzz`: generate seeded random valid traces; write them, or report what they did. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateTrace } from '../conformance/gen.js';
+import { intOption, parse, str, UsageError, type Io } from './args.js';
+import { GEN_OPTIONS, GEN_USAGE, genOptions } from './gen-options.js';
+
+export const FUZZ_USAGE = `vgic fuzz [--count N] ${GEN_USAGE} [--out DIR] [--expect none|results|snapshots] [--json]`;
+
+export function fuzzCommand(argv: string[], io: Io): number {
+  const { values } = parse(argv, {
+    ...GEN_OPTIONS, count: { type: 'string' }, out: { type: 'string' }, expect: { type: 'string' }, json: { type: 'boolean' },
+  }, false);
+  const { seed, gen } = genOptions(values);
+  const count = intOption('count', str(values['count']), 10, 1, 100_000_000);
+  const expect = str(values['expect']) ?? 'none';
+  if (expect !== 'none' && expect !== 'results' && expect !== 'snapshots') {
+    throw new UsageError(`--expect: expected none, results or snapshots, got "${expect}"`);
+  }
+  const out = str(values['out']);
+  if (out !== undefined) {
+    try {
+      mkdirSync(out, { recursive: true });
+    } catch (e) {
+      throw new UsageError(`--out: cannot create ${out}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+  }
+  const outcomes: Record<string, number> = {};
+  const ops: Record<string, number> = {};
+  const configs = { v2: 0, v3: 0 };
+  let steps = 0;
+  let crashes = 0;
+  const started = Date.now();
+  let lastProgress = 0;
+  for (let i = 0; i < count; i++) {
+    const trace = generateTrace(seed + i, { ...gen, expect: out !== undefined ? expect : 'results' });
+    configs[trace.config.gic] += 1;
+    steps += trace.steps.length;
+    for (const s of trace.steps) {
+      ops[s['op'] as string] = (ops[s['op'] as string] ?? 0) + 1;
+      const outcome = ((s['expect'] as { result?: { outcome?: string } } | undefined)?.result?.outcome) ?? '?';
+      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+      if (outcome === 'crash') crashes += 1;
+    }
+    if (out !== undefined) {
+      if (expect === 'none') for (const s of trace.steps) delete s['expect'];
+      writeFileSync(join(out, `${trace.name}.json`), `${JSON.stringify(trace, null, 1)}\n`);
+    }
+    const now = Date.now();
+    if (io.tty && (now - lastProgress > 250 || i === count - 1)) {
+      lastProgress = now;
+      io.err(`\rfuzz: ${i + 1}/${count} traces, ${steps} steps, ${crashes} crashes, ${((now - started) / 1000).toFixed(1)} s`);
+      if (i === count - 1) io.err('\n');
+    }
+  }
+  const summary = { traces: count, steps, seeds: [seed, seed + count - 1], configs, crashes, outcomes, ops, seconds: (Date.now() - started) / 1000 };
+  if (values['json'] === true) {
+    io.out(`${JSON.stringify(summary, null, 2)}\n`);
+  } else {
+    io.out(`${count} traces (seeds ${seed}..${seed + count - 1}; ${configs.v2} GICv2, ${configs.v3} GICv3), ${steps} steps, ${crashes} ending in a crash\n`);
+    io.out(`outcomes: ${Object.entries(outcomes).sort().map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
+    io.out(`ops: ${Object.entries(ops).sort().map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
+    if (out !== undefined) io.out(`written to ${out}/\n`);
+  }
+  return 0;
+}
