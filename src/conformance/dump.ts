@@ -203,11 +203,11 @@ export function renderText(run: DumpRun, k?: number): E.Either<string, string> {
     for (const l of resultLog(applied.result)) lines.push(`log: ${l}`);
     const x = expectText(applied.expect);
     if (x !== null) lines.push(x);
-    stopNote();
     state = stateAt(run, target);
     if (applied.snapshot === null) {
       lines.push(`no state after this step: Xen crashed here and the machine is dead (FORMAT.md §4); showing ${afterText(state.after)}`);
     }
+    stopNote();
   }
   lines.push('', describeSnapshot(state.snapshot));
   return E.right(lines.join('\n'));

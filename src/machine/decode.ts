@@ -120,6 +120,7 @@ export function formatErrors(errors: t.Errors, base = ''): string[] {
     if (e.message === 'unknown key') return `${path}: unknown key`;
     const type = e.context[e.context.length - 1]!.type;
     if (e.message === 'missing key') return `${path}: missing key (expected ${type.name})`;
+    if (e.message?.startsWith('missing key') === true) return `${path}: ${e.message}`;
     const expected = e.message ?? type.name;
     return `${path}: ${expected.startsWith('expected') ? expected : `expected ${expected}`}, got ${describeValue(e.value)}`;
   });
