@@ -5,6 +5,7 @@ import { REPLAY_USAGE, replayCommand } from './replay.js';
 import { listMutants } from './mutant.js';
 import { DIFF_USAGE, diffCommand } from './diff.js';
 import { FUZZ_USAGE, fuzzCommand } from './fuzz.js';
+import { DUMP_USAGE, dumpCommand } from './dump.js';
 import { SERVE_USAGE, serveCommand } from './serve.js';
 
 const USAGE = `usage: vgic <command> [options]
@@ -18,6 +19,8 @@ commands:
       compare the model with another implementation; shrink and write the first divergence
   ${FUZZ_USAGE}
       generate seeded random valid traces (written with --out, else summarised)
+  ${DUMP_USAGE}
+      the state after a step as text, or the whole run as a self-contained HTML timeline
   vgic mutants
       list the deliberate deviations that --mutant can switch on
   vgic demo
@@ -33,6 +36,7 @@ const COMMANDS: Record<string, Command> = {
   serve: serveCommand,
   diff: diffCommand,
   fuzz: fuzzCommand,
+  dump: dumpCommand,
   mutants: (_argv, io) => {
     io.out(`${listMutants()}\n`);
     return 0;

@@ -7,6 +7,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { toHex } from '../machine/decode.js';
+import { STATUS_NAMES } from '../xen/types.js';
 
 export type Node =
   | { k: 'int'; min: number; max: number }
@@ -55,8 +56,6 @@ const VCPU = obj(
   f('lr_mask', hex), f('pmr', int(0, 255)), f('eoimode', int(0, 1)), f('apr', hex),
   f('lrs', arr(LR)),
 );
-
-export const STATUS_NAMES = ['QUEUED', 'ACTIVE', 'VISIBLE', 'ENABLED', 'MIGRATING', 'PRISTINE_LPI'] as const;
 
 const IRQ = obj(
   f('irq', int()), f('vcpu', nullable(int())), f('status', arr(enumOf(...STATUS_NAMES))),
