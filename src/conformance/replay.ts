@@ -4,6 +4,7 @@
  * Exit status: 0 all pass, 1 an expectation failed, 2 invalid input or a trace error.
  */
 import * as E from 'fp-ts/lib/Either.js';
+import { basename } from 'node:path';
 import type { MutantName } from '../xen/mutants.js';
 import { show } from './schema.js';
 import { expandPaths, loadTraceFile, runTrace, type RunOptions, type TraceReport } from './trace.js';
@@ -58,7 +59,8 @@ export function formatReplay(s: ReplaySummary): string {
   const width = Math.min(60, Math.max(10, ...s.reports.map((r) => r.name.length)));
   for (const r of s.reports) {
     const tag = r.status === 'pass' ? 'PASS ' : r.status === 'fail' ? 'FAIL ' : 'ERROR';
-    const where = r.file !== undefined && r.file !== r.name ? `  ${r.file}` : '';
+    // The file is shown unless the trace is named after it.
+    const where = r.file !== undefined && basename(r.file) !== `${r.name}.json` ? `  ${r.file}` : '';
     lines.push(`${tag} ${r.name.padEnd(width)} ${String(r.steps).padStart(4)} steps ${String(r.checked).padStart(4)} checks${where}`);
     if (r.failure !== undefined) {
       const f = r.failure;
