@@ -272,7 +272,7 @@ describe('conformance: the driver protocol server (FORMAT.md §7)', () => {
     expect(s.handle('{').exit).to.equal(2);
     expect(JSON.parse(s.handle('{"id":4,"cmd":"fly"}').line)).to.deep.include({ id: 4, ok: false });
     const req = decodeRequest('{"id":4,"cmd":"step"}');
-    expect(E.isLeft(req) ? req.left : null).to.deep.equal({ id: 4, error: 'request.step: missing key (expected unknown)' });
+    expect(E.isLeft(req) ? req.left : null).to.deep.equal({ id: 4, error: 'request.step: missing key (expected a step object)' });
     const extra = decodeRequest('{"id":4,"cmd":"hello","x":1}');
     expect(E.isLeft(extra) ? extra.left.error : '').to.equal('request.x: unknown key');
   });

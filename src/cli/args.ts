@@ -21,7 +21,11 @@ export function parse(argv: string[], options: Options, positionals = true): Par
     const r = parseArgs({ args: argv, options, allowPositionals: positionals, strict: true });
     return { values: r.values as Parsed['values'], positionals: r.positionals };
   } catch (e) {
-    throw new UsageError((e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
+    const err = e as NodeJS.ErrnoException;
+    const opt = /'(-[^']*)'/.exec(err.message)?.[1];
+    if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && opt !== undefined) throw new UsageError(`unknown option ${opt}`);
+    if (err.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new UsageError(`this command takes no file arguments (${err.message.replace(/^.*?'([^']*)'.*$/, '$1')})`);
+    throw new UsageError(err.message);
   }
 }
 

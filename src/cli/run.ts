@@ -62,7 +62,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     return await command(rest, io);
   } catch (e) {
     if (e instanceof UsageError) {
-      io.err(`vgic ${cmd}: ${e.message}\n`);
+      io.err(`vgic ${cmd}: ${e.message}\n(vgic help lists the commands and their options)\n`);
       return 2;
     }
     throw e;

@@ -22,6 +22,8 @@ export function serveCommand(argv: string[], io: Io): Promise<number> {
         done = true;
         code = reply.exit;
         rl.close();
+        // Stop reading: the process must end now, not when the other side closes our stdin.
+        process.stdin.destroy();
       }
     });
     rl.on('close', () => resolve(code));

@@ -7,10 +7,8 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import * as E from 'fp-ts/lib/Either.js';
-import type * as t from 'io-ts';
-import { formatErrors } from '../machine/decode.js';
 import type { MutantName } from '../xen/mutants.js';
-import { ResponseCodecs, Server, type CommandName } from './protocol.js';
+import { Server, decodeResponse, type CommandName } from './protocol.js';
 
 export class ProtocolError extends Error {
   constructor(readonly side: string, message: string) {
@@ -55,13 +53,10 @@ abstract class LineDriver implements Driver {
     } catch {
       throw new ProtocolError(this.label, `answered ${cmd} with a line that is not JSON: ${text.slice(0, 200)}`);
     }
-    const r = (ResponseCodecs[cmd] as t.Type<unknown, unknown, unknown>).decode(u);
-    if (E.isLeft(r)) {
-      throw new ProtocolError(this.label, `answered ${cmd} with a malformed response: ${formatErrors(r.left, 'response').slice(0, 3).join('; ')}`);
-    }
-    const o = r.right as Record<string, unknown>;
-    if (o['id'] !== id) throw new ProtocolError(this.label, `answered request ${id} (${cmd}) with id ${JSON.stringify(o['id'])}`);
-    return o;
+    const r = decodeResponse(cmd, u);
+    if (E.isLeft(r)) throw new ProtocolError(this.label, `answered ${cmd} with a malformed response: ${r.left.slice(0, 3).join('; ')}`);
+    if (r.right['id'] !== id) throw new ProtocolError(this.label, `answered request ${id} (${cmd}) with id ${JSON.stringify(r.right['id'])}`);
+    return r.right;
   }
 
   async hello(): Promise<Hello> {
@@ -114,7 +109,8 @@ export class ProcessDriver extends LineDriver {
 
   constructor(readonly command: string, readonly timeoutMs = 20000) {
     super(`"${command}"`);
-    this.child = spawn(command, { shell: true, stdio: ['pipe', 'pipe', 'pipe'] });
+    // Its own process group, so that closing kills whatever the shell started too.
+    this.child = spawn(command, { shell: true, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     const rl = createInterface({ input: this.child.stdout });
     rl.on('line', (line) => {
       if (this.waiter !== null) {
@@ -166,15 +162,28 @@ export class ProcessDriver extends LineDriver {
     });
   }
 
+  /** Ask it to quit, give it a moment, then kill it. */
   async close(): Promise<void> {
     if (this.exited === null) {
+      this.child.stdin.write(`${JSON.stringify({ id: 0, cmd: 'quit' })}\n`);
+      this.child.stdin.end();
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1000);
+        this.child.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    // Whatever is left of its process group (the shell may be gone, what it started not).
+    if (this.child.pid !== undefined) {
       try {
-        await this.exchange(JSON.stringify({ id: 0, cmd: 'quit' }));
+        process.kill(-this.child.pid, 'SIGKILL');
       } catch {
-        // It may not answer quit; it is killed below either way.
+        // Already gone.
       }
     }
-    if (this.exited === null) this.child.kill();
-    this.child.stdin.end();
+    this.child.stdout.destroy();
+    this.child.stderr.destroy();
   }
 }

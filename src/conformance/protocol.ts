@@ -5,7 +5,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
-import { decodeWith, oneOf, strictObject } from '../machine/decode.js';
+import { anyJson, decodeWith, oneLine, oneOf, strictObject } from '../machine/decode.js';
 import { Machine } from '../machine/machine.js';
 import { OP_NAMES } from '../machine/ops.js';
 import type { MutantName } from '../xen/mutants.js';
@@ -25,8 +25,8 @@ export type CommandName = (typeof COMMANDS)[number];
 
 const REQUEST_CODECS = {
   hello: strictObject('hello request', { id: RequestId, cmd: t.literal('hello') }),
-  reset: strictObject('reset request', { id: RequestId, cmd: t.literal('reset'), config: t.unknown }),
-  step: strictObject('step request', { id: RequestId, cmd: t.literal('step'), step: t.unknown }),
+  reset: strictObject('reset request', { id: RequestId, cmd: t.literal('reset'), config: anyJson('a config object') }),
+  step: strictObject('step request', { id: RequestId, cmd: t.literal('step'), step: anyJson('a step object') }),
   snapshot: strictObject('snapshot request', { id: RequestId, cmd: t.literal('snapshot') }),
   quit: strictObject('quit request', { id: RequestId, cmd: t.literal('quit') }),
 } as const;
@@ -46,7 +46,7 @@ export function decodeRequest(line: string): E.Either<{ id: number | string | nu
   try {
     u = JSON.parse(line);
   } catch (e) {
-    return E.left({ id: null, error: `request is not valid JSON: ${(e as Error).message}` });
+    return E.left({ id: null, error: `request is not valid JSON: ${oneLine((e as Error).message)}` });
   }
   if (typeof u !== 'object' || u === null || Array.isArray(u)) return E.left({ id: null, error: `request: expected a JSON object, got ${JSON.stringify(u)}` });
   const rec = u as Record<string, unknown>;
@@ -60,17 +60,37 @@ export function decodeRequest(line: string): E.Either<{ id: number | string | nu
 
 // ----- responses -----
 
-const ErrorResponse = t.type({ id: t.unknown, ok: t.literal(false), error: t.string });
-const OkResponse = t.type({ id: t.unknown, ok: t.literal(true) });
+const ResponseEnvelope = t.type({ ok: t.boolean });
 
-/** The responses a client expects, by command (extra keys are allowed: implementations may add fields). */
-export const ResponseCodecs = {
-  hello: t.union([t.type({ id: t.unknown, ok: t.literal(true), format: t.string, name: t.string, ops: t.array(t.string) }), ErrorResponse]),
-  reset: t.union([OkResponse, ErrorResponse]),
-  step: t.union([t.type({ id: t.unknown, ok: t.literal(true), result: ResultCodec }), ErrorResponse]),
-  snapshot: t.union([t.type({ id: t.unknown, ok: t.literal(true), snapshot: SnapshotCodec }), ErrorResponse]),
-  quit: t.union([OkResponse, ErrorResponse]),
-} as const;
+/** What each command's `ok:true` response carries besides `id` and `ok` (implementations may add fields). */
+const RESPONSE_PAYLOADS: Record<CommandName, t.Props> = {
+  hello: { format: named(t.string, 'a string'), name: named(t.string, 'a string'), ops: t.array(t.string, 'an array of op names') },
+  reset: {},
+  step: { result: ResultCodec },
+  snapshot: { snapshot: SnapshotCodec },
+  quit: {},
+};
+
+function named<A>(codec: t.Type<A, A, unknown>, name: string): t.Type<A, A, unknown> {
+  return new t.Type<A, A, unknown>(name, codec.is, codec.validate, codec.encode);
+}
+
+/**
+ * Decode a response to `cmd`: `{id, ok:true, ...payload}` or `{id, ok:false, error}`.
+ * Left: lines with JSON paths under `response`.
+ */
+export function decodeResponse(cmd: CommandName, u: unknown): E.Either<string[], Record<string, unknown>> {
+  if (typeof u !== 'object' || u === null || Array.isArray(u)) return E.left([`response: expected a JSON object, got ${JSON.stringify(u)}`]);
+  const rec = u as Record<string, unknown>;
+  if (!('id' in rec)) return E.left(['response.id: missing key']);
+  const env = decodeWith(ResponseEnvelope, u, 'response');
+  if (E.isLeft(env)) return E.left(env.left.map((l) => l.replace('expected boolean', 'expected true or false')));
+  if (rec['ok'] === false) {
+    return typeof rec['error'] === 'string' ? E.right(rec) : E.left([`response.error: an ok:false response needs an error string, got ${JSON.stringify(rec['error'])}`]);
+  }
+  const payload = decodeWith(strictObject(`${cmd} response`, RESPONSE_PAYLOADS[cmd], {}, Object.keys(rec).filter((k) => !(k in RESPONSE_PAYLOADS[cmd]))), u, 'response');
+  return E.isLeft(payload) ? payload : E.right({ ...rec, ...(payload.right as object) });
+}
 
 // ----- the model as a server -----
 
@@ -112,7 +132,11 @@ export class Server {
         });
       case 'reset': {
         const m = Machine.create(r.config, 'config', this.mutant);
-        if (E.isLeft(m)) return reply({ ok: false, error: m.left.join('; ') });
+        if (E.isLeft(m)) {
+          // No half-valid state: the old machine is gone too.
+          this.machine = null;
+          return reply({ ok: false, error: m.left.join('; ') });
+        }
         this.machine = m.right;
         this.stepIndex = 0;
         return reply({ ok: true });

@@ -8,7 +8,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as t from 'io-ts';
 import { decodeConfig, type Config } from '../machine/config.js';
-import { decodeWith, oneOf, strictObject } from '../machine/decode.js';
+import { anyJson, decodeWith, oneLine, oneOf, strictObject } from '../machine/decode.js';
 import { Machine, type Result } from '../machine/machine.js';
 import { decodeOp, type Op } from '../machine/ops.js';
 import type { Snapshot } from '../machine/snapshot.js';
@@ -41,7 +41,7 @@ export interface Trace {
 
 const TraceCodec = strictObject(
   'trace',
-  { format: oneOf([TRACE_FORMAT] as const), config: t.unknown, steps: t.array(t.unknown) },
+  { format: oneOf([TRACE_FORMAT] as const), config: anyJson('a config object'), steps: t.array(t.unknown, 'an array of steps') },
   { name: t.string, description: t.string, refs: t.array(t.string) },
 );
 
@@ -98,7 +98,7 @@ export function loadTraceFile(file: string): E.Either<string[], Trace> {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    return E.left([`${file}: not valid JSON: ${(e as Error).message}`]);
+    return E.left([`${file}: not valid JSON: ${oneLine((e as Error).message)}`]);
   }
   const r = decodeTrace(json, basename(file).replace(/\.json$/, ''));
   return E.mapLeft((lines: string[]) => lines.map((l) => `${file}: ${l}`))(r);

@@ -37,6 +37,16 @@ export function nullable<A>(codec: t.Type<A, A, unknown>): t.Type<A | null, A | 
   );
 }
 
+/** Any JSON value, checked later by its own decoder; `name` is what a missing key asks for. */
+export function anyJson(name: string): t.Type<unknown, unknown, unknown> {
+  return new t.Type<unknown, unknown, unknown>(name, (_u): _u is unknown => true, (u) => t.success(u), t.identity);
+}
+
+/** A message on one line (a JSON parser may quote the text it choked on, newlines included). */
+export function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ');
+}
+
 /** A hex string (`0x...`, any case, leading zeros allowed) decoded to a bigint. */
 export const HexString = new t.Type<bigint, string, unknown>(
   'hex string',
