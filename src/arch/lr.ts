@@ -8,6 +8,7 @@
  * The layouts are data: one row per field (word, shift, mask). Reads and writes of any
  * field go through the same two helpers.
  */
+import { mutated } from '../xen/mutants.js';
 import type { GicVersion } from './limits.js';
 
 /** One field of a list register: which 32-bit word, where, how wide. */
@@ -118,7 +119,7 @@ export function updateLr(
   file[2 * lr + 1] = 0;
   setField(file, lr, layout.state, state);
   if (layout === GICV3_LR && guestV3) setField(file, lr, layout.grp1, 1);
-  setField(file, lr, layout.priority, priority >> layout.priorityShift);
+  setField(file, lr, layout.priority, mutated('v2-lr-priority-low-bits') && layout.priorityShift === 3 ? priority & 0x1f : priority >> layout.priorityShift);
   setField(file, lr, layout.virq, virq);
   if (hwIrq !== null) {
     setField(file, lr, layout.hw, 1);

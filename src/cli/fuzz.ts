@@ -1,18 +1,23 @@
 /** `vgic fuzz`: generate seeded random valid traces; write them, or report what they did. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateTrace } from '../conformance/gen.js';
-import { intOption, parse, str, UsageError, type Io } from './args.js';
+import { runCampaign } from '../check/campaign.js';
+import { generateTrace, type GenOptions } from '../conformance/gen.js';
+import { intOption, parse, str, UsageError, type Io, type Parsed } from './args.js';
+import { mutantOption } from './mutant.js';
 import { GEN_OPTIONS, GEN_USAGE, genOptions } from './gen-options.js';
 
-export const FUZZ_USAGE = `vgic fuzz [--count N] ${GEN_USAGE} [--out DIR] [--expect none|results|snapshots] [--json]`;
+export const FUZZ_USAGE = `vgic fuzz [--count N] ${GEN_USAGE} [--out DIR] [--expect none|results|snapshots] [--json] [--check [--delivery N] [--mutant NAME]]`;
 
 export function fuzzCommand(argv: string[], io: Io): number {
   const { values } = parse(argv, {
     ...GEN_OPTIONS, count: { type: 'string' }, out: { type: 'string' }, expect: { type: 'string' }, json: { type: 'boolean' },
+    check: { type: 'boolean' }, delivery: { type: 'string' }, mutant: { type: 'string' },
   }, false);
   const { seed, gen } = genOptions(values);
   const count = intOption('count', str(values['count']), 10, 1, 100_000_000);
+  if (values['check'] === true) return checkCampaign(values, seed, gen, count, io);
+  if (values['delivery'] !== undefined || values['mutant'] !== undefined) throw new UsageError('--delivery and --mutant go with --check');
   const expect = str(values['expect']) ?? 'none';
   if (expect !== 'none' && expect !== 'results' && expect !== 'snapshots') {
     throw new UsageError(`--expect: expected none, results or snapshots, got "${expect}"`);
@@ -62,5 +67,47 @@ export function fuzzCommand(argv: string[], io: Io): number {
     io.out(`ops: ${Object.entries(ops).sort().map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
     if (out !== undefined) io.out(`written to ${out}/\n`);
   }
+  return 0;
+}
+
+/** `vgic fuzz --check`: the campaign with invariants and properties after every step. */
+function checkCampaign(values: Parsed['values'], seed: number, gen: GenOptions, count: number, io: Io): number {
+  const delivery = intOption('delivery', str(values['delivery']), Math.ceil(count / 10), 0, 100_000_000);
+  const mutant = mutantOption(str(values['mutant']));
+  const started = Date.now();
+  let last = 0;
+  const res = runCampaign({
+    ...gen, seed, count, delivery, mutant,
+    onTrace: (done, steps) => {
+      const now = Date.now();
+      if (io.tty && (now - last > 250 || done === count)) {
+        last = now;
+        io.err(`\rfuzz --check: ${done}/${count} traces, ${steps} steps, ${((now - started) / 1000).toFixed(1)} s`);
+        if (done === count) io.err('\n');
+      }
+    },
+  });
+  const seconds = (Date.now() - started) / 1000;
+  const c = res.configs;
+  const range = (r: { min: number; max: number }): string => (r.min === r.max ? `${r.min}` : `${r.min}-${r.max}`);
+  if (values['json'] === true) {
+    io.out(`${JSON.stringify({ ...res, violation: res.violation === null ? null : { ...res.violation, trace: undefined }, seconds }, null, 2)}\n`);
+  } else {
+    io.out(`${res.traces} traces (seeds ${seed}..${seed + res.traces - 1}), ${res.steps} steps${mutant !== null ? ` on mutant ${mutant}` : ''}: ` +
+      `${c.v2} GICv2 and ${c.v3} GICv3 configs, ${range(c.nrLrs)} LRs, ${range(c.pcpus)} pCPUs, ${range(c.vcpus)} vCPUs, ${range(c.spis)} SPIs; ` +
+      `${res.crashes} traces end in a Xen crash; ${res.delivery.scenarios} delivery scenarios; ${seconds.toFixed(1)} s\n`);
+  }
+  if (res.violation !== null) {
+    const v = res.violation;
+    const file = str(values['out']) !== undefined ? join(str(values['out'])!, `violation-seed-${v.seed}.json`) : 'vgic-fuzz-violation.json';
+    writeFileSync(file, `${JSON.stringify(v.trace, null, 1)}\n`);
+    io.out(`VIOLATION in seed ${v.seed} at step ${v.step} (${v.op}):\n${v.findings.map((f) => `  ${f}`).join('\n')}\ntrace written to ${file}\n`);
+    return 1;
+  }
+  if (res.delivery.failure !== null) {
+    io.out(`P1 VIOLATION in delivery scenario ${res.delivery.failure.seed}: ${res.delivery.failure.message}\n`);
+    return 1;
+  }
+  if (values['json'] !== true) io.out('no invariant or property violated\n');
   return 0;
 }

@@ -2,7 +2,7 @@
 import { UsageError, processIo, type Io } from './args.js';
 import { runDemo } from './demo.js';
 import { REPLAY_USAGE, replayCommand } from './replay.js';
-import { listMutants } from './mutant.js';
+import { MUTANTS_USAGE, mutantsCommand } from './mutant.js';
 import { DIFF_USAGE, diffCommand } from './diff.js';
 import { FUZZ_USAGE, fuzzCommand } from './fuzz.js';
 import { DUMP_USAGE, dumpCommand } from './dump.js';
@@ -21,8 +21,8 @@ commands:
       generate seeded random valid traces (written with --out, else summarised)
   ${DUMP_USAGE}
       the state after a step as text, or the whole run as a self-contained HTML timeline
-  vgic mutants
-      list the deliberate deviations that --mutant can switch on
+  ${MUTANTS_USAGE}
+      list the deliberate deviations --mutant switches on; --run: how the suite kills each
   vgic demo
       the built-in demonstration (spill, eviction, UIE, ack/EOI draining)
   vgic help
@@ -37,10 +37,7 @@ const COMMANDS: Record<string, Command> = {
   diff: diffCommand,
   fuzz: fuzzCommand,
   dump: dumpCommand,
-  mutants: (_argv, io) => {
-    io.out(`${listMutants()}\n`);
-    return 0;
-  },
+  mutants: mutantsCommand,
   demo: (_argv, io) => {
     io.out(`${runDemo()}\n`);
     return 0;

@@ -10,7 +10,8 @@ import { maxLrsFor, maxVcpusFor, type GicVersion } from '../arch/limits.js';
 import type { Config, DomainConfig } from '../machine/config.js';
 import { toHex } from '../machine/decode.js';
 import { Machine, type Result } from '../machine/machine.js';
-import { decodeOp } from '../machine/ops.js';
+import { decodeOp, type OpName } from '../machine/ops.js';
+import { getField } from '../arch/lr.js';
 import type { Domain, Pcpu, Vcpu } from '../xen/types.js';
 import { TRACE_FORMAT } from './trace.js';
 
@@ -202,83 +203,103 @@ function vcpuRef(v: Vcpu): { domain: number; vcpu: number } {
   return { domain: v.domain.id, vcpu: v.id };
 }
 
+/** The modes a pCPU must be in for each op that runs on one (FORMAT.md §3). */
+const OP_MODES: Partial<Record<OpName, readonly Pcpu['mode'][]>> = {
+  run: ['idle', 'hyp'], idle: ['idle', 'hyp'], enter: ['hyp'], exit: ['guest'], inject: ['idle', 'hyp'],
+  mmio: ['hyp'], sysreg: ['hyp'], ack: ['guest'], eoi: ['guest'], dir: ['guest'], pmr: ['guest'],
+  eoimode: ['guest'], pending_check: ['hyp'],
+};
+
+/** An INTID the guest is likely to EOI or deactivate: one of its valid LRs, sometimes noise. */
+function lrIntid(rng: Rng, m: Machine, cpu: Pcpu): number {
+  const host = m.host;
+  const lrs = cpu.cpuif.lrs;
+  const used: number[] = [];
+  for (let i = 0; i < host.nrLrs; i++) if (lrs[2 * i] !== 0 || lrs[2 * i + 1] !== 0) used.push(i);
+  if (used.length === 0 || rng.bool(0.1)) return rng.pick([1023, 27, 32]);
+  return getField(lrs, rng.pick(used), host.layout.virq);
+}
+
+type Builder = (rng: Rng, m: Machine, cpu: Pcpu) => RawStep;
+
+/**
+ * One builder per op: a step for the machine's current state, on `cpu` (already in a mode
+ * the op accepts). Steps are likely, not certain, to be valid.
+ */
+export const STEP_BUILDERS: Record<OpName, Builder> = {
+  run: (rng, m, cpu) => ({ op: 'run', pcpu: cpu.id, ...vcpuRef(someVcpu(rng, m)) }),
+  idle: (_rng, _m, cpu) => ({ op: 'idle', pcpu: cpu.id }),
+  enter: (_rng, _m, cpu) => ({ op: 'enter', pcpu: cpu.id }),
+  exit: (_rng, _m, cpu) => ({ op: 'exit', pcpu: cpu.id }),
+  vcpu_off: (rng, m) => ({ op: 'vcpu_off', ...vcpuRef(someVcpu(rng, m, (v) => v.online && v.runningOn === null)) }),
+  vcpu_on: (rng, m) => ({ op: 'vcpu_on', ...vcpuRef(someVcpu(rng, m, (v) => !v.online)) }),
+  inject: (rng, m, cpu) => {
+    const d = cpu.current?.domain ?? rng.pick([...m.host.domains.values()]);
+    const irq = anyIrq(rng, d);
+    return { op: 'inject', pcpu: cpu.id, domain: d.id, vcpu: irq < 32 ? rng.int(0, d.vcpus.length - 1) : null, virq: irq, ...(rng.bool(0.05) ? { level: false } : {}) };
+  },
+  route: (rng, m) => {
+    const d = rng.pick([...m.host.domains.values()]);
+    const pirqs = [...m.host.irqDescs.keys()];
+    const pirq = pirqs.length > 0 && rng.bool(0.9) ? rng.pick(pirqs) : rng.int(32, 1023);
+    const spis = hotIrqs(d).filter((i) => i >= 32);
+    return { op: 'route', domain: d.id, virq: rng.bool(0.9) ? rng.pick(spis) : rng.int(0, 40 + d.nrSpis), pirq };
+  },
+  hw_irq: (rng, m) => {
+    const routed = [...m.host.irqDescs.values()].filter((x) => x.guest !== null);
+    return { op: 'hw_irq', pirq: routed.length > 0 ? rng.pick(routed).irq : rng.int(32, 100) };
+  },
+  mmio: (rng, m, cpu) => mmioStep(rng, m, cpu, cpu.current!),
+  sysreg: (rng, _m, cpu) => {
+    const reg = rng.weighted([[8, 'ICC_SGI1R_EL1'], [1, 'ICC_ASGI1R_EL1'], [1, 'ICC_SGI0R_EL1']] as const);
+    if (rng.bool(0.1)) return { op: 'sysreg', pcpu: cpu.id, access: 'read', reg };
+    const irm = rng.bool(0.2) ? 1n << 40n : 0n;
+    const value = irm | (BigInt(rng.int(0, 3)) << 24n) | (BigInt(rng.int(0, 1)) << 16n) | BigInt(rng.int(0, 15));
+    return { op: 'sysreg', pcpu: cpu.id, access: 'write', reg, value: toHex(value) };
+  },
+  ack: (_rng, _m, cpu) => ({ op: 'ack', pcpu: cpu.id }),
+  eoi: (rng, m, cpu) => ({ op: 'eoi', pcpu: cpu.id, intid: lrIntid(rng, m, cpu) }),
+  dir: (rng, m, cpu) => ({ op: 'dir', pcpu: cpu.id, intid: lrIntid(rng, m, cpu) }),
+  pmr: (rng, _m, cpu) => ({ op: 'pmr', pcpu: cpu.id, value: rng.pick([0xff, 0xf0, 0xa0, 0x80, 0x00, rng.int(0, 255)]) }),
+  eoimode: (rng, _m, cpu) => ({ op: 'eoimode', pcpu: cpu.id, value: rng.int(0, 1) }),
+  pending_check: (_rng, _m, cpu) => ({ op: 'pending_check', pcpu: cpu.id }),
+  snapshot: () => ({ op: 'snapshot' }),
+};
+
+/** A vCPU, preferably one that `prefer` accepts. */
+function someVcpu(rng: Rng, m: Machine, prefer?: (v: Vcpu) => boolean): Vcpu {
+  const all = [...m.host.domains.values()].flatMap((d) => d.vcpus);
+  const good = prefer === undefined ? [] : all.filter(prefer);
+  return rng.pick(good.length > 0 && rng.bool(0.9) ? good : all);
+}
+
+/**
+ * A step of op `op` for the current state, on a pCPU in a mode the op accepts; null when no
+ * pCPU is (e.g. `ack` while no guest runs). Used by the model-based property tests.
+ */
+export function buildStep(op: OpName, rng: Rng, m: Machine): RawStep | null {
+  const modes = OP_MODES[op];
+  const cpus = modes === undefined ? m.host.pcpus : m.host.pcpus.filter((c) => modes.includes(c.mode));
+  if (cpus.length === 0) return null;
+  return STEP_BUILDERS[op](rng, m, rng.pick(cpus));
+}
+
+/** Op weights by the mode of the chosen pCPU: mostly what moves the machine forward. */
+const BY_MODE: Record<Pcpu['mode'], readonly (readonly [number, OpName])[]> = {
+  idle: [[8, 'run'], [2, 'inject']],
+  hyp: [[10, 'enter'], [8, 'inject'], [10, 'mmio'], [1, 'pending_check'], [1, 'idle'], [2, 'run'], [2, 'sysreg']],
+  guest: [[10, 'exit'], [8, 'ack'], [6, 'eoi'], [2, 'dir'], [1, 'pmr'], [1, 'eoimode']],
+};
+const RARE: readonly (readonly [number, OpName])[] = [[3, 'vcpu_off'], [4, 'vcpu_on'], [2, 'snapshot'], [3, 'route'], [6, 'hw_irq']];
+
 /** One candidate step for the machine's current state (may still be a trace error). */
 function candidate(rng: Rng, m: Machine): RawStep {
-  const host = m.host;
-  const domains = [...host.domains.values()];
-  const cpu = rng.pick(host.pcpus);
-  const p = cpu.id;
-  const d = rng.pick(domains);
-  const v = rng.pick(d.vcpus);
-  const injectStep = (): RawStep => {
-    const dd = cpu.current?.domain ?? d;
-    const irq = anyIrq(rng, dd);
-    return { op: 'inject', pcpu: p, domain: dd.id, vcpu: irq < 32 ? rng.int(0, dd.vcpus.length - 1) : null, virq: irq, ...(rng.bool(0.05) ? { level: false } : {}) };
-  };
-  const rare = rng.weighted<() => RawStep>([
-    [3, () => ({ op: 'vcpu_off', ...vcpuRef(v) })],
-    [4, () => ({ op: 'vcpu_on', ...vcpuRef(v) })],
-    [2, () => ({ op: 'snapshot' })],
-    [3, () => {
-      const pirqs = [...host.irqDescs.keys()];
-      const pirq = pirqs.length > 0 && rng.bool(0.9) ? rng.pick(pirqs) : rng.int(32, 1023);
-      const spis = hotIrqs(d).filter((i) => i >= 32);
-      return { op: 'route', domain: d.id, virq: rng.bool(0.9) ? rng.pick(spis) : rng.int(0, 40 + d.nrSpis), pirq };
-    }],
-    [6, () => {
-      const routed = [...host.irqDescs.values()].filter((x) => x.guest !== null);
-      return { op: 'hw_irq', pirq: routed.length > 0 ? rng.pick(routed).irq : rng.int(32, 100) };
-    }],
-  ]);
-  if (rng.bool(0.06)) return rare();
-  switch (cpu.mode) {
-    case 'idle':
-      return rng.weighted<() => RawStep>([
-        [8, () => ({ op: 'run', pcpu: p, ...vcpuRef(v) })],
-        [2, injectStep],
-      ])();
-    case 'hyp': {
-      const cur = cpu.current!;
-      return rng.weighted<() => RawStep>([
-        [10, () => ({ op: 'enter', pcpu: p })],
-        [8, injectStep],
-        [10, () => mmioStep(rng, m, cpu, cur)],
-        [1, () => ({ op: 'pending_check', pcpu: p })],
-        [1, () => ({ op: 'idle', pcpu: p })],
-        [2, () => ({ op: 'run', pcpu: p, ...vcpuRef(v) })],
-        [host.version === 'v3' ? 2 : 0.3, () => {
-          const reg = rng.weighted([[8, 'ICC_SGI1R_EL1'], [1, 'ICC_ASGI1R_EL1'], [1, 'ICC_SGI0R_EL1']] as const);
-          if (rng.bool(0.1)) return { op: 'sysreg', pcpu: p, access: 'read', reg };
-          const irm = rng.bool(0.2) ? 1n << 40n : 0n;
-          const value = irm | (BigInt(rng.int(0, 3)) << 24n) | (BigInt(rng.int(0, 1)) << 16n) | BigInt(rng.int(0, 15));
-          return { op: 'sysreg', pcpu: p, access: 'write', reg, value: toHex(value) };
-        }],
-      ])();
-    }
-    case 'guest': {
-      const lrs = cpu.cpuif.lrs;
-      const snap = (): number[] => {
-        const out: number[] = [];
-        for (let i = 0; i < host.nrLrs; i++) if (lrs[2 * i] !== 0 || lrs[2 * i + 1] !== 0) out.push(i);
-        return out;
-      };
-      const lrIntid = (): number => {
-        const used = snap();
-        if (used.length === 0 || rng.bool(0.1)) return rng.pick([1023, 27, 32]);
-        const s = m.snapshot();
-        const vs = s.domains.find((x) => x.id === cpu.current!.domain.id)!.vcpus[cpu.current!.id]!;
-        return vs.lrs.length > 0 ? rng.pick(vs.lrs).virq : 1023;
-      };
-      return rng.weighted<() => RawStep>([
-        [10, () => ({ op: 'exit', pcpu: p })],
-        [8, () => ({ op: 'ack', pcpu: p })],
-        [6, () => ({ op: 'eoi', pcpu: p, intid: lrIntid() })],
-        [2, () => ({ op: 'dir', pcpu: p, intid: lrIntid() })],
-        [1, () => ({ op: 'pmr', pcpu: p, value: rng.pick([0xff, 0xf0, 0xa0, 0x80, 0x00, rng.int(0, 255)]) })],
-        [1, () => ({ op: 'eoimode', pcpu: p, value: rng.int(0, 1) })],
-      ])();
-    }
-  }
+  const cpu = rng.pick(m.host.pcpus);
+  if (rng.bool(0.06)) return STEP_BUILDERS[rng.weighted(RARE)](rng, m, cpu);
+  const weights = m.host.version === 'v2' && cpu.mode === 'hyp'
+    ? BY_MODE.hyp.map(([w, op]) => [op === 'sysreg' ? 0.3 : w, op] as const)
+    : BY_MODE[cpu.mode];
+  return STEP_BUILDERS[rng.weighted(weights)](rng, m, cpu);
 }
 
 export interface GeneratedTrace {

@@ -68,6 +68,10 @@ export function formatReplay(s: ReplaySummary): string {
       lines.push(`        expected: ${show(f.expected)}`);
       lines.push(`        actual:   ${show(f.actual)}`);
     }
+    if (r.violation !== undefined) {
+      lines.push(`      step ${r.violation.step} (${r.violation.op}) breaks:`);
+      for (const f of r.violation.findings) lines.push(`        ${f}`);
+    }
     if (r.error !== undefined) for (const l of r.error.split('\n')) lines.push(`      ${l}`);
   }
   lines.push(`${s.reports.length} traces: ${s.passed} passed, ${s.failed} failed, ${s.errors} errors`);
@@ -90,6 +94,7 @@ export function replayJson(s: ReplaySummary): unknown {
           ...(r.failure.why !== undefined ? { why: r.failure.why } : {}),
         },
       } : {}),
+      ...(r.violation !== undefined ? { violation: r.violation } : {}),
       ...(r.error !== undefined ? { error: r.error } : {}),
     })),
     passed: s.passed,

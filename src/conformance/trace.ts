@@ -153,6 +153,8 @@ export interface ExpectFailure extends Mismatch {
 
 export interface TraceReport {
   name: string;
+  /** Invariants or properties violated (with `check`): the step and one line each. */
+  violation?: { step: number; op: string; findings: string[] };
   file?: string;
   status: TraceStatus;
   /** Steps applied (a trace error's step not included). */
@@ -168,8 +170,11 @@ export interface RunOptions {
   mutant?: MutantName | null;
   /** Called after every applied step (before its expectations are checked). */
   onStep?: (e: StepEvent) => void;
-  /** Extra per-step check (e.g. invariants); a string fails the trace as a trace error. */
-  check?: (m: Machine, index: number) => string | null;
+  /**
+   * A per-step check (the invariant checker and properties of src/check) made for the
+   * machine; what it reports after a step fails the trace.
+   */
+  check?: (m: Machine) => { before(op: Op): void; after(op: Op, r: Result): { id: string; message: string }[] };
   /** Keep going after a failed expectation (still reports the first). */
   keepGoing?: boolean;
 }
@@ -183,14 +188,20 @@ export function runTrace(trace: Trace, opts: RunOptions = {}): TraceReport {
   const created = Machine.create(trace.rawConfig, 'config', opts.mutant ?? null);
   if (E.isLeft(created)) return { ...report, status: 'error', error: created.left.join('; ') };
   const m = created.right;
+  const monitor = opts.check?.(m);
   for (let i = 0; i < trace.steps.length; i++) {
     const step = trace.steps[i]!;
+    monitor?.before(step.op);
     const r = m.apply(step.op, i);
     if (E.isLeft(r)) return { ...report, status: 'error', error: r.left };
     report.steps = i + 1;
     opts.onStep?.({ index: i, step, result: r.right, machine: m });
-    const bad = opts.check?.(m, i) ?? null;
-    if (bad !== null) return { ...report, status: 'error', error: `step ${i} (${step.op.op}): ${bad}` };
+    const found = monitor?.after(step.op, r.right) ?? [];
+    if (found.length > 0 && report.violation === undefined) {
+      report.status = 'fail';
+      report.violation = { step: i, op: step.op.op, findings: found.map((f) => `${f.id}: ${f.message}`) };
+      if (opts.keepGoing !== true) return report;
+    }
     if (step.expect === undefined) continue;
     const miss = checkExpect(step.expect, r.right, () => m.snapshot(), m.crashed !== null);
     report.checked += 1;

@@ -314,7 +314,7 @@ function hasLiveState(v: Vcpu): boolean {
   if (v.inflightIrqs.next !== v.inflightIrqs || v.lrPending.next !== v.lrPending) return true;
   if (!v.savedLrMask.isZero()) return true;
   if (v.saved.lrs.some((w) => w !== 0)) return true;
-  // ENABLED alone is configuration, not state the wipe leaves behind.
-  const records = [...v.pendingIrqs, ...v.domain.pendingIrqs];
-  return records.some((p) => (p.status & ~(1 << GIC_IRQ_GUEST_ENABLED)) !== 0);
+  // ENABLED alone is configuration, not state the wipe leaves behind. An SPI this vCPU
+  // holds is on its lists or in its saved LRs, both checked above.
+  return v.pendingIrqs.some((p) => (p.status & ~(1 << GIC_IRQ_GUEST_ENABLED)) !== 0);
 }

@@ -14,7 +14,7 @@ import {
   setBit, testAndClearBit, testBit, type ListNode, type Pcpu, type PendingIrq, type Vcpu,
 } from './types.js';
 import { mutated } from './mutants.js';
-import { irqToPending, vgicGetTargetVcpu } from './vgic.js';
+import { irqToPending, vgicGetTargetVcpu, vgicGetVirqPriority } from './vgic.js';
 
 // Scratch decode buffers, so the LR paths allocate nothing per call.
 const lrScratch = emptyGicLr();
@@ -134,6 +134,7 @@ export function gicUpdateOneLr(cpu: Pcpu, v: Vcpu, i: number): void {
   } else if (lrVal.pending) {
     // (c) still pending: the new assertion merges with it
     clearBit(p, GIC_IRQ_GUEST_QUEUED);
+    if (mutated('clear-active-on-pending')) clearBit(p, GIC_IRQ_GUEST_ACTIVE);
   } else {
     // (d) drained: reclaim the LR (debug build clears it), then re-raise or retire p
     clearLr(lrs, i);
@@ -144,6 +145,7 @@ export function gicUpdateOneLr(cpu: Pcpu, v: Vcpu, i: number): void {
     p.lr = GIC_INVALID_LR;
     if (testBit(p, GIC_IRQ_GUEST_ENABLED) && testBit(p, GIC_IRQ_GUEST_QUEUED) &&
         !testBit(p, GIC_IRQ_GUEST_MIGRATING)) {
+      if (mutated('reread-priority-on-reraise')) p.priority = vgicGetVirqPriority(v, irq);
       gicRaiseGuestIrq(cpu, v, irq, p.priority);
     } else {
       listDelInit(p.inflight);
@@ -159,7 +161,7 @@ export function gicUpdateOneLr(cpu: Pcpu, v: Vcpu, i: number): void {
 /** vgic_sync_from_lrs (§3.9): on every trap from the guest. */
 export function vgicSyncFromLrs(cpu: Pcpu, v: Vcpu | null): void {
   if (v === null) return;
-  cpu.cpuif.setUie(false);
+  if (!mutated('keep-uie-on-exit')) cpu.cpuif.setUie(false);
   // Walk a snapshot of lr_mask: LRs filled by re-raises during the walk are not revisited.
   const lo = cpu.lrMask.lo;
   const hi = cpu.lrMask.hi;
@@ -189,7 +191,8 @@ export function gicRestorePendingIrqs(cpu: Pcpu, v: Vcpu): void {
     if (lr >= nrLrs) {
       // No free LR: walk inflight backwards from just before `scan` for a victim.
       let victim: PendingIrq | null = null;
-      for (let r = scan.prev; r !== scan; r = r.prev) {
+      const fromHead = mutated('evict-from-head');
+      for (let r = fromHead ? scan.next : scan.prev; r !== scan; r = fromHead ? r.next : r.prev) {
         if (r === v.inflightIrqs) {
           // Xen's reverse walk is bounded by `scan`, not by the list head, so it would now
           // read the list head itself as a pending_irq.
@@ -197,7 +200,7 @@ export function gicRestorePendingIrqs(cpu: Pcpu, v: Vcpu): void {
         }
         const q = r.owner!;
         if (q.priority === p.priority && !mutated('evict-on-equal')) return;
-        if (testBit(q, GIC_IRQ_GUEST_VISIBLE) && !testBit(q, GIC_IRQ_GUEST_ACTIVE)) {
+        if (testBit(q, GIC_IRQ_GUEST_VISIBLE) && (!testBit(q, GIC_IRQ_GUEST_ACTIVE) || mutated('evict-active'))) {
           victim = q;
           break;
         }
@@ -214,13 +217,14 @@ export function gicRestorePendingIrqs(cpu: Pcpu, v: Vcpu): void {
     listDelInit(p.lrQueue);
     cpu.lrMask.set(lr);
     budget -= 1;
-    if (budget === 0) break;
+    if (budget === 0 && !mutated('no-placement-budget')) break;
   }
 }
 
 /** gic_clear_pending_irqs (§3.10): zero the saved lr_mask and empty lr_pending. */
 export function gicClearPendingIrqs(v: Vcpu): void {
   v.savedLrMask.zero();
+  if (mutated('cpu-on-keeps-lr-pending')) return;
   while (!listEmpty(v.lrPending)) gicRemoveFromLrPending(v, v.lrPending.next.owner!);
 }
 
@@ -228,7 +232,8 @@ export function gicClearPendingIrqs(v: Vcpu): void {
 export function vgicVcpuPendingIrq(cpu: Pcpu, v: Vcpu): number {
   if (v !== cpu.current) throw new XenCrash('vgic_vcpu_pending_irq: ASSERT(v == current) failed');
   const apr = cpu.cpuif.readApr();
-  const maskPriority = cpu.cpuif.readVmcrPriority();
+  const maskPriority = mutated('pending-check-5bit-pmr-v3') && cpu.host.version === 'v3'
+    ? cpu.cpuif.readVmcrPriority() >> 3 : cpu.cpuif.readVmcrPriority();
   const activePriority = lowestSetBit(apr);
   for (let n = v.inflightIrqs.next; n !== v.inflightIrqs; n = n.next) {
     const p = n.owner!;
@@ -245,7 +250,7 @@ export function vgicSyncToLrs(cpu: Pcpu): void {
   // Xen only returns to guest vCPUs; the machine's `enter` precondition guarantees one.
   if (v === null) throw new Error('vgic_sync_to_lrs called on a pCPU without a vCPU');
   gicRestorePendingIrqs(cpu, v);
-  if (!listEmpty(v.lrPending) && cpu.lrMask.allFull(cpu.host.nrLrs)) cpu.cpuif.setUie(true);
+  if ((!listEmpty(v.lrPending) || mutated('uie-when-lrs-full')) && cpu.lrMask.allFull(cpu.host.nrLrs)) cpu.cpuif.setUie(true);
 }
 
 /** Internal: insertion into inflight used by vgic_inject_irq (§3.1 step 9). */

@@ -27,6 +27,90 @@ export const MUTANTS = {
     description: 'gic_raise_guest_irq uses a free LR even while lr_pending is non-empty',
     ref: 'Q11, §3.2',
   },
+  'clear-active-on-pending': {
+    description: 'an LR that went active -> pending (EOI of active+pending) clears ACTIVE instead of keeping it',
+    ref: 'Q13, §3.7(c)',
+  },
+  'reread-priority-on-reraise': {
+    description: 'a drained LR re-raised because QUEUED re-reads the priority from IPRIORITYR',
+    ref: 'Q5, §3.7(d)',
+  },
+  'uie-when-lrs-full': {
+    description: 'the underflow interrupt is requested whenever every LR is used, even with lr_pending empty',
+    ref: 'Q14, I15, §3.8',
+  },
+  'itargetsr-highest-bit': {
+    description: 'an ITARGETSR byte selects its highest set bit instead of the lowest',
+    ref: 'Q25, §4.3',
+  },
+  'irouter-aff0-added': {
+    description: 'the IROUTER vCPU id is Aff0 + (Aff1 << 4) instead of Aff0 | (Aff1 << 4)',
+    ref: 'Q26, §5.3',
+  },
+  'isactiver-zero-ok-v3': {
+    description: 'a GICv3 ISACTIVER write of 0 is accepted (as on GICv2) instead of aborting',
+    ref: 'Q20, §5.1',
+  },
+  'level-low-deasserts': {
+    description: 'an injection with level false takes the IRQ off lr_pending and clears QUEUED instead of being ignored',
+    ref: 'Q2, §3.1',
+  },
+  'inject-into-offline': {
+    description: 'vgic_inject_irq does not drop an injection into an offline vCPU',
+    ref: 'Q8(d), I19, §3.1',
+  },
+  'evict-active': {
+    description: 'the eviction walk also takes ACTIVE IRQs as victims',
+    ref: 'Q12, Q13, §3.8',
+  },
+  'no-placement-budget': {
+    description: 'the restore pass places as many IRQs as it can instead of at most nr_lrs',
+    ref: 'Q12, §3.8',
+  },
+  'keep-uie-on-exit': {
+    description: 'vgic_sync_from_lrs does not clear UIE on a trap',
+    ref: 'Q14, §3.9',
+  },
+  'pending-check-5bit-pmr-v3': {
+    description: 'vgic_vcpu_pending_irq compares with the priority mask shifted to 5 bits on GICv3 too (fixing Q16)',
+    ref: 'Q16, §3.12',
+  },
+  'sgi-others-includes-self': {
+    description: 'an SGI to "all others" is also delivered to the sender',
+    ref: '§3.19, Q28',
+  },
+  'disable-drops-inflight': {
+    description: 'ICENABLER also takes a queued, not-yet-visible IRQ off inflight (forgetting the assertion)',
+    ref: 'Q6, Q7, §3.14',
+  },
+  'enable-raises-visible': {
+    description: 'vgic_enable_irqs raises an inflight IRQ again even when it is already in an LR',
+    ref: '§3.13, I4',
+  },
+  'evict-from-head': {
+    description: 'the eviction walk starts at the highest-priority end of inflight instead of the lowest',
+    ref: 'Q12, §3.8',
+  },
+  'v2-lr-priority-low-bits': {
+    description: 'a GICv2 LR carries priority & 0x1f instead of priority >> 3',
+    ref: 'Q41, appendix A.1',
+  },
+  'gicr-uses-current-rank': {
+    description: 'GICR SGI_base accesses use the current vCPU\'s private rank instead of the frame owner\'s',
+    ref: 'Q21, §5.8',
+  },
+  'ipriorityr-masks-low-bits': {
+    description: 'IPRIORITYR writes keep only bits [7:3] (RES0 masking Xen does not do)',
+    ref: 'Q24',
+  },
+  'cpu-on-keeps-lr-pending': {
+    description: 'PSCI CPU_ON does not empty lr_pending',
+    ref: 'Q37, §3.10',
+  },
+  'icpendr-clears-queued': {
+    description: 'ICPENDR takes an inflight IRQ off lr_pending and clears QUEUED instead of only warning',
+    ref: 'Q19, §3.16',
+  },
 } as const satisfies Record<string, MutantInfo>;
 
 export type MutantName = keyof typeof MUTANTS;

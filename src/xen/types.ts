@@ -93,6 +93,8 @@ export class PendingIrq {
   priority = 0;
   readonly inflight = new ListNode(this);
   readonly lrQueue = new ListNode(this);
+  /** Observation only (not Xen state): assertions vgic_inject_irq accepted for this record. */
+  assertions = 0;
 
   constructor(readonly irq: number) {}
 }

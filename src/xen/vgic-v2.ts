@@ -2,6 +2,7 @@
  * Mirror of xen/arch/arm/vgic-v2.c: the GICv2 distributor as a register table (reference
  * §4.1-§4.4, Q18-Q25, Q28, Q30, Q32). Offsets are from the GICD base; `v` is current.
  */
+import { mutated } from './mutants.js';
 import { IRQS_PER_RANK } from '../arch/limits.js';
 import {
   RAZ, RAZ_W, RESERVED, UNHANDLED, emulateAccess, vregClearbits32, vregSetbits32, vregUpdate32,
@@ -65,7 +66,8 @@ export function readIpriorityr(_ctx: RegCtx, _a: MmioAccess, rank: Rank | null, 
 
 export function writeIpriorityr(_ctx: RegCtx, a: MmioAccess, rank: Rank | null, rel: number): 'ok' {
   const j = (rel >> 2) & 7;
-  rank!.setIpriorityr(j, vregUpdate32(rank!.ipriorityr(j), a));
+  const word = vregUpdate32(rank!.ipriorityr(j), a);
+  rank!.setIpriorityr(j, mutated('ipriorityr-masks-low-bits') ? (word & 0xf8f8f8f8) >>> 0 : word);
   return 'ok';
 }
 
@@ -114,7 +116,7 @@ export function vgicStoreItargetsr(cpu: Pcpu, d: Domain, rank: Rank, offset: num
     const idx = first + i;
     const virq = rank.index * IRQS_PER_RANK + idx;
     const newMask = (itargetsr >>> (8 * i)) & 0xff;
-    const t = ffs(newMask);
+    const t = mutated('itargetsr-highest-bit') ? 32 - Math.clz32(newMask) : ffs(newMask);
     if (t === 0 || t > d.maxVcpus) {
       cpu.host.printk('warn', `no valid vCPU in the target list 0x${newMask.toString(16)} of vIRQ ${virq}: skipped`);
       continue;

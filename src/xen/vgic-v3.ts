@@ -3,6 +3,7 @@
  * and SGI_base pages) and the trapped ICC_SGI1R_EL1, as register tables (reference §5,
  * Q18-Q32). Unknown offsets are RAZ/WI with an error log, unlike GICv2.
  */
+import { mutated } from './mutants.js';
 import { IRQS_PER_RANK } from '../arch/limits.js';
 import {
   RAZ, RAZ_W, RESERVED, UNHANDLED, emulateAccess, vregUpdate32, vregUpdate64,
@@ -44,6 +45,7 @@ export function vcpuidToVaffinity(id: number): bigint {
 
 /** vaffinity_to_vcpuid: Aff0 (all 8 bits) OR Aff1 << 4; Aff2 and Aff3 are ignored (Q26). */
 export function vaffinityToVcpuid(aff: bigint): number {
+  if (mutated('irouter-aff0-added')) return Number(aff & 0xffn) + (Number((aff >> 8n) & 0xffn) << 4);
   return Number(aff & 0xffn) | (Number((aff >> 8n) & 0xffn) << 4);
 }
 
@@ -86,7 +88,11 @@ function logErr(ctx: RegCtx, msg: string): void {
 const ISACTIVER_WRITE: RowSide = {
   widths: 'W',
   // Q20: v3 aborts every ISACTIVER write, 0 included.
-  fn: (ctx, a) => { logErr(ctx, `unhandled word write 0x${a.value.toString(16)} to ISACTIVER`); return 'abort'; },
+  fn: (ctx, a) => {
+    if (a.value === 0n && mutated('isactiver-zero-ok-v3')) return 'ok';
+    logErr(ctx, `unhandled word write 0x${a.value.toString(16)} to ISACTIVER`);
+    return 'abort';
+  },
 };
 const ICACTIVER_WRITE: RowSide = { widths: 'W', preLog: 'err' };
 
@@ -260,7 +266,8 @@ export function vgicV3RdistrMmio(cpu: Pcpu, regionOff: number, size: 1 | 2 | 4 |
   const off = regionOff - id * GICV3_GICR_SIZE;
   const a: MmioAccess = { off: off % SZ_64K, size, write, value };
   if (off < SZ_64K) return emulateAccess(GICV3_RD_ROWS, V3_DEFAULTS, { cpu, current, owner, frame: 'vGICR' }, a);
-  return emulateAccess(GICV3_SGI_ROWS, V3_DEFAULTS, { cpu, current, owner, frame: 'vGICR: SGI' }, a);
+  const rankOwner = mutated('gicr-uses-current-rank') ? current : owner;
+  return emulateAccess(GICV3_SGI_ROWS, V3_DEFAULTS, { cpu, current, owner: rankOwner, frame: 'vGICR: SGI' }, a);
 }
 
 // ----- system registers (§5.9) -----

@@ -6,6 +6,7 @@ import { isLpi } from '../arch/intid.js';
 import {
   IRQS_PER_RANK, NR_GIC_SGI, NR_LOCAL_IRQS, VGIC_SPI_LIMIT, maxVcpusFor, roundUpToRank,
 } from '../arch/limits.js';
+import { mutated } from './mutants.js';
 import {
   gicClearPendingIrqs, gicRaiseGuestIrq, gicRaiseInflightIrq, gicRemoveFromLrPending, insertInflight,
 } from './gic-vgic.js';
@@ -170,7 +171,17 @@ export function vcpuKick(v: Vcpu): void {
  * the captured priority (Q5), a disabled IRQ is remembered on inflight (Q7).
  */
 export function vgicInjectIrq(cpu: Pcpu, d: Domain, vIn: Vcpu | null, virq: number, level: boolean): void {
-  if (!level) return;
+  if (!level) {
+    if (mutated('level-low-deasserts')) {
+      const t = vIn ?? (vgicIsSpi(d, virq) ? vgicGetTargetVcpu(d.vcpus[0]!, virq) : null);
+      const p = t === null ? null : irqToPending(t, virq);
+      if (t !== null && p !== null) {
+        clearBit(p, GIC_IRQ_GUEST_QUEUED);
+        gicRemoveFromLrPending(t, p);
+      }
+    }
+    return;
+  }
   let v = vIn;
   if (v === null) {
     if (!vgicIsSpi(d, virq)) throw new XenCrash(`vgic_inject_irq: ASSERT(vgic_is_spi(${virq})) failed`);
@@ -178,8 +189,9 @@ export function vgicInjectIrq(cpu: Pcpu, d: Domain, vIn: Vcpu | null, virq: numb
   }
   const n = irqToPending(v, virq);
   if (n === null) return;
-  if (!v.online) return;
+  if (!v.online && !mutated('inject-into-offline')) return;
 
+  n.assertions += 1;
   setBit(n, GIC_IRQ_GUEST_QUEUED);
   if (!listEmpty(n.inflight)) {
     gicRaiseInflightIrq(cpu, v, virq);
@@ -200,7 +212,7 @@ export function vgicEnableIrqs(cpu: Pcpu, v: Vcpu, mask: number, n: number): voi
     const target = vgicGetTargetVcpu(v, irq);
     const p = irqToPending(target, irq)!;
     setBit(p, GIC_IRQ_GUEST_ENABLED);
-    if (!listEmpty(p.inflight) && !testBit(p, GIC_IRQ_GUEST_VISIBLE)) {
+    if (!listEmpty(p.inflight) && (!testBit(p, GIC_IRQ_GUEST_VISIBLE) || mutated('enable-raises-visible'))) {
       gicRaiseGuestIrq(cpu, target, irq, p.priority);
     }
     if (p.desc !== null) {
@@ -221,6 +233,10 @@ export function vgicDisableIrqs(_cpu: Pcpu, v: Vcpu, mask: number, n: number): v
     const p = irqToPending(target, irq)!;
     clearBit(p, GIC_IRQ_GUEST_ENABLED);
     gicRemoveFromLrPending(target, p);
+    if (mutated('disable-drops-inflight') && !testBit(p, GIC_IRQ_GUEST_VISIBLE)) {
+      clearBit(p, GIC_IRQ_GUEST_QUEUED);
+      listDelInit(p.inflight);
+    }
     p.desc?.disable();
   }
 }
@@ -251,6 +267,10 @@ export function vgicCheckInflightIrqsPending(cpu: Pcpu, v: Vcpu, rank: number, b
     const p = irqToPending(target, irq);
     if (p !== null && !listEmpty(p.inflight)) {
       cpu.host.printk('warn', `d${v.domain.id}v${v.id} trying to clear pending interrupt ${irq}`);
+      if (mutated('icpendr-clears-queued')) {
+        clearBit(p, GIC_IRQ_GUEST_QUEUED);
+        gicRemoveFromLrPending(target, p);
+      }
     }
   }
 }
@@ -332,7 +352,7 @@ export function vgicToSgi(cpu: Pcpu, v: Vcpu, sgir: bigint, mode: SgiMode | numb
     case 'others':
       for (let i = 0; i < d.maxVcpus; i++) {
         const t = d.vcpus[i];
-        if (i !== current.id && t !== undefined && t.online) vgicInjectIrq(cpu, d, t, virq, true);
+        if ((i !== current.id || mutated('sgi-others-includes-self')) && t !== undefined && t.online) vgicInjectIrq(cpu, d, t, virq, true);
       }
       return true;
     case 'self':

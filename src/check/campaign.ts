@@ -1,0 +1,109 @@
+/**
+ * Property campaigns: many seeded random traces (the generator of src/conformance/gen.ts)
+ * run with the step monitor (invariants I1-I19 and properties P2-P6), plus delivery
+ * scenarios (P1). Used by `vgic fuzz --check` (`npm run fuzz`) and by the mutation runner.
+ */
+import * as E from 'fp-ts/lib/Either.js';
+import { generateTrace, type ConfigOptions, type GeneratedTrace } from '../conformance/gen.js';
+import { Machine } from '../machine/machine.js';
+import { decodeOp } from '../machine/ops.js';
+import type { MutantName } from '../xen/mutants.js';
+import { StepMonitor, describeFinding } from './monitor.js';
+import { checkDelivery, deliveryScenario } from './properties.js';
+
+export interface CampaignOptions extends ConfigOptions {
+  seed: number;
+  count: number;
+  steps: number;
+  /** Delivery scenarios (P1) to run, seeds `seed`..`seed + delivery - 1`. */
+  delivery: number;
+  mutant?: MutantName | null;
+  /** Called after each trace (progress). */
+  onTrace?: (done: number, steps: number) => void;
+}
+
+export interface CampaignViolation {
+  seed: number;
+  step: number;
+  op: string;
+  /** `I6`, `P4`, or `trace error` (the mutated model refused a step the reference accepts). */
+  ids: string[];
+  findings: string[];
+  /** The generated trace, cut after the violating step. */
+  trace: GeneratedTrace;
+}
+
+export interface Range {
+  min: number;
+  max: number;
+}
+
+export interface CampaignResult {
+  traces: number;
+  steps: number;
+  crashes: number;
+  configs: { v2: number; v3: number; nrLrs: Range; pcpus: Range; vcpus: Range; spis: Range };
+  violation: CampaignViolation | null;
+  delivery: { scenarios: number; failure: { seed: number; message: string } | null };
+}
+
+function widen(r: Range, x: number): void {
+  r.min = Math.min(r.min, x);
+  r.max = Math.max(r.max, x);
+}
+
+const EMPTY = (): Range => ({ min: Infinity, max: -Infinity });
+
+/** Run a campaign; it stops at the first violation. */
+export function runCampaign(o: CampaignOptions): CampaignResult {
+  const res: CampaignResult = {
+    traces: 0, steps: 0, crashes: 0,
+    configs: { v2: 0, v3: 0, nrLrs: EMPTY(), pcpus: EMPTY(), vcpus: EMPTY(), spis: EMPTY() },
+    violation: null,
+    delivery: { scenarios: 0, failure: null },
+  };
+  const mutant = o.mutant ?? null;
+  for (let i = 0; i < o.count && res.violation === null; i++) {
+    const seed = o.seed + i;
+    const trace = generateTrace(seed, { ...o, steps: o.steps });
+    const c = trace.config;
+    res.configs[c.gic] += 1;
+    widen(res.configs.nrLrs, c.nr_lrs);
+    widen(res.configs.pcpus, c.pcpus);
+    for (const d of c.domains) {
+      widen(res.configs.vcpus, d.vcpus);
+      widen(res.configs.spis, Math.ceil(d.nr_spis / 32) * 32);
+    }
+    const m = E.getOrElseW(() => { throw new Error(`seed ${seed}: generated config refused`); })(Machine.create(c, 'config', mutant));
+    const monitor = new StepMonitor(m);
+    for (let k = 0; k < trace.steps.length; k++) {
+      const op = E.getOrElseW(() => { throw new Error(`seed ${seed}: generated step ${k} does not decode`); })(decodeOp(trace.steps[k]));
+      monitor.before(op);
+      const r = m.apply(op, k);
+      res.steps += 1;
+      const cut = (): GeneratedTrace => ({ ...trace, steps: trace.steps.slice(0, k + 1) });
+      if (E.isLeft(r)) {
+        res.violation = { seed, step: k, op: op.op, ids: ['trace error'], findings: [r.left], trace: cut() };
+        break;
+      }
+      const found = monitor.after(op, r.right);
+      if (found.length > 0) {
+        res.violation = { seed, step: k, op: op.op, ids: [...new Set(found.map((f) => f.id))], findings: found.map(describeFinding), trace: cut() };
+        break;
+      }
+      if (m.crashed !== null) {
+        res.crashes += 1;
+        break;
+      }
+    }
+    res.traces += 1;
+    o.onTrace?.(res.traces, res.steps);
+  }
+  for (let i = 0; i < o.delivery && res.violation === null && res.delivery.failure === null; i++) {
+    const seed = o.seed + i;
+    const r = checkDelivery(deliveryScenario(seed), mutant);
+    res.delivery.scenarios += 1;
+    if (E.isLeft(r)) res.delivery.failure = { seed, message: r.left };
+  }
+  return res;
+}

@@ -1,0 +1,344 @@
+/**
+ * The structural invariants I1-I19 of the reference (§7) as named checks over a Machine.
+ * A check returns the violated ids with the records involved. Two families of exemptions
+ * apply, as the reference and our findings require:
+ *  - "except after CPU_ON": vCPUs that got PSCI CPU_ON while they still had vGIC state
+ *    (Machine.cpuOnWithLiveState), their private records and the SPIs they held on their lists
+ *    or in their LRs at that time skip I5, I6, I8, I9, I11 and I14 (Q37's partial wipe), and
+ *    I4 too: a record left VISIBLE by the wipe and injected again is queued on lr_pending
+ *    while still VISIBLE, and I13: the saved LRs survive while lr_mask is zeroed, so the
+ *    same IRQ injected again lands in a second LR (the reference lists neither; the
+ *    fuzzer found both);
+ *  - Q34: an SPI retargeted while inflight stays on the old vCPU's lists and may be raised
+ *    on the new one, so for a record linked on a vCPU other than its rank target, the
+ *    per-vCPU I1 is skipped (finding 4 of issue 2; the reference's §7 says otherwise). While
+ *    a domain has such a record, I6 and I13 are skipped for the whole domain: the eviction
+ *    walk can pick the record as a victim and reuse "its" LR index, which is an LR of
+ *    another vCPU, overwriting whatever IRQ this vCPU had there (found by the fuzzer).
+ * I15, I18 and I19 are about moments (after enter, after exit) and history (what an offline
+ * vCPU held when it went offline): an InvariantChecker follows the machine step by step.
+ */
+import { GIC_INVALID_LR, MAX_SPIS } from '../arch/limits.js';
+import { getField } from '../arch/lr.js';
+import type { Machine } from '../machine/machine.js';
+import type { Op } from '../machine/ops.js';
+import {
+  GIC_IRQ_GUEST_ACTIVE, GIC_IRQ_GUEST_ENABLED, GIC_IRQ_GUEST_MIGRATING, GIC_IRQ_GUEST_QUEUED,
+  GIC_IRQ_GUEST_VISIBLE, listEmpty, listRecords, testBit, type Domain, type LrMask, type PendingIrq, type Vcpu,
+} from '../xen/types.js';
+
+export const INVARIANT_IDS = [
+  'I1', 'I2', 'I3', 'I4', 'I5', 'I6', 'I7', 'I8', 'I9', 'I10', 'I11', 'I12', 'I13', 'I14', 'I15', 'I16', 'I17', 'I18', 'I19',
+] as const;
+export type InvariantId = (typeof INVARIANT_IDS)[number];
+
+export const INVARIANTS: Record<InvariantId, string> = {
+  I1: 'lr_pending is a subset of inflight (per vCPU)',
+  I2: 'inflight and lr_pending are sorted by priority',
+  I3: 'a record is on at most one inflight list and at most one lr_pending list',
+  I4: 'a VISIBLE record is not on lr_pending',
+  I5: 'a VISIBLE record is on an inflight list',
+  I6: 'VISIBLE records and lr_mask bits match one to one, and the LR holds the record\'s INTID',
+  I7: 'a record that is not VISIBLE has lr 0 (never in an LR) or 0xff; a VISIBLE one has lr < nr_lrs',
+  I8: 'an inflight record that is not VISIBLE is QUEUED',
+  I9: 'an ACTIVE record is VISIBLE',
+  I10: 'ENABLED mirrors the ienable bit of its rank',
+  I11: 'a MIGRATING record has a physical IRQ and is on an inflight list',
+  I12: 'lr_mask has no bit at or above nr_lrs',
+  I13: 'no INTID is in two valid LRs of one vCPU',
+  I14: 'a record on lr_pending is QUEUED and not VISIBLE',
+  I15: 'UIE after a return to the guest only with lr_pending non-empty and every LR used; UIE clear after a trap',
+  I16: 'private rank targets are the owning vCPU; SPI targets are existing vCPU ids',
+  I17: 'nr_spis is a multiple of 32, at most 960, with a rank and a record for every SPI',
+  I18: 'after a trap, every set lr_mask bit has a pending or active LR',
+  I19: 'an offline vCPU gains nothing on its lists',
+};
+
+export interface Violation {
+  id: InvariantId;
+  message: string;
+  /** Records involved, as `d1v0:irq 32` (private) or `d1:irq 40` (SPI). */
+  records: string[];
+}
+
+/** Where a record lives, for messages. */
+function label(d: Domain, p: PendingIrq, owner: Vcpu | null): string {
+  return p.irq < 32 && owner !== null ? `d${d.id}v${owner.id}:irq ${p.irq}` : `d${d.id}:irq ${p.irq}`;
+}
+
+interface VcpuView {
+  v: Vcpu;
+  mask: LrMask;
+  lrs: Uint32Array;
+  inflight: PendingIrq[];
+  lrPending: PendingIrq[];
+}
+
+function viewOf(m: Machine, v: Vcpu): VcpuView {
+  const cpu = v.runningOn === null ? null : m.host.pcpus[v.runningOn]!;
+  return {
+    v,
+    mask: cpu === null ? v.savedLrMask : cpu.lrMask,
+    lrs: cpu === null ? v.saved.lrs : cpu.cpuif.lrs,
+    inflight: listRecords(v.inflightIrqs),
+    lrPending: listRecords(v.lrPending),
+  };
+}
+
+/** The rank target of an SPI record (vCPU id), or the owner of a private one; undefined without a rank. */
+function targetOf(d: Domain, p: PendingIrq, owner: Vcpu | null): number | undefined {
+  if (p.irq < 32) return owner!.id;
+  return d.sharedIrqs[(p.irq >> 5) - 1]?.vcpu[p.irq & 31];
+}
+
+/**
+ * What the exemptions need to remember across steps (an InvariantChecker keeps one; a
+ * single checkState call starts from an empty one and still sees the current state).
+ */
+export class ExemptionHistory {
+  /** SPI records seen in a Q34 state (linked on a vCPU other than their target, or on two
+   * vCPUs' lists): such a record may sit in another vCPU's LR even after it is retargeted
+   * back, until it has left every list and LR. */
+  readonly q34Records = new Set<PendingIrq>();
+  /** vCPUs whose lists or LRs a Q34 record touched: their LRs may have been overwritten by an
+   * eviction that reused the record's (foreign) LR index. Never forgotten. */
+  readonly q34Vcpus = new Set<Vcpu>();
+  /** SPI records a vCPU held (lists or LRs) when it got CPU_ON with live state: they may stay
+   * VISIBLE, ACTIVE or QUEUED with nothing behind them (Q37). Never forgotten. */
+  readonly cpuOnRecords = new Set<PendingIrq>();
+}
+
+/**
+ * Every state invariant (I1-I14, I16, I17) of a machine, with the exemptions of the header;
+ * `history` is updated with what this state adds to them.
+ */
+export function checkState(m: Machine, history: ExemptionHistory = new ExemptionHistory()): Violation[] {
+  const q34Tainted = history.q34Records;
+  const out: Violation[] = [];
+  const host = m.host;
+  const nrLrs = host.nrLrs;
+  const layout = host.layout;
+  const virqMask = host.version === 'v2' ? 0x3ff : 0xffff;
+  const add = (id: InvariantId, message: string, records: string[] = []): void => {
+    out.push({ id, message, records });
+  };
+
+  for (const d of host.domains.values()) {
+    const views = d.vcpus.map((v) => viewOf(m, v));
+    const cpuOn = (v: Vcpu): boolean => m.cpuOnWithLiveState.has(v);
+    // Which vCPU's lists each record is on.
+    const onInflight = new Map<PendingIrq, Vcpu[]>();
+    const onPending = new Map<PendingIrq, Vcpu[]>();
+    for (const w of views) {
+      for (const p of w.inflight) onInflight.set(p, [...(onInflight.get(p) ?? []), w.v]);
+      for (const p of w.lrPending) onPending.set(p, [...(onPending.get(p) ?? []), w.v]);
+    }
+    const records: [PendingIrq, Vcpu | null][] = [];
+    const owners = new Map<PendingIrq, Vcpu | null>();
+    for (const v of d.vcpus) for (const p of v.pendingIrqs) { records.push([p, v]); owners.set(p, v); }
+    for (const p of d.pendingIrqs) { records.push([p, null]); owners.set(p, null); }
+    const lab = (p: PendingIrq): string => label(d, p, owners.get(p) ?? null);
+    /** The vCPUs whose valid LRs hold `irq`. */
+    const inLrsOf = (irq: number): Vcpu[] => views.filter((w) => {
+      for (let i = 0; i < nrLrs; i++) if (getField(w.lrs, i, layout.state) !== 0 && getField(w.lrs, i, layout.virq) === (irq & virqMask)) return true;
+      return false;
+    }).map((w) => w.v);
+    // Q34: an SPI linked on a vCPU that is not (any more) its target, or on two vCPUs' lists.
+    for (const p of d.pendingIrqs) {
+      const where = new Set([...(onInflight.get(p) ?? []), ...(onPending.get(p) ?? [])]);
+      const target = targetOf(d, p, null);
+      if (where.size > 1 || [...where].some((v) => v.id !== target)) q34Tainted.add(p);
+      if (q34Tainted.has(p)) {
+        for (const v of [...where, ...inLrsOf(p.irq)]) history.q34Vcpus.add(v);
+        const t = target === undefined ? undefined : d.vcpus[target];
+        if (t !== undefined) history.q34Vcpus.add(t);
+      }
+      // CPU_ON: SPIs on the lists or in the LRs of a vCPU that got CPU_ON with live state.
+      if (!history.cpuOnRecords.has(p) && [...where, ...(p.status !== 0 ? inLrsOf(p.irq) : [])].some(cpuOn)) history.cpuOnRecords.add(p);
+    }
+    const q34Records = q34Tainted;
+    const q34Vcpu = (v: Vcpu): boolean => history.q34Vcpus.has(v);
+    const exemptCpuOn = (p: PendingIrq, owner: Vcpu | null): boolean =>
+      owner !== null ? cpuOn(owner) : history.cpuOnRecords.has(p);
+
+    for (const w of views) {
+      const v = w.v;
+      // I1
+      for (const p of w.lrPending) {
+        if (!w.inflight.includes(p) && !q34Records.has(p)) {
+          add('I1', `d${d.id}v${v.id}: irq ${p.irq} is on lr_pending but not on inflight`, [lab(p)]);
+        }
+      }
+      // I2
+      for (const [name, list] of [['inflight', w.inflight], ['lr_pending', w.lrPending]] as const) {
+        for (let i = 1; i < list.length; i++) {
+          if (list[i - 1]!.priority > list[i]!.priority) {
+            add('I2', `d${d.id}v${v.id}: ${name} is out of order: irq ${list[i - 1]!.irq} (0x${list[i - 1]!.priority.toString(16)}) before irq ${list[i]!.irq} (0x${list[i]!.priority.toString(16)})`,
+              [lab(list[i - 1]!), lab(list[i]!)]);
+          }
+        }
+      }
+      // I12
+      if (hasBitAtOrAbove(w.mask, nrLrs)) {
+        add('I12', `d${d.id}v${v.id}: lr_mask 0x${w.mask.toBigInt().toString(16)} has a bit at or above nr_lrs ${nrLrs}`);
+      }
+      // I13 (after CPU_ON the saved LRs survive while lr_mask is zeroed, so a re-injected
+      // IRQ can be written into a second LR next to its stale copy)
+      const seen = new Map<number, number>();
+      for (let i = 0; i < nrLrs && !cpuOn(v) && !q34Vcpu(v); i++) {
+        if (getField(w.lrs, i, layout.state) === 0) continue;
+        const virq = getField(w.lrs, i, layout.virq);
+        const first = seen.get(virq);
+        if (first !== undefined) add('I13', `d${d.id}v${v.id}: INTID ${virq} is in LR${first} and LR${i}`);
+        else seen.set(virq, i);
+      }
+      // I6 (converse): each set lr_mask bit has exactly one VISIBLE record with that lr.
+      if (!cpuOn(v) && !q34Vcpu(v)) {
+        for (let i = 0; i < nrLrs; i++) {
+          if (!w.mask.test(i)) continue;
+          const holders = w.inflight.filter((p) => testBit(p, GIC_IRQ_GUEST_VISIBLE) && p.lr === i);
+          if (holders.length !== 1) {
+            add('I6', `d${d.id}v${v.id}: lr_mask bit ${i} is set but ${holders.length} VISIBLE records have lr ${i}`, holders.map(lab));
+          }
+        }
+      }
+      // I16 (private rank)
+      if (v.privateIrqs.vcpu.some((t) => t !== v.id)) add('I16', `d${d.id}v${v.id}: a private rank target is not ${v.id}`);
+    }
+
+    for (const [p, owner] of records) {
+      const lab = label(d, p, owner);
+      const infl = onInflight.get(p) ?? [];
+      const pend = onPending.get(p) ?? [];
+      const visible = testBit(p, GIC_IRQ_GUEST_VISIBLE);
+      const exempt = exemptCpuOn(p, owner);
+      // I3
+      if (infl.length > 1 || pend.length > 1) add('I3', `${lab} is on ${infl.length} inflight and ${pend.length} lr_pending lists`, [lab]);
+      // I4
+      if (visible && pend.length > 0 && !exempt) add('I4', `${lab} is VISIBLE and on lr_pending`, [lab]);
+      // I5
+      if (visible && infl.length === 0 && !exempt) add('I5', `${lab} is VISIBLE but on no inflight list`, [lab]);
+      // I6: VISIBLE => lr_mask bit set and the LR holds the INTID, on the vCPU whose list it is on.
+      if (visible && !exempt && !q34Records.has(p) && !infl.some(q34Vcpu)) {
+        for (const v of infl) {
+          const w = views[v.id]!;
+          if (p.lr >= nrLrs) continue; // I7 reports it
+          if (!w.mask.test(p.lr)) add('I6', `${lab} is VISIBLE with lr ${p.lr} but lr_mask bit ${p.lr} of d${d.id}v${v.id} is clear`, [lab]);
+          else if (getField(w.lrs, p.lr, layout.virq) !== (p.irq & virqMask)) {
+            add('I6', `${lab} is VISIBLE with lr ${p.lr} but LR${p.lr} of d${d.id}v${v.id} holds INTID ${getField(w.lrs, p.lr, layout.virq)}`, [lab]);
+          }
+        }
+      }
+      // I7
+      if (visible && p.lr >= nrLrs && !exempt) add('I7', `${lab} is VISIBLE with lr ${p.lr} (nr_lrs ${nrLrs})`, [lab]);
+      if (!visible && p.lr !== 0 && p.lr !== GIC_INVALID_LR) add('I7', `${lab} is not VISIBLE but has lr ${p.lr}`, [lab]);
+      // I8
+      if (infl.length > 0 && !visible && !testBit(p, GIC_IRQ_GUEST_QUEUED) && !exempt) add('I8', `${lab} is inflight, not VISIBLE and not QUEUED`, [lab]);
+      // I9
+      if (testBit(p, GIC_IRQ_GUEST_ACTIVE) && !visible && !exempt) add('I9', `${lab} is ACTIVE but not VISIBLE`, [lab]);
+      // I10
+      const rank = owner !== null ? owner.privateIrqs : d.sharedIrqs[(p.irq >> 5) - 1];
+      const bit = rank !== undefined && ((rank.ienable >>> (p.irq & 31)) & 1) === 1;
+      // (A record without a rank is I17's to report.)
+      if (rank !== undefined && bit !== testBit(p, GIC_IRQ_GUEST_ENABLED)) add('I10', `${lab}: ENABLED is ${!bit} but the ienable bit is ${bit}`, [lab]);
+      // I11
+      if (testBit(p, GIC_IRQ_GUEST_MIGRATING) && !exempt && (p.desc === null || infl.length === 0)) {
+        add('I11', `${lab} is MIGRATING ${p.desc === null ? 'without a physical IRQ' : 'but on no inflight list'}`, [lab]);
+      }
+      // I14
+      if (pend.length > 0 && !exempt && (visible || !testBit(p, GIC_IRQ_GUEST_QUEUED))) {
+        add('I14', `${lab} is on lr_pending but ${visible ? 'VISIBLE' : 'not QUEUED'}`, [lab]);
+      }
+    }
+
+    // I16 (SPIs) and I17
+    for (const r of d.sharedIrqs) {
+      r.vcpu.forEach((t, i) => {
+        if (t >= d.vcpus.length) add('I16', `d${d.id}: SPI ${32 * r.index + i} targets vCPU ${t}, which does not exist`);
+      });
+    }
+    if (d.nrSpis % 32 !== 0 || d.nrSpis > MAX_SPIS || d.sharedIrqs.length !== d.nrSpis / 32 || d.pendingIrqs.length !== d.nrSpis) {
+      add('I17', `d${d.id}: nr_spis ${d.nrSpis} with ${d.sharedIrqs.length} ranks and ${d.pendingIrqs.length} SPI records`);
+    }
+  }
+  return out;
+}
+
+function hasBitAtOrAbove(mask: LrMask, n: number): boolean {
+  return (mask.toBigInt() >> BigInt(n)) !== 0n;
+}
+
+/**
+ * Follows one machine step by step: state invariants after every step, I15/I18 after the
+ * steps they are about, and I19 against what each offline vCPU held when it went offline.
+ */
+export class InvariantChecker {
+  /** Records each offline vCPU was linked to when it went offline. */
+  private readonly offline = new Map<Vcpu, Set<PendingIrq>>();
+  /** What the Q34 and CPU_ON exemptions remember (see checkState). */
+  readonly history = new ExemptionHistory();
+
+  /** SPI records in a Q34 state that have not yet settled. */
+  get q34Tainted(): Set<PendingIrq> {
+    return this.history.q34Records;
+  }
+
+  constructor(readonly machine: Machine) {
+    this.noteOffline();
+  }
+
+  private noteOffline(): void {
+    for (const d of this.machine.host.domains.values()) {
+      for (const v of d.vcpus) {
+        if (v.online) this.offline.delete(v);
+        else if (!this.offline.has(v)) this.offline.set(v, new Set([...listRecords(v.inflightIrqs), ...listRecords(v.lrPending)]));
+      }
+    }
+  }
+
+  /** Check after `op` was applied (pass null to check the state alone). */
+  check(op: Op | null): Violation[] {
+    const m = this.machine;
+    const out = checkState(m, this.history);
+    // A tainted record settles once it is on no list and in no LR (not VISIBLE).
+    for (const p of this.q34Tainted) {
+      if (listEmpty(p.inflight) && listEmpty(p.lrQueue) && !testBit(p, GIC_IRQ_GUEST_VISIBLE)) this.q34Tainted.delete(p);
+    }
+    if (op !== null && (op.op === 'enter' || op.op === 'exit')) {
+      const cpu = m.host.pcpus[op.pcpu]!;
+      const v = cpu.current;
+      if (op.op === 'enter' && v !== null && cpu.cpuif.uie) {
+        const full = cpu.lrMask.allFull(m.host.nrLrs);
+        const pending = listRecords(v.lrPending).length > 0;
+        if (!full || !pending) {
+          out.push({ id: 'I15', message: `pCPU ${cpu.id}: UIE set after the return to d${v.domain.id}v${v.id} with ${pending ? '' : 'empty lr_pending and '}${full ? 'every LR used' : 'a free LR'}`, records: [] });
+        }
+      }
+      if (op.op === 'exit') {
+        if (cpu.cpuif.uie) out.push({ id: 'I15', message: `pCPU ${cpu.id}: UIE still set after a trap`, records: [] });
+        if (v !== null && !m.cpuOnWithLiveState.has(v)) {
+          for (let i = 0; i < m.host.nrLrs; i++) {
+            if (cpu.lrMask.test(i) && getField(cpu.cpuif.lrs, i, m.host.layout.state) === 0) {
+              out.push({ id: 'I18', message: `pCPU ${cpu.id}: lr_mask bit ${i} of d${v.domain.id}v${v.id} is set but LR${i} is invalid after the trap`, records: [] });
+            }
+          }
+        }
+      }
+    }
+    for (const [v, held] of this.offline) {
+      if (v.online) continue;
+      for (const p of [...listRecords(v.inflightIrqs), ...listRecords(v.lrPending)]) {
+        // Q34: enabling an SPI retargeted while inflight raises it on the (offline) new
+        // target without going through vgic_inject_irq's online check.
+        if (!held.has(p) && !this.q34Tainted.has(p)) out.push({ id: 'I19', message: `d${v.domain.id}v${v.id} is offline but gained irq ${p.irq} on its lists`, records: [label(v.domain, p, p.irq < 32 ? v : null)] });
+      }
+    }
+    this.noteOffline();
+    return out;
+  }
+}
+
+/** One line per violation. */
+export function formatViolations(vs: readonly Violation[]): string {
+  return vs.map((x) => `${x.id} (${INVARIANTS[x.id]}): ${x.message}`).join('\n');
+}

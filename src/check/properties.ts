@@ -1,0 +1,226 @@
+/**
+ * End-to-end properties of Xen's vGIC beyond the structural invariants: what a guest and a
+ * VMM can observe. Each is stated with its justification from the reference in the README.
+ *  P1 delivery: in a running, online vCPU whose guest keeps acknowledging and EOI-ing, every
+ *     enabled, injected interrupt is acknowledged within a bounded number of enter/exit
+ *     cycles (a scenario property: `checkDelivery`).
+ *  P2 no interrupt is ever in two valid LRs of one vCPU (except after CPU_ON, Q37, and in
+ *     a domain with an SPI in a Q34 state).
+ *  P3 a vCPU that does not run never has its LRs changed.
+ *  P4 Xen never returns to a guest with an interrupt waiting on lr_pending while an LR is
+ *     free, and then it asks for the underflow interrupt (§3.8, Q14).
+ *  P5 the guest never acknowledges an interrupt more often than it was asserted (merging
+ *     may lose deliveries, Q9, nothing may invent one); except after CPU_ON (stale LRs, Q37)
+ *     and for SPIs touched by Q34.
+ *  P6 an injection Xen must ignore changes nothing: level low (Q2), an offline target (Q8d).
+ * P2-P6 are monitors that follow a machine step by step (`PropertyMonitor`).
+ */
+import * as E from 'fp-ts/lib/Either.js';
+import { getField } from '../arch/lr.js';
+import type { Config } from '../machine/config.js';
+import { Machine, type Result } from '../machine/machine.js';
+import type { Op } from '../machine/ops.js';
+import type { MutantName } from '../xen/mutants.js';
+import { listEmpty, type PendingIrq, type Vcpu } from '../xen/types.js';
+import { Rng } from '../conformance/gen.js';
+
+export const PROPERTY_IDS = ['P1', 'P2', 'P3', 'P4', 'P5', 'P6'] as const;
+export type PropertyId = (typeof PROPERTY_IDS)[number];
+
+export const PROPERTIES: Record<PropertyId, string> = {
+  P1: 'an enabled interrupt injected into a running vCPU whose guest acks and EOIs is delivered within a bounded number of enter/exit cycles',
+  P2: 'no interrupt is in two valid LRs of one vCPU',
+  P3: 'a vCPU that does not run never has its LRs changed',
+  P4: 'after a return to the guest, lr_pending is empty or every LR is used and UIE is set',
+  P5: 'the guest never acknowledges an interrupt more often than it was asserted',
+  P6: 'an injection Xen must ignore (level low, offline target) changes nothing',
+};
+
+export interface PropertyFailure {
+  id: PropertyId;
+  message: string;
+}
+
+function lrWords(m: Machine, v: Vcpu): Uint32Array {
+  return v.runningOn === null ? v.saved.lrs : m.host.pcpus[v.runningOn]!.cpuif.lrs;
+}
+
+/** Follows one machine: call `before(op)` then `after(op, result)` around every step. */
+export class PropertyMonitor {
+  /** Guest acknowledgements per record. */
+  private readonly acks = new Map<PendingIrq, number>();
+  private savedLrs = new Map<Vcpu, Uint32Array>();
+  private snapshotBefore: string | null = null;
+
+  constructor(readonly machine: Machine, readonly q34Tainted: ReadonlySet<PendingIrq> = new Set()) {}
+
+  /** Record what the properties compare against, just before `op` runs. */
+  before(op: Op): void {
+    const m = this.machine;
+    this.savedLrs = new Map();
+    for (const d of m.host.domains.values()) {
+      for (const v of d.vcpus) if (v.runningOn === null) this.savedLrs.set(v, v.saved.lrs.slice());
+    }
+    this.snapshotBefore = this.mustBeIgnored(op) ? JSON.stringify(m.snapshot()) : null;
+  }
+
+  /** Is `op` an injection Xen must drop (P6)? */
+  private mustBeIgnored(op: Op): boolean {
+    if (op.op !== 'inject') return false;
+    if (op.level === false) return true;
+    const d = this.machine.host.domains.get(op.domain);
+    if (d === undefined) return false;
+    if (op.vcpu !== null) return d.vcpus[op.vcpu]?.online === false;
+    const spi = op.virq - 32;
+    if (spi < 0 || spi >= d.nrSpis) return false;
+    const target = d.sharedIrqs[spi >> 5]!.vcpu[spi & 31]!;
+    return d.vcpus[target]?.online === false;
+  }
+
+  /** The property failures of the step just applied. */
+  after(op: Op, result: Result): PropertyFailure[] {
+    const m = this.machine;
+    const out: PropertyFailure[] = [];
+    if (m.crashed !== null) return out;
+    const host = m.host;
+    // P6
+    if (this.snapshotBefore !== null && result.outcome === 'ok' && JSON.stringify(m.snapshot()) !== this.snapshotBefore) {
+      out.push({ id: 'P6', message: `${JSON.stringify(op)} should have been ignored but changed the state` });
+    }
+    // P5: count the acknowledgement.
+    if (op.op === 'ack' && result.intid !== undefined && result.intid < 1020) {
+      const v = host.pcpus[op.pcpu]!.current!;
+      const p = result.intid < 32 ? v.pendingIrqs[result.intid]! : v.domain.pendingIrqs[result.intid - 32];
+      if (p !== undefined) {
+        const n = (this.acks.get(p) ?? 0) + 1;
+        this.acks.set(p, n);
+        const exempt = m.cpuOnWithLiveState.size > 0 || this.q34Tainted.has(p);
+        if (n > p.assertions && !exempt) {
+          out.push({ id: 'P5', message: `d${v.domain.id}v${v.id} acknowledged irq ${p.irq} ${n} times after ${p.assertions} assertions` });
+        }
+      }
+    }
+    for (const d of host.domains.values()) {
+      for (const v of d.vcpus) {
+        // P3
+        const before = this.savedLrs.get(v);
+        if (before !== undefined && v.runningOn === null && !before.every((w, i) => w === v.saved.lrs[i])) {
+          out.push({ id: 'P3', message: `d${d.id}v${v.id} does not run, yet its LRs changed during ${op.op}` });
+        }
+        // P2
+        const q34 = d.pendingIrqs.some((p) => this.q34Tainted.has(p));
+        if (!m.cpuOnWithLiveState.has(v) && !q34) {
+          const lrs = lrWords(m, v);
+          const seen = new Set<number>();
+          for (let i = 0; i < host.nrLrs; i++) {
+            if (getField(lrs, i, host.layout.state) === 0) continue;
+            const virq = getField(lrs, i, host.layout.virq);
+            if (seen.has(virq)) out.push({ id: 'P2', message: `d${d.id}v${v.id} has INTID ${virq} in two LRs` });
+            seen.add(virq);
+          }
+        }
+      }
+    }
+    // P4
+    if (op.op === 'enter') {
+      const cpu = host.pcpus[op.pcpu]!;
+      const v = cpu.current!;
+      if (!listEmpty(v.lrPending) && (!cpu.lrMask.allFull(host.nrLrs) || !cpu.cpuif.uie)) {
+        out.push({ id: 'P4', message: `d${v.domain.id}v${v.id} returned to the guest with lr_pending non-empty and ${cpu.lrMask.allFull(host.nrLrs) ? 'UIE clear' : 'a free LR'}` });
+      }
+    }
+    return out;
+  }
+}
+
+// ----- P1: delivery -----
+
+export interface DeliveryScenario {
+  config: Config;
+  /** INTID and 8-bit priority of each interrupt, in injection order. */
+  irqs: { irq: number; priority: number }[];
+  /** Inject the i-th interrupt before cycle `when[i]`. */
+  when: number[];
+  eoimode: 0 | 1;
+}
+
+/** A random delivery scenario: vCPU0 running on pCPU0 (SPIs target it by default), up to 24 distinct interrupts. */
+export function deliveryScenario(seed: number): DeliveryScenario {
+  const rng = new Rng(seed);
+  const gic = rng.pick(['v2', 'v3'] as const);
+  const nrLrs = rng.weighted([[4, rng.int(1, 4)], [1, rng.int(5, 16)]]);
+  const nrSpis = rng.pick([32, 64, 960]);
+  const config: Config = { gic, nr_lrs: nrLrs, pcpus: rng.int(1, 4), domains: [{ id: 1, vcpus: rng.int(1, 4), nr_spis: nrSpis }] };
+  const pool = [...Array.from({ length: 16 }, (_, i) => i), ...Array.from({ length: 16 }, (_, i) => 16 + i), ...Array.from({ length: Math.min(nrSpis, 64) }, (_, i) => 32 + i)];
+  const count = rng.int(1, 24);
+  const irqs: { irq: number; priority: number }[] = [];
+  const used = new Set<number>();
+  while (irqs.length < count) {
+    const irq = rng.pick(pool);
+    if (used.has(irq)) continue;
+    used.add(irq);
+    // Below the guest's mask on both versions (v2 keeps pmr & 0xf8).
+    irqs.push({ irq, priority: rng.pick([0x00, 0x40, 0x80, 0xa0, 0xa0, 0xc0, 0xf0, rng.int(0, 0xf7)]) });
+  }
+  const when = irqs.map(() => rng.weighted([[3, 0], [1, rng.int(1, 3)]]));
+  return { config, irqs, when, eoimode: rng.pick([0, 1] as const) };
+}
+
+/** The bound P1 promises: every cycle drains nr_lrs LRs, plus the cycles injections spread over. */
+export function deliveryBound(s: DeliveryScenario): number {
+  return Math.ceil(s.irqs.length / s.config.nr_lrs) + Math.max(...s.when) + 1;
+}
+
+/**
+ * Run a delivery scenario on vCPU0 (pCPU0): program priorities and enables through the
+ * distributor, inject on schedule, and let the guest ack + EOI (+ DIR in EOI mode 1) until
+ * nothing is left, each enter/exit a cycle. Left: why P1 fails (or a trace error, a bug).
+ */
+export function checkDelivery(s: DeliveryScenario, mutant: MutantName | null = null): E.Either<string, { cycles: number }> {
+  const created = Machine.create(s.config, 'config', mutant);
+  if (E.isLeft(created)) return E.left(created.left.join('; '));
+  const m = created.right;
+  let index = 0;
+  const step = (u: Record<string, unknown>): Result => {
+    const r = m.step(u, index++);
+    if (E.isLeft(r)) throw new DeliveryError(r.left);
+    return r.right;
+  };
+  try {
+    step({ op: 'run', pcpu: 0, domain: 1, vcpu: 0 });
+    for (const { irq, priority } of s.irqs) {
+      step({ op: 'mmio', pcpu: 0, access: 'write', addr: `0x${(0x3001400 + irq).toString(16)}`, size: 1, value: `0x${priority.toString(16)}` });
+      step({ op: 'mmio', pcpu: 0, access: 'write', addr: `0x${(0x3001100 + 4 * (irq >> 5)).toString(16)}`, size: 4, value: `0x${(1 << (irq & 31) >>> 0).toString(16)}` });
+    }
+    const acked = new Set<number>();
+    const bound = deliveryBound(s);
+    let cycle = 0;
+    for (; cycle < bound && acked.size < s.irqs.length; cycle++) {
+      s.irqs.forEach(({ irq }, i) => {
+        if (s.when[i] === cycle) step({ op: 'inject', pcpu: 0, domain: 1, vcpu: irq < 32 ? 0 : null, virq: irq });
+      });
+      step({ op: 'enter', pcpu: 0 });
+      if (cycle === 0) {
+        step({ op: 'pmr', pcpu: 0, value: 0xff });
+        step({ op: 'eoimode', pcpu: 0, value: s.eoimode });
+      }
+      for (let guard = 0; guard < 64; guard++) {
+        const intid = step({ op: 'ack', pcpu: 0 }).intid!;
+        if (intid === 1023) break;
+        acked.add(intid);
+        step({ op: 'eoi', pcpu: 0, intid });
+        if (s.eoimode === 1) step({ op: 'dir', pcpu: 0, intid });
+      }
+      step({ op: 'exit', pcpu: 0 });
+    }
+    if (m.crashed !== null) return E.left(`the machine crashed: ${m.crashed.reason}`);
+    const missing = s.irqs.filter(({ irq }) => !acked.has(irq)).map(({ irq }) => irq);
+    if (missing.length > 0) return E.left(`not delivered within ${bound} enter/exit cycles: ${missing.join(', ')}`);
+    return E.right({ cycles: cycle });
+  } catch (e) {
+    if (e instanceof DeliveryError) return E.left(`trace error in the delivery scenario: ${e.message}`);
+    throw e;
+  }
+}
+
+class DeliveryError extends Error {}
