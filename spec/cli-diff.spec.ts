@@ -113,11 +113,16 @@ describe('vgic diff as a command (FORMAT.md §7)', function () {
     expect(existsSync(out)).to.equal(true);
   });
 
+  const DIFF_MUTANTS = ['evict-on-equal', 'no-fifo-among-equals', 'raise-into-free-lr'] as const;
+
   it('the catalogue names at least the three mutants this file expects', () => {
-    expect(MUTANT_NAMES).to.include.members(['evict-on-equal', 'no-fifo-among-equals', 'raise-into-free-lr']);
+    expect(MUTANT_NAMES).to.include.members([...DIFF_MUTANTS]);
   });
 
-  for (const mutant of MUTANT_NAMES) {
+  // The three deviations the conformance kit was built to catch by random differential runs
+  // (issue 4); the whole catalogue is measured by `npm run mutants` (fixtures, properties and
+  // differential runs together), since some mutants only show in targeted fixtures.
+  for (const mutant of DIFF_MUTANTS) {
     describe(`mutant ${mutant}`, () => {
       let file = '';
       let diff: Ran | undefined;

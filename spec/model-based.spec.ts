@@ -105,7 +105,7 @@ const commandsArb = fc.commands(
     weight: WEIGHTS[op],
     arbitrary: fc.integer({ min: 0, max: 0x7fffffff }).map((seed) => new OpCommand(op, seed)),
   })))],
-  { maxCommands: 100, size: 'max' },
+  { maxCommands: 150, size: 'max' },
 );
 
 /** Steps applied by the model-based runs (a sanity figure for the campaign). */
@@ -128,7 +128,7 @@ describe('model-based: fc.commands over every op with invariants and properties 
     this.timeout(300000);
     applied.runs = 0;
     applied.steps = 0;
-    fc.assert(modelProperty(null), runs(300));
+    fc.assert(modelProperty(null), runs(500));
     // The runs must do something: on average well over 20 applied steps each.
     expect(applied.steps / applied.runs).to.be.above(20);
   });

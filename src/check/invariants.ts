@@ -327,7 +327,7 @@ export class InvariantChecker {
     }
     for (const [v, held] of this.offline) {
       if (v.online) continue;
-      for (const p of [...listRecords(v.inflightIrqs), ...listRecords(v.lrPending)]) {
+      for (const p of new Set([...listRecords(v.inflightIrqs), ...listRecords(v.lrPending)])) {
         // Q34: enabling an SPI retargeted while inflight raises it on the (offline) new
         // target without going through vgic_inject_irq's online check.
         if (!held.has(p) && !this.q34Tainted.has(p)) out.push({ id: 'I19', message: `d${v.domain.id}v${v.id} is offline but gained irq ${p.irq} on its lists`, records: [label(v.domain, p, p.irq < 32 ? v : null)] });
