@@ -23,6 +23,9 @@ import {
   setPriority, setTarget, status, step, vcpu, type Cfg,
 } from './helpers.js';
 import { d, hex, writeOk } from './mmio-helpers.js';
+import { StepMonitor } from '../src/check/monitor.js';
+import { generateTrace } from '../src/conformance/gen.js';
+import { decodeTrace, runTrace, type Trace } from '../src/conformance/trace.js';
 
 // ----- helpers -----
 
@@ -1164,3 +1167,19 @@ describe('invariants: formatViolations and the invariant table', () => {
     for (const id of INVARIANT_IDS) expect(INVARIANTS[id]).to.match(/^[^\n]+$/);
   });
 });
+
+describe('invariants: regressions found by the fuzzer', () => {
+  it('I5 (Q34 + Q37): an SPI sitting in vCPU1\'s LR while linked on vCPU0\'s inflight list, unlinked by CPU_ON of vCPU0, is exempt (random v2 trace, seed 31)', () => {
+    const t = generateTrace(31, { steps: 69, gic: 'v2' });
+    const r = runTrace(decodedTrace(t), { check: (m) => new StepMonitor(m) });
+    expect(r.violation, JSON.stringify(r.violation)).to.equal(undefined);
+    expect(r.status).to.equal('pass');
+    expect(t.steps.some((s) => s['op'] === 'vcpu_on')).to.equal(true);
+  });
+});
+
+function decodedTrace(u: unknown): Trace {
+  const r = decodeTrace(u);
+  if (E.isLeft(r)) return expect.fail(r.left.join('\n'));
+  return r.right;
+}

@@ -277,6 +277,8 @@ export class InvariantChecker {
   private readonly offline = new Map<Vcpu, Set<PendingIrq>>();
   /** What the Q34 and CPU_ON exemptions remember (see checkState). */
   readonly history = new ExemptionHistory();
+  /** The SPI records on each vCPU's lists at the previous check. */
+  private readonly held = new Map<Vcpu, PendingIrq[]>();
 
   /** SPI records in a Q34 state that have not yet settled. */
   get q34Tainted(): Set<PendingIrq> {
@@ -299,7 +301,16 @@ export class InvariantChecker {
   /** Check after `op` was applied (pass null to check the state alone). */
   check(op: Op | null): Violation[] {
     const m = this.machine;
+    // CPU_ON empties the lists before this check sees them: take what the vCPU held at the
+    // previous check (an SPI in a Q34 state may be in another vCPU's LR, not in its own).
+    if (op !== null && op.op === 'vcpu_on') {
+      const v = m.host.domains.get(op.domain)?.vcpus[op.vcpu];
+      if (v !== undefined && m.cpuOnWithLiveState.has(v)) for (const p of this.held.get(v) ?? []) this.history.cpuOnRecords.add(p);
+    }
     const out = checkState(m, this.history);
+    for (const d of m.host.domains.values()) {
+      for (const v of d.vcpus) this.held.set(v, [...listRecords(v.inflightIrqs), ...listRecords(v.lrPending)].filter((p) => p.irq >= 32));
+    }
     // A tainted record settles once it is on no list and in no LR (not VISIBLE).
     for (const p of this.q34Tainted) {
       if (listEmpty(p.inflight) && listEmpty(p.lrQueue) && !testBit(p, GIC_IRQ_GUEST_VISIBLE)) this.q34Tainted.delete(p);
