@@ -12,8 +12,7 @@ import { LR_STATE_PENDING, getField, setField, updateLr } from '../src/arch/lr.j
 import {
   INVARIANTS, INVARIANT_IDS, InvariantChecker, checkState, formatViolations, type InvariantId, type Violation,
 } from '../src/check/invariants.js';
-import type { Machine, Result } from '../src/machine/machine.js';
-import { decodeOp, type Op } from '../src/machine/ops.js';
+import type { Machine } from '../src/machine/machine.js';
 import {
   GIC_IRQ_GUEST_ACTIVE, GIC_IRQ_GUEST_ENABLED, GIC_IRQ_GUEST_MIGRATING, GIC_IRQ_GUEST_QUEUED, GIC_IRQ_GUEST_VISIBLE,
   clearBit, listAddTail, listDelInit, setBit, type PendingIrq, type Vcpu,
@@ -23,6 +22,7 @@ import {
   setPriority, setTarget, status, step, vcpu, type Cfg,
 } from './helpers.js';
 import { d, hex, writeOk } from './mmio-helpers.js';
+import { Watch, opOf } from './watch.js';
 import { StepMonitor } from '../src/check/monitor.js';
 import { generateTrace } from '../src/conformance/gen.js';
 import { decodeTrace, runTrace, type Trace } from '../src/conformance/trace.js';
@@ -60,11 +60,6 @@ function expectClean(m: Machine): void {
   expectIds(checkState(m), []);
 }
 
-function opOf(u: Record<string, unknown>): Op {
-  const r = decodeOp(u);
-  if (E.isLeft(r)) return expect.fail(`bad op ${JSON.stringify(u)}: ${r.left.join('; ')}`);
-  return r.right;
-}
 
 /** Link `p` onto v's inflight list by priority (as Xen's insertion would), with QUEUED. */
 function linkInflight(v: Vcpu, p: PendingIrq, prio: number): void {
@@ -93,39 +88,17 @@ function ppiInLr0(cfg: Cfg = {}): Machine {
 }
 
 /** A machine stepped through an InvariantChecker that must stay silent at every step. */
-class Follow {
+/** A Watch whose monitor is an InvariantChecker; the initial state must be healthy too. */
+class Follow extends Watch {
   readonly chk: InvariantChecker;
 
-  constructor(readonly m: Machine) {
-    this.chk = new InvariantChecker(m);
-    const vs = this.chk.check(null);
+  constructor(m: Machine) {
+    const chk = new InvariantChecker(m);
+    super(m, { after: (op) => chk.check(op) });
+    this.chk = chk;
+    const vs = chk.check(null);
     expect(vs, formatViolations(vs)).to.deep.equal([]);
   }
-
-  go(op: Record<string, unknown>): Result {
-    const r = step(this.m, op);
-    expect(r.outcome, JSON.stringify(op)).to.not.equal('crash');
-    const vs = this.chk.check(opOf(op));
-    expect(vs, `after ${JSON.stringify(op)}:\n${formatViolations(vs)}`).to.deep.equal([]);
-    return r;
-  }
-
-  run(p: number, v: number): void { this.go({ op: 'run', pcpu: p, domain: DOM, vcpu: v }); }
-  idle(p: number): void { this.go({ op: 'idle', pcpu: p }); }
-  enter(p: number): void { this.go({ op: 'enter', pcpu: p }); }
-  exit(p: number): void { this.go({ op: 'exit', pcpu: p }); }
-  pmr(p: number, value: number): void { this.go({ op: 'pmr', pcpu: p, value }); }
-  eoi(p: number, intid: number): void { this.go({ op: 'eoi', pcpu: p, intid }); }
-  ack(p: number): number { return this.go({ op: 'ack', pcpu: p }).intid!; }
-  inject(p: number, virq: number, v: number | null = virq < 32 ? 0 : null): void {
-    this.go({ op: 'inject', pcpu: p, domain: DOM, vcpu: v, virq });
-  }
-  write(p: number, off: number, size: 1 | 4, value: number): void {
-    const r = this.go({ op: 'mmio', pcpu: p, access: 'write', addr: hex(d(off)), size, value: hex(value) });
-    expect(r.outcome, `write ${hex(value)} to GICD+${hex(off)}`).to.equal('ok');
-  }
-  vcpuOff(v: number): void { this.go({ op: 'vcpu_off', domain: DOM, vcpu: v }); }
-  vcpuOn(v: number): void { this.go({ op: 'vcpu_on', domain: DOM, vcpu: v }); }
 }
 
 const QUEUED = GIC_IRQ_GUEST_QUEUED;
@@ -709,7 +682,7 @@ describe('invariants: a healthy machine stays clean at every step', () => {
     const m = machine(config({ gic: 'v2', nr_lrs: 2, vcpus: 3, pirqs: [48] }));
     const f = new Follow(m);
     f.run(0, 0);
-    f.go({ op: 'route', domain: DOM, virq: 48, pirq: 48 });
+    f.ok({ op: 'route', domain: DOM, virq: 48, pirq: 48 });
     // Priorities (IPRIORITYR bytes): PPI 27 0xa0, SPIs 40/41 0xc0, 42 0x80, 48 0x90.
     f.write(0, 0x41b, 1, 0xa0);
     f.write(0, 0x428, 1, 0xc0);
@@ -742,7 +715,7 @@ describe('invariants: a healthy machine stays clean at every step', () => {
     expect(vcpu(m, 0).inflightIrqs.next).to.equal(vcpu(m, 0).inflightIrqs);
 
     // Pass-through SPI 48 migrated through ITARGETSR while in an LR (MIGRATING until drained).
-    expect(f.go({ op: 'hw_irq', pirq: 48 }).outcome).to.equal('ok');
+    expect(f.ok({ op: 'hw_irq', pirq: 48 }).outcome).to.equal('ok');
     f.write(0, 0x830, 1, 0x02);
     expect(status(m, 48)).to.deep.equal(['VISIBLE', 'ENABLED', 'MIGRATING']);
     f.enter(0);
@@ -758,7 +731,7 @@ describe('invariants: a healthy machine stays clean at every step', () => {
     expect(m.cpuOnWithLiveState.size).to.equal(0);
 
     // The next assertion of 48 arrives on pCPU1 for vCPU1.
-    expect(f.go({ op: 'hw_irq', pirq: 48 }).outcome).to.equal('ok');
+    expect(f.ok({ op: 'hw_irq', pirq: 48 }).outcome).to.equal('ok');
     expect(lrPending(m, 1)).to.deep.equal([48]);
     f.run(1, 1);
     f.write(1, 0x100, 4, 1 << 1); // vCPU1 enables its SGI 1

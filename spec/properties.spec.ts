@@ -22,31 +22,20 @@ import {
   type DeliveryScenario, type PropertyId,
 } from '../src/check/properties.js';
 import { decodeTrace, runTrace } from '../src/conformance/trace.js';
-import { Machine, type Result } from '../src/machine/machine.js';
-import { decodeOp, type Op } from '../src/machine/ops.js';
+import { Machine } from '../src/machine/machine.js';
 import { MUTANTS, MUTANT_NAMES, isMutantName, mutated, withMutant, type MutantName } from '../src/xen/mutants.js';
 import { GIC_IRQ_GUEST_ACTIVE, GIC_IRQ_GUEST_QUEUED, listAddTail, setBit } from '../src/xen/types.js';
 import {
   DOM, config, lrPending, machine, pcpu, prepare, rec, status, vcpu, type Cfg,
 } from './helpers.js';
 import { d, hex } from './mmio-helpers.js';
+import { Watch, lines, type Monitor } from './watch.js';
 
 /** fixtures/ and src/ at the project root (specs run from <outDir>/spec/). */
 const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
 
 // ----- helpers -----
-
-interface Monitor {
-  before(op: Op): void;
-  after(op: Op, r: Result): { id: string; message: string }[];
-}
-
-function opOf(u: Record<string, unknown>): Op {
-  const r = decodeOp(u);
-  if (E.isLeft(r)) return expect.fail(`bad op ${JSON.stringify(u)}: ${r.left.join('; ')}`);
-  return r.right;
-}
 
 /** Machine.create with a mutant, unwrapped. */
 function mutantMachine(cfg: unknown, mutant: MutantName | null): Machine {
@@ -55,66 +44,15 @@ function mutantMachine(cfg: unknown, mutant: MutantName | null): Machine {
   return r.right;
 }
 
-function lines(found: readonly { id: string; message: string }[]): string {
-  return found.map((f) => `${f.id}: ${f.message}`).join('\n') || '(nothing)';
-}
-
 /** The distinct property ids (P1..P6) among the findings, in order. */
 function propertyIds(found: readonly { id: string }[]): string[] {
   return [...new Set(found.map((f) => f.id).filter((id) => id.startsWith('P')))]
     .sort((a, b) => PROPERTY_IDS.indexOf(a as PropertyId) - PROPERTY_IDS.indexOf(b as PropertyId));
 }
 
-/**
- * A machine stepped through a monitor (by default a PropertyMonitor on its own). `go` runs
- * one step and returns what the monitor found; `corrupt` runs between the step and
- * `after`, i.e. the state the monitor judges is the step's result plus the corruption.
- */
-class Watch {
-  private index = 0;
-  readonly mon: Monitor;
-
-  constructor(readonly m: Machine, mon?: Monitor) {
-    this.mon = mon ?? new PropertyMonitor(m);
-  }
-
-  step(u: Record<string, unknown>, corrupt?: () => void): { r: Result; found: { id: string; message: string }[] } {
-    const op = opOf(u);
-    this.mon.before(op);
-    const r = this.m.apply(op, this.index++);
-    if (E.isLeft(r)) return expect.fail(`unexpected trace error: ${r.left}`);
-    corrupt?.();
-    return { r: r.right, found: this.mon.after(op, r.right) };
-  }
-
-  go(u: Record<string, unknown>, corrupt?: () => void): { id: string; message: string }[] {
-    return this.step(u, corrupt).found;
-  }
-
-  /** A step after which the monitor must be silent. */
-  ok(u: Record<string, unknown>): Result {
-    const { r, found } = this.step(u);
-    expect(found, `after ${JSON.stringify(u)}:\n${lines(found)}`).to.deep.equal([]);
-    return r;
-  }
-
-  run(p: number, v: number): void { this.ok({ op: 'run', pcpu: p, domain: DOM, vcpu: v }); }
-  idle(p: number): void { this.ok({ op: 'idle', pcpu: p }); }
-  enter(p: number): void { this.ok({ op: 'enter', pcpu: p }); }
-  exit(p: number): void { this.ok({ op: 'exit', pcpu: p }); }
-  pmr(p: number, value = 0xff): void { this.ok({ op: 'pmr', pcpu: p, value }); }
-  eoi(p: number, intid: number): void { this.ok({ op: 'eoi', pcpu: p, intid }); }
-  ack(p: number): number { return this.ok({ op: 'ack', pcpu: p }).intid!; }
-  inject(p: number, virq: number, v: number | null = virq < 32 ? 0 : null): void {
-    this.ok({ op: 'inject', pcpu: p, domain: DOM, vcpu: v, virq });
-  }
-  vcpuOff(v: number): void { this.ok({ op: 'vcpu_off', domain: DOM, vcpu: v }); }
-  vcpuOn(v: number): void { this.ok({ op: 'vcpu_on', domain: DOM, vcpu: v }); }
-  /** A guest distributor store (through the machine, so a mutant applies). */
-  write(p: number, off: number, size: 1 | 4, value: number): void {
-    const r = this.ok({ op: 'mmio', pcpu: p, access: 'write', addr: hex(d(off)), size, value: hex(value >>> 0) });
-    expect(r.outcome, `write ${hex(value)} to GICD+${hex(off)}`).to.equal('ok');
-  }
+/** A machine stepped through a monitor, by default a PropertyMonitor on its own. */
+function watch(m: Machine, mon: Monitor = new PropertyMonitor(m)): Watch {
+  return new Watch(m, mon);
 }
 
 const injectOp = (virq: number, v: number | null, extra: Record<string, unknown> = {}, p = 0): Record<string, unknown> =>
@@ -122,7 +60,7 @@ const injectOp = (virq: number, v: number | null, extra: Record<string, unknown>
 
 /** v0 running (hyp) on pCPU0, watched. */
 function v0Running(cfg: Cfg = {}, mutant: MutantName | null = null): Watch {
-  const w = new Watch(mutantMachine(config(cfg), mutant));
+  const w = watch(mutantMachine(config(cfg), mutant));
   w.run(0, 0);
   return w;
 }
@@ -162,7 +100,7 @@ function cpuOnWithLiveState(w: Watch): void {
  */
 function q34Machine(): Watch {
   const m = machine(config({ gic: 'v2', nr_lrs: 2 }));
-  const w = new Watch(m, new StepMonitor(m));
+  const w = watch(m, new StepMonitor(m));
   w.run(0, 0);
   w.write(0, 0x428, 1, 0xa0);
   w.inject(0, 40);
@@ -221,7 +159,7 @@ describe('properties: P2-P6 are reported when a step breaks them, naming the vCP
 
     it('P2 through the StepMonitor: reported with I13, and describeFinding quotes the property', () => {
       const m = machine(config());
-      const w = new Watch(m, new StepMonitor(m));
+      const w = watch(m, new StepMonitor(m));
       w.run(0, 0);
       prepare(m, 27, 0xa0);
       w.inject(0, 27, 0);
@@ -451,7 +389,7 @@ describe('properties: a healthy machine reports none of P2-P6 at any step', () =
   for (const gic of ['v2', 'v3'] as const) {
     it(`P2-P6 (${gic}): spill to lr_pending, eviction, UIE, ack/EOI, Q9 re-assertion while active, migration between pCPUs, offline vCPU`, () => {
       const m = machine(config({ gic, nr_lrs: 2, vcpus: 3 }));
-      const w = new Watch(m);
+      const w = watch(m);
       w.run(0, 0);
       enableViaGicd(w, 0, 27, 0xa0);
       enableViaGicd(w, 0, 40, 0xc0);
@@ -499,7 +437,7 @@ describe('properties: a healthy machine reports none of P2-P6 at any step', () =
 
   it('P2-P6 through the StepMonitor: the same kind of run reports no invariant either', () => {
     const m = machine(config({ gic: 'v3', nr_lrs: 1 }));
-    const w = new Watch(m, new StepMonitor(m));
+    const w = watch(m, new StepMonitor(m));
     w.run(0, 0);
     enableViaGicd(w, 0, 40);
     enableViaGicd(w, 0, 41);
@@ -520,7 +458,7 @@ describe('properties: a healthy machine reports none of P2-P6 at any step', () =
 describe('properties: the exemptions of P2 and P5 (Q37 CPU_ON, Q34)', () => {
   it('P2/Q37: the stale LR surviving CPU_ON plus a fresh placement of the same IRQ (two LRs with 27) is not reported', () => {
     const m = machine(config());
-    const w = new Watch(m);
+    const w = watch(m);
     prepare(m, 26, 0x90, { vcpu: 1 });
     prepare(m, 27, 0xa0, { vcpu: 1 });
     w.run(1, 1);
@@ -541,7 +479,7 @@ describe('properties: the exemptions of P2 and P5 (Q37 CPU_ON, Q34)', () => {
 
   it('P2/Q37: the exemption belongs to the vCPU: a duplicate LR on d1v0 is still reported after d1v1\'s CPU_ON', () => {
     const m = machine(config());
-    const w = new Watch(m);
+    const w = watch(m);
     cpuOnWithLiveState(w);
     w.run(0, 0);
     prepare(m, 28, 0x80);
@@ -565,7 +503,7 @@ describe('properties: the exemptions of P2 and P5 (Q37 CPU_ON, Q34)', () => {
 
   it('P2 without Q34: the same duplicate in a domain without a retargeted SPI is reported for d1v1, INTID 40', () => {
     const m = machine(config({ gic: 'v2', nr_lrs: 2 }));
-    const w = new Watch(m, new StepMonitor(m));
+    const w = watch(m, new StepMonitor(m));
     w.run(1, 1);
     enableViaGicd(w, 1, 40);
     w.write(1, 0x828, 1, 0x02);
@@ -577,7 +515,7 @@ describe('properties: the exemptions of P2 and P5 (Q37 CPU_ON, Q34)', () => {
 
   it('P5/Q37: after CPU_ON with live state, an ack beyond the assertion count (the stale LR of d1v1) is not reported', () => {
     const m = machine(config());
-    const w = new Watch(m);
+    const w = watch(m);
     cpuOnWithLiveState(w);
     w.run(1, 1);
     w.enter(1);
@@ -907,12 +845,12 @@ describe('properties: the mutant catalogue (src/xen/mutants.ts)', () => {
     const plain = machine(config());
     const mut = mutantMachine(config(), 'inject-into-offline');
     for (const m of [plain, mut]) {
-      const w = new Watch(m);
+      const w = watch(m);
       w.step({ op: 'vcpu_off', domain: DOM, vcpu: 1 });
       prepare(m, 27, 0xa0, { vcpu: 1 });
     }
-    expect(new Watch(plain).go(injectOp(27, 1))).to.deep.equal([]);
-    expect(new Watch(mut).go(injectOp(27, 1)).map((f) => f.id)).to.deep.equal(['P6']);
+    expect(watch(plain).go(injectOp(27, 1))).to.deep.equal([]);
+    expect(watch(mut).go(injectOp(27, 1)).map((f) => f.id)).to.deep.equal(['P6']);
     expect(mutated('inject-into-offline')).to.equal(false);
     expect(lrPending(plain, 1)).to.deep.equal([]);
     expect(lrPending(mut, 1)).to.deep.equal([27]);

@@ -8,7 +8,7 @@
 import { expect } from 'chai';
 import type { Machine } from '../src/machine/machine.js';
 import {
-  ack, config, enter, exit, idle, inflight, inject, irqsnap, json, lrPending, machine, pmr, run, snap,
+  ack, config, enter, exit, idle, inflight, inject, irqsnap, lrPending, machine, pmr, run, snap,
   status, step, vsnap,
 } from './helpers.js';
 import {

@@ -75,11 +75,11 @@ interface VcpuView {
 }
 
 function viewOf(m: Machine, v: Vcpu): VcpuView {
-  const cpu = v.runningOn === null ? null : m.host.pcpus[v.runningOn]!;
+  const { iface, lrMask } = m.host.interfaceOf(v);
   return {
     v,
-    mask: cpu === null ? v.savedLrMask : cpu.lrMask,
-    lrs: cpu === null ? v.saved.lrs : cpu.cpuif.lrs,
+    mask: lrMask,
+    lrs: iface.lrs,
     inflight: listRecords(v.inflightIrqs),
     lrPending: listRecords(v.lrPending),
   };
@@ -184,13 +184,8 @@ export function checkState(m: Machine, history: ExemptionHistory = new Exemption
       }
       // I13 (after CPU_ON the saved LRs survive while lr_mask is zeroed, so a re-injected
       // IRQ can be written into a second LR next to its stale copy)
-      const seen = new Map<number, number>();
-      for (let i = 0; i < nrLrs && !cpuOn(v) && !q34Vcpu(v); i++) {
-        if (getField(w.lrs, i, layout.state) === 0) continue;
-        const virq = getField(w.lrs, i, layout.virq);
-        const first = seen.get(virq);
-        if (first !== undefined) add('I13', `d${d.id}v${v.id}: INTID ${virq} is in LR${first} and LR${i}`);
-        else seen.set(virq, i);
+      if (!cpuOn(v) && !q34Vcpu(v)) {
+        for (const x of lrsHoldingTwice(m, w.lrs)) add('I13', `d${d.id}v${v.id}: INTID ${x.virq} is in LR${x.first} and LR${x.second}`);
       }
       // I6 (converse): each set lr_mask bit has exactly one VISIBLE record with that lr.
       if (!cpuOn(v) && !q34Vcpu(v)) {
@@ -260,6 +255,21 @@ export function checkState(m: Machine, history: ExemptionHistory = new Exemption
     if (d.nrSpis % 32 !== 0 || d.nrSpis > MAX_SPIS || d.sharedIrqs.length !== d.nrSpis / 32 || d.pendingIrqs.length !== d.nrSpis) {
       add('I17', `d${d.id}: nr_spis ${d.nrSpis} with ${d.sharedIrqs.length} ranks and ${d.pendingIrqs.length} SPI records`);
     }
+  }
+  return out;
+}
+
+/** Each INTID held by a second valid LR of one LR file (I13, and property P2). */
+export function lrsHoldingTwice(m: Machine, lrs: Uint32Array): { virq: number; first: number; second: number }[] {
+  const { layout, nrLrs } = m.host;
+  const out: { virq: number; first: number; second: number }[] = [];
+  const seen = new Map<number, number>();
+  for (let i = 0; i < nrLrs; i++) {
+    if (getField(lrs, i, layout.state) === 0) continue;
+    const virq = getField(lrs, i, layout.virq);
+    const first = seen.get(virq);
+    if (first !== undefined) out.push({ virq, first, second: i });
+    else seen.set(virq, i);
   }
   return out;
 }

@@ -16,13 +16,16 @@
  * P2-P6 are monitors that follow a machine step by step (`PropertyMonitor`).
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { getField } from '../arch/lr.js';
 import type { Config } from '../machine/config.js';
 import { Machine, type Result } from '../machine/machine.js';
 import type { Op } from '../machine/ops.js';
 import type { MutantName } from '../xen/mutants.js';
 import { listEmpty, type PendingIrq, type Vcpu } from '../xen/types.js';
 import { Rng } from '../conformance/gen.js';
+import { toHex } from '../machine/decode.js';
+import { vgicGetTargetVcpu, vgicIsSpi } from '../xen/vgic.js';
+import { GUEST_GICD_BASE } from '../xen/vgic-v2.js';
+import { lrsHoldingTwice } from './invariants.js';
 
 export const PROPERTY_IDS = ['P1', 'P2', 'P3', 'P4', 'P5', 'P6'] as const;
 export type PropertyId = (typeof PROPERTY_IDS)[number];
@@ -39,10 +42,6 @@ export const PROPERTIES: Record<PropertyId, string> = {
 export interface PropertyFailure {
   id: PropertyId;
   message: string;
-}
-
-function lrWords(m: Machine, v: Vcpu): Uint32Array {
-  return v.runningOn === null ? v.saved.lrs : m.host.pcpus[v.runningOn]!.cpuif.lrs;
 }
 
 /** Follows one machine: call `before(op)` then `after(op, result)` around every step. */
@@ -71,10 +70,7 @@ export class PropertyMonitor {
     const d = this.machine.host.domains.get(op.domain);
     if (d === undefined) return false;
     if (op.vcpu !== null) return d.vcpus[op.vcpu]?.online === false;
-    const spi = op.virq - 32;
-    if (spi < 0 || spi >= d.nrSpis) return false;
-    const target = d.sharedIrqs[spi >> 5]!.vcpu[spi & 31]!;
-    return d.vcpus[target]?.online === false;
+    return vgicIsSpi(d, op.virq) && !vgicGetTargetVcpu(d.vcpus[0]!, op.virq).online;
   }
 
   /** The property failures of the step just applied. */
@@ -112,13 +108,8 @@ export class PropertyMonitor {
         // P2
         const q34 = d.pendingIrqs.some((p) => this.q34Tainted.has(p));
         if (!m.cpuOnWithLiveState.has(v) && !q34) {
-          const lrs = lrWords(m, v);
-          const seen = new Set<number>();
-          for (let i = 0; i < host.nrLrs; i++) {
-            if (getField(lrs, i, host.layout.state) === 0) continue;
-            const virq = getField(lrs, i, host.layout.virq);
-            if (seen.has(virq)) out.push({ id: 'P2', message: `d${d.id}v${v.id} has INTID ${virq} in two LRs` });
-            seen.add(virq);
+          for (const x of lrsHoldingTwice(m, host.interfaceOf(v).iface.lrs)) {
+            out.push({ id: 'P2', message: `d${d.id}v${v.id} has INTID ${x.virq} in two LRs` });
           }
         }
       }
@@ -193,8 +184,8 @@ export function checkDelivery(s: DeliveryScenario, mutant: MutantName | null = n
   try {
     step({ op: 'run', pcpu: 0, domain: 1, vcpu: 0 });
     for (const { irq, priority } of s.irqs) {
-      step({ op: 'mmio', pcpu: 0, access: 'write', addr: `0x${(0x3001400 + irq).toString(16)}`, size: 1, value: `0x${priority.toString(16)}` });
-      step({ op: 'mmio', pcpu: 0, access: 'write', addr: `0x${(0x3001100 + 4 * (irq >> 5)).toString(16)}`, size: 4, value: `0x${(1 << (irq & 31) >>> 0).toString(16)}` });
+      step({ op: 'mmio', pcpu: 0, access: 'write', addr: toHex(GUEST_GICD_BASE + 0x400 + irq), size: 1, value: toHex(priority) });
+      step({ op: 'mmio', pcpu: 0, access: 'write', addr: toHex(GUEST_GICD_BASE + 0x100 + 4 * (irq >> 5)), size: 4, value: toHex(2 ** (irq & 31)) });
     }
     const acked = new Set<number>();
     const bound = deliveryBound(s);

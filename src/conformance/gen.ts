@@ -292,13 +292,18 @@ const BY_MODE: Record<Pcpu['mode'], readonly (readonly [number, OpName])[]> = {
 };
 const RARE: readonly (readonly [number, OpName])[] = [[3, 'vcpu_off'], [4, 'vcpu_on'], [2, 'snapshot'], [3, 'route'], [6, 'hw_irq']];
 
-/** One candidate step for the machine's current state (may still be a trace error). */
-function candidate(rng: Rng, m: Machine): RawStep {
+/**
+ * One candidate step for the machine's current state (may still be a trace error), drawn
+ * only from `ops` when given; null when none of them fits the chosen pCPU.
+ */
+function candidate(rng: Rng, m: Machine, ops?: ReadonlySet<string>): RawStep | null {
   const cpu = rng.pick(m.host.pcpus);
-  if (rng.bool(0.06)) return STEP_BUILDERS[rng.weighted(RARE)](rng, m, cpu);
-  const weights = m.host.version === 'v2' && cpu.mode === 'hyp'
+  const rare = rng.bool(0.06);
+  let weights = rare ? RARE : m.host.version === 'v2' && cpu.mode === 'hyp'
     ? BY_MODE.hyp.map(([w, op]) => [op === 'sysreg' ? 0.3 : w, op] as const)
     : BY_MODE[cpu.mode];
+  if (ops !== undefined) weights = weights.filter(([, op]) => ops.has(op));
+  if (weights.length === 0) return null;
   return STEP_BUILDERS[rng.weighted(weights)](rng, m, cpu);
 }
 
@@ -330,8 +335,8 @@ export function generateTrace(seed: number, o: GenOptions): GeneratedTrace {
   while (steps.length < o.steps && m.crashed === null) {
     let placed = false;
     for (let tries = 0; tries < 100 && !placed; tries++) {
-      const raw = candidate(rng, m);
-      if (o.ops !== undefined && !o.ops.has(raw['op'] as string)) continue;
+      const raw = candidate(rng, m, o.ops);
+      if (raw === null) continue;
       const op = decodeOp(raw);
       if (E.isLeft(op)) throw new Error(`generator made an invalid step ${JSON.stringify(raw)}: ${op.left.join('; ')}`);
       const r = m.apply(op.right, steps.length);

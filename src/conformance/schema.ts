@@ -259,102 +259,70 @@ function scalarEqual(n: Node, a: unknown, b: unknown): boolean {
 }
 
 /**
- * The first place where `actual` does not match the PARTIAL `expected`, or null. Objects
- * match on the keys they name, arrays element by element with equal length, keyed arrays
- * by their key fields, scalars by equality (hex canonicalised).
+ * How two values are compared: PARTIAL (§6: the expectation names what matters) or FULL
+ * (§7: every field, and keyed elements counted both ways). The words of each mode.
  */
-export function matchPartial(n: Node, expected: unknown, actual: unknown, path: string): Mismatch | null {
-  switch (n.k) {
-    case 'nullable':
-      if (expected === null || actual === null) return expected === actual ? null : { path, expected, actual };
-      return matchPartial(n.of, expected, actual, path);
-    case 'obj': {
-      if (typeof actual !== 'object' || actual === null || Array.isArray(actual)) return { path, expected, actual };
-      const e = expected as Record<string, unknown>;
-      const a = actual as Record<string, unknown>;
-      for (const fl of n.fields) {
-        if (!(fl.name in e)) continue;
-        const sub = `${path}.${fl.name}`;
-        if (!(fl.name in a) || a[fl.name] === undefined) return { path: sub, expected: e[fl.name], actual: undefined, why: 'missing' };
-        const m = matchPartial(fl.node, e[fl.name], a[fl.name], sub);
-        if (m !== null) return m;
-      }
-      return null;
-    }
-    case 'arr': {
-      if (!Array.isArray(actual)) return { path, expected, actual };
-      const e = expected as unknown[];
-      if (n.key !== undefined) {
-        const key = n.key;
-        for (const x of e) {
-          const ex = x as Record<string, unknown>;
-          const label = `${path}[${keyLabel(key, ex)}]`;
-          const found = actual.find((y) => key.every((k) => (y as Record<string, unknown>)[k] === ex[k]));
-          if (found === undefined) return { path: label, expected: x, actual: undefined, why: 'no such element' };
-          const m = matchPartial(n.of, x, found, label);
-          if (m !== null) return m;
-        }
-        return null;
-      }
-      if (e.length !== actual.length) {
-        return { path, expected, actual, why: `length ${e.length} expected, got ${actual.length}` };
-      }
-      for (let i = 0; i < e.length; i++) {
-        const m = matchPartial(n.of, e[i], actual[i], `${path}[${i}]`);
-        if (m !== null) return m;
-      }
-      return null;
-    }
-    default:
-      return scalarEqual(n, expected, actual) ? null : { path, expected, actual };
-  }
+interface Mode {
+  full: boolean;
+  missingKey: string;
+  missingElement: string;
+  length: (a: number, b: number) => string;
 }
 
-/**
- * The first difference between two full values (a differential run): every field of the
- * table is compared, keyed arrays by key with membership checked both ways. `expected` is
- * the first value, `actual` the second.
- */
-export function firstDifference(n: Node, a: unknown, b: unknown, path: string): Mismatch | null {
+const PARTIAL: Mode = {
+  full: false, missingKey: 'missing', missingElement: 'no such element',
+  length: (a, b) => `length ${a} expected, got ${b}`,
+};
+
+const FULL: Mode = {
+  full: true, missingKey: 'missing on the other side', missingElement: 'missing on the other side',
+  length: (a, b) => `length ${a} vs ${b}`,
+};
+
+const present = (r: Record<string, unknown>, k: string): boolean => k in r && r[k] !== undefined;
+
+/** The first place where `b` differs from `a` under `mode` (`a` is reported as expected). */
+function compare(n: Node, a: unknown, b: unknown, path: string, mode: Mode): Mismatch | null {
   switch (n.k) {
     case 'nullable':
       if (a === null || b === null) return a === b ? null : { path, expected: a, actual: b };
-      return firstDifference(n.of, a, b, path);
+      return compare(n.of, a, b, path, mode);
     case 'obj': {
-      if (typeof a !== 'object' || a === null || typeof b !== 'object' || b === null) return { path, expected: a, actual: b };
+      if (typeof b !== 'object' || b === null || Array.isArray(b)) return { path, expected: a, actual: b };
       const ra = a as Record<string, unknown>;
       const rb = b as Record<string, unknown>;
       for (const fl of n.fields) {
         const sub = `${path}.${fl.name}`;
-        const inA = fl.name in ra && ra[fl.name] !== undefined;
-        const inB = fl.name in rb && rb[fl.name] !== undefined;
-        if (inA !== inB) return { path: sub, expected: ra[fl.name], actual: rb[fl.name], why: inA ? 'missing on the other side' : 'only on the other side' };
-        if (!inA) continue;
-        const m = firstDifference(fl.node, ra[fl.name], rb[fl.name], sub);
+        if (!present(ra, fl.name)) {
+          if (mode.full && present(rb, fl.name)) return { path: sub, expected: undefined, actual: rb[fl.name], why: 'only on the other side' };
+          continue;
+        }
+        if (!present(rb, fl.name)) return { path: sub, expected: ra[fl.name], actual: undefined, why: mode.missingKey };
+        const m = compare(fl.node, ra[fl.name], rb[fl.name], sub, mode);
         if (m !== null) return m;
       }
       return null;
     }
     case 'arr': {
-      if (!Array.isArray(a) || !Array.isArray(b)) return { path, expected: a, actual: b };
+      if (!Array.isArray(b)) return { path, expected: a, actual: b };
+      const ea = a as unknown[];
       if (n.key !== undefined) {
         const key = n.key;
         const same = (x: unknown, y: unknown): boolean =>
           key.every((k) => (x as Record<string, unknown>)[k] === (y as Record<string, unknown>)[k]);
-        for (const x of a) {
-          const label = `${path}[${keyLabel(key, x as Record<string, unknown>)}]`;
+        const label = (x: unknown): string => `${path}[${keyLabel(key, x as Record<string, unknown>)}]`;
+        for (const x of ea) {
           const y = b.find((z) => same(x, z));
-          if (y === undefined) return { path: label, expected: x, actual: undefined, why: 'missing on the other side' };
-          const m = firstDifference(n.of, x, y, label);
+          if (y === undefined) return { path: label(x), expected: x, actual: undefined, why: mode.missingElement };
+          const m = compare(n.of, x, y, label(x), mode);
           if (m !== null) return m;
         }
-        const extra = b.find((y) => !a.some((x) => same(x, y)));
-        return extra === undefined ? null
-          : { path: `${path}[${keyLabel(key, extra as Record<string, unknown>)}]`, expected: undefined, actual: extra, why: 'only on the other side' };
+        const extra = mode.full ? b.find((y) => !ea.some((x) => same(x, y))) : undefined;
+        return extra === undefined ? null : { path: label(extra), expected: undefined, actual: extra, why: 'only on the other side' };
       }
-      if (a.length !== b.length) return { path, expected: a, actual: b, why: `length ${a.length} vs ${b.length}` };
-      for (let i = 0; i < a.length; i++) {
-        const m = firstDifference(n.of, a[i], b[i], `${path}[${i}]`);
+      if (ea.length !== b.length) return { path, expected: a, actual: b, why: mode.length(ea.length, b.length) };
+      for (let i = 0; i < ea.length; i++) {
+        const m = compare(n.of, ea[i], b[i], `${path}[${i}]`, mode);
         if (m !== null) return m;
       }
       return null;
@@ -362,6 +330,24 @@ export function firstDifference(n: Node, a: unknown, b: unknown, path: string): 
     default:
       return scalarEqual(n, a, b) ? null : { path, expected: a, actual: b };
   }
+}
+
+/**
+ * The first place where `actual` does not match the PARTIAL `expected` (§6), or null.
+ * Objects match on the keys they name, arrays element by element with equal length, keyed
+ * arrays by their key fields, scalars by equality (hex canonicalised).
+ */
+export function matchPartial(n: Node, expected: unknown, actual: unknown, path: string): Mismatch | null {
+  return compare(n, expected, actual, path, PARTIAL);
+}
+
+/**
+ * The first difference between two full values (a differential run, §7): every field of
+ * the table is compared, keyed arrays by key with membership checked both ways. `expected`
+ * is the first value, `actual` the second.
+ */
+export function firstDifference(n: Node, a: unknown, b: unknown, path: string): Mismatch | null {
+  return compare(n, a, b, path, FULL);
 }
 
 /** Show a value in a report: JSON, with `(missing)` for nothing. */

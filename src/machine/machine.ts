@@ -21,7 +21,7 @@ import { doIrq, routeIrqToGuest } from '../xen/irq.js';
 import { withMutant, type MutantName } from '../xen/mutants.js';
 import { toHex } from './decode.js';
 import { decodeConfig, type Config } from './config.js';
-import { OP_NAMES, decodeOp, type Op, type OpName, type OpOf } from './ops.js';
+import { decodeOp, type Op, type OpName, type OpOf } from './ops.js';
 import { takeSnapshot, type Snapshot } from './snapshot.js';
 
 export type Outcome = 'ok' | 'abort' | 'undef' | 'error' | 'latched' | 'crash';
@@ -46,8 +46,6 @@ type Check<A> = E.Either<string, A>;
 
 type Handler<K extends OpName> = (m: Machine, op: OpOf<K>) => Check<Result>;
 
-/** The ops this model implements (a driver announces them in `hello`). */
-export const SUPPORTED_OPS: readonly OpName[] = OP_NAMES;
 
 export class Machine {
   readonly host: Host;

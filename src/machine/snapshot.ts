@@ -3,9 +3,8 @@
  * strings for registers and masks, so that equal states serialise byte-identically.
  */
 import { LR_STATE_NAMES, getField, lrPriority8, rawLr, type LrStateName } from '../arch/lr.js';
-import type { SavedCpuInterface, VirtualCpuInterface } from '../hw/cpuif.js';
 import {
-  listEmpty, listRecords, statusNames, type Domain, type Host, type LrMask, type PendingIrq, type PcpuMode,
+  listEmpty, listRecords, statusNames, type Domain, type Host, type PendingIrq, type PcpuMode,
   type Rank, type StatusName, type Vcpu,
 } from '../xen/types.js';
 import { toHex } from './decode.js';
@@ -113,13 +112,7 @@ function lrSnapshots(host: Host, lrs: Uint32Array): LrSnapshot[] {
 
 function vcpuSnapshot(host: Host, v: Vcpu): VcpuSnapshot {
   // Live registers while the vCPU runs, its saved copy otherwise (FORMAT.md §5).
-  let iface: VirtualCpuInterface | SavedCpuInterface = v.saved;
-  let mask: LrMask = v.savedLrMask;
-  if (v.runningOn !== null) {
-    const cpu = host.pcpus[v.runningOn]!;
-    iface = cpu.cpuif;
-    mask = cpu.lrMask;
-  }
+  const { iface, lrMask: mask } = host.interfaceOf(v);
   return {
     id: v.id,
     online: v.online,

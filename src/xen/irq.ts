@@ -9,12 +9,9 @@ import {
   GIC_IRQ_GUEST_ACTIVE, GIC_IRQ_GUEST_ENABLED, GIC_IRQ_GUEST_VISIBLE, XenCrash, testBit, type Domain, type Host,
   type Pcpu,
 } from './types.js';
-import { spiToPending, vgicGetTargetVcpu, vgicInjectIrq, vgicIsSpi, vgicIsValidLine } from './vgic.js';
+import { spiToPending, vgicInjectIrq, vgicIsSpi, vgicIsValidLine } from './vgic.js';
 
 export type RouteErrno = 'EINVAL' | 'EIO' | 'EBUSY';
-
-/** GIC_PRI_IRQ: the host priority Xen gives an IRQ it routes (§3.21). */
-export const GIC_PRI_IRQ = 0xa0;
 
 /** is_assignable_irq: a host SPI (the model's host has lines 0..1019). */
 export function isAssignableIrq(irq: number): boolean {
@@ -27,7 +24,8 @@ export function isAssignableIrq(irq: number): boolean {
  * or the guest has it enabled, in an LR or active.
  */
 export function vgicConnectHwIrq(d: Domain, virq: number, desc: IrqDesc): 0 | 'EBUSY' {
-  vgicGetTargetVcpu(d.vcpus[0]!, virq);
+  // Xen reaches the record through vCPU0's view of the rank target; for an SPI it is the
+  // domain's one record either way.
   const p = spiToPending(d, virq);
   if (p.desc !== null || testBit(p, GIC_IRQ_GUEST_ENABLED) || testBit(p, GIC_IRQ_GUEST_VISIBLE) ||
       testBit(p, GIC_IRQ_GUEST_ACTIVE)) {
@@ -43,8 +41,8 @@ export function gicRouteIrqToGuest(d: Domain, virq: number, desc: IrqDesc): 0 | 
   const rc = vgicConnectHwIrq(d, virq, desc);
   if (rc !== 0) return rc;
   desc.guest = { domain: d.id, virq };
-  // The trigger type was configured at creation (config `pirqs`); the host priority is
-  // GIC_PRI_IRQ. Neither is observable through the ops.
+  // The trigger type was configured at creation (config `pirqs`); the host priority Xen
+  // programs (GIC_PRI_IRQ, 0xa0) is not observable through the ops.
   return 0;
 }
 

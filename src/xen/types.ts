@@ -241,5 +241,14 @@ export class Host {
   printk(level: LogLevel, msg: string): void {
     this.log.push({ level, msg });
   }
+
+  /**
+   * A vCPU's interface state: the pCPU's live registers while it runs there, its saved copy
+   * otherwise (§0.2 item 3).
+   */
+  interfaceOf(v: Vcpu): { iface: VirtualCpuInterface | SavedCpuInterface; lrMask: LrMask } {
+    const cpu = v.runningOn === null ? null : this.pcpus[v.runningOn]!;
+    return cpu === null ? { iface: v.saved, lrMask: v.savedLrMask } : { iface: cpu.cpuif, lrMask: cpu.lrMask };
+  }
 }
 
