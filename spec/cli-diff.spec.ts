@@ -20,7 +20,7 @@ import { MUTANT_NAMES } from '../src/xen/mutants.js';
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 /** The project root (<outDir>/spec -> <outDir> -> root). */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const EXAMPLES = join(ROOT, '..', 'shared', 'conformance', 'examples');
+const EXAMPLES = join(ROOT, 'fixtures', 'xen');
 const SERVE = `"${process.execPath}" "${MAIN}" serve`;
 
 type Json = Record<string, unknown>;

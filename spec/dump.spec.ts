@@ -8,6 +8,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { UsageError, type Io } from '../src/cli/args.js';
 import { DUMP_USAGE, dumpCommand } from '../src/cli/dump.js';
 import { collectSteps, dumpText, opCompact, resultCompact, type DumpRun } from '../src/conformance/dump.js';
@@ -340,7 +341,7 @@ describe('vgic dump: HTML page', () => {
   });
 
   it('FORMAT §8: every recorded Xen example renders as text and as a page, all steps applied and expectations met', () => {
-    const dir = join(process.cwd(), '..', 'shared', 'conformance', 'examples');
+    const dir = fileURLToPath(new URL('../../fixtures/xen/', import.meta.url));
     const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
     expect(files.length).to.be.greaterThan(0);
     for (const f of files) {

@@ -1,5 +1,5 @@
 /**
- * The four traces of shared/conformance/examples were recorded from Xen's own vGIC code
+ * The four traces of fixtures/xen/ were recorded from Xen's own vGIC code
  * (GICv3); every step carries the full RESULT and snapshot. The model must reproduce them
  * exactly, every step through Machine.step (FORMAT.md §8).
  */
@@ -7,9 +7,11 @@ import { expect } from 'chai';
 import * as E from 'fp-ts/lib/Either.js';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Machine } from '../src/machine/machine.js';
 
-const EXAMPLES = join(process.cwd(), '..', 'shared', 'conformance', 'examples');
+/** fixtures/xen/ at the project root (specs run from <outDir>/spec/). */
+const EXAMPLES = fileURLToPath(new URL('../../fixtures/xen/', import.meta.url));
 
 interface TraceStep {
   op: string;
