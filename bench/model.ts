@@ -4,7 +4,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import type { Config } from '../src/machine/config.js';
-import { Machine, type Result } from '../src/machine/machine.js';
+import { Machine, TraceError, type Result } from '../src/machine/machine.js';
 import type { Op } from '../src/machine/ops.js';
 
 export type BenchMachine = Machine;
@@ -24,8 +24,8 @@ export function stepRaw(m: Machine, raw: Record<string, unknown>, index: number)
 
 export function applyAt(m: Machine, op: Op, index: number): Result {
   const r = m.apply(op, index);
-  if (E.isLeft(r)) throw new Error(`bench op ${index} refused: ${r.left}`);
-  return r.right;
+  if (r instanceof TraceError) throw new Error(`bench op ${index} refused: ${r.message}`);
+  return r;
 }
 
 export function applyOne(m: Machine, op: Op): Result {
@@ -35,7 +35,7 @@ export function applyOne(m: Machine, op: Op): Result {
 export function applyAll(m: Machine, ops: readonly Op[]): void {
   for (let i = 0; i < ops.length; i++) {
     const r = m.apply(ops[i]!, i);
-    if (r._tag === 'Left') throw new Error(`bench op ${i} refused: ${r.left}`);
+    if (r instanceof TraceError) throw new Error(`bench op ${i} refused: ${r.message}`);
   }
 }
 

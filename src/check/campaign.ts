@@ -5,7 +5,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { generateTrace, type ConfigOptions, type GeneratedTrace } from '../conformance/gen.js';
-import { Machine } from '../machine/machine.js';
+import { Machine, TraceError } from '../machine/machine.js';
 import { decodeOp } from '../machine/ops.js';
 import type { MutantName } from '../xen/mutants.js';
 import { StepMonitor, describeFinding } from './monitor.js';
@@ -82,11 +82,11 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
       const r = m.apply(op, k);
       res.steps += 1;
       const cut = (): GeneratedTrace => ({ ...trace, steps: trace.steps.slice(0, k + 1) });
-      if (E.isLeft(r)) {
-        res.violation = { seed, step: k, op: op.op, ids: ['trace error'], findings: [r.left], trace: cut() };
+      if (r instanceof TraceError) {
+        res.violation = { seed, step: k, op: op.op, ids: ['trace error'], findings: [r.message], trace: cut() };
         break;
       }
-      const found = monitor.after(op, r.right);
+      const found = monitor.after(op, r);
       if (found.length > 0) {
         res.violation = { seed, step: k, op: op.op, ids: [...new Set(found.map((f) => f.id))], findings: found.map(describeFinding), trace: cut() };
         break;

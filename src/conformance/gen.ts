@@ -9,7 +9,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { maxLrsFor, maxVcpusFor, type GicVersion } from '../arch/limits.js';
 import type { Config, DomainConfig } from '../machine/config.js';
 import { toHex } from '../machine/decode.js';
-import { Machine, type Result } from '../machine/machine.js';
+import { Machine, TraceError, type Result } from '../machine/machine.js';
 import { decodeOp, type OpName } from '../machine/ops.js';
 import { getField } from '../arch/lr.js';
 import type { Domain, Pcpu, Vcpu } from '../xen/types.js';
@@ -340,9 +340,9 @@ export function generateTrace(seed: number, o: GenOptions): GeneratedTrace {
       const op = decodeOp(raw);
       if (E.isLeft(op)) throw new Error(`generator made an invalid step ${JSON.stringify(raw)}: ${op.left.join('; ')}`);
       const r = m.apply(op.right, steps.length);
-      if (E.isLeft(r)) continue;
+      if (r instanceof TraceError) continue;
       placed = true;
-      steps.push(withExpect(raw, r.right, m, o.expect ?? 'none'));
+      steps.push(withExpect(raw, r, m, o.expect ?? 'none'));
     }
     if (!placed) break;
   }

@@ -9,7 +9,7 @@ import { basename, join } from 'node:path';
 import * as t from 'io-ts';
 import { decodeConfig, type Config } from '../machine/config.js';
 import { anyJson, decodeWith, oneLine, oneOf, strictObject } from '../machine/decode.js';
-import { Machine, type Result } from '../machine/machine.js';
+import { Machine, TraceError, type Result } from '../machine/machine.js';
 import { decodeOp, type Op } from '../machine/ops.js';
 import type { Snapshot } from '../machine/snapshot.js';
 import type { MutantName } from '../xen/mutants.js';
@@ -193,17 +193,17 @@ export function runTrace(trace: Trace, opts: RunOptions = {}): TraceReport {
     const step = trace.steps[i]!;
     monitor?.before(step.op);
     const r = m.apply(step.op, i);
-    if (E.isLeft(r)) return { ...report, status: 'error', error: r.left };
+    if (r instanceof TraceError) return { ...report, status: 'error', error: r.message };
     report.steps = i + 1;
-    opts.onStep?.({ index: i, step, result: r.right, machine: m });
-    const found = monitor?.after(step.op, r.right) ?? [];
+    opts.onStep?.({ index: i, step, result: r, machine: m });
+    const found = monitor?.after(step.op, r) ?? [];
     if (found.length > 0 && report.violation === undefined) {
       report.status = 'fail';
       report.violation = { step: i, op: step.op.op, findings: found.map((f) => `${f.id}: ${f.message}`) };
       if (opts.keepGoing !== true) return report;
     }
     if (step.expect === undefined) continue;
-    const miss = checkExpect(step.expect, r.right, () => m.snapshot(), m.crashed !== null);
+    const miss = checkExpect(step.expect, r, () => m.snapshot(), m.crashed !== null);
     report.checked += 1;
     if (typeof miss === 'string') return { ...report, status: 'error', error: `step ${i} (${step.op.op}): ${miss}` };
     if (miss !== null && report.failure === undefined) {
