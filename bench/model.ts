@@ -51,7 +51,7 @@ export function crashed(m: Machine): boolean {
 }
 
 export function snapshotJson(m: Machine): string {
-  return JSON.stringify(m.snapshot());
+  return m.snapshotJson();
 }
 
 export function inflightCount(m: Machine): number {

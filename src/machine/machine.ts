@@ -22,7 +22,7 @@ import { restoreMutant, switchMutant, type MutantName } from '../xen/mutants.js'
 import { toHex } from './decode.js';
 import { decodeConfig, type Config } from './config.js';
 import { decodeOp, type Op, type OpName, type OpOf } from './ops.js';
-import { takeSnapshot, type Snapshot } from './snapshot.js';
+import { snapshotJson, takeSnapshot, type Snapshot } from './snapshot.js';
 
 export type Outcome = 'ok' | 'abort' | 'undef' | 'error' | 'latched' | 'crash';
 
@@ -145,6 +145,11 @@ export class Machine {
 
   snapshot(): Snapshot {
     return takeSnapshot(this.host);
+  }
+
+  /** The snapshot as canonical JSON text, byte-identical to `JSON.stringify(snapshot())`, written directly. */
+  snapshotJson(): string {
+    return snapshotJson(this.host);
   }
 
   // ----- lookups that double as precondition checks (a string says what is wrong) -----
