@@ -11,7 +11,8 @@
  *   steady_step_ops_s   the same ops as JSON objects through Machine.step (decode + apply)
  *   depth_ns_per_op     ns per op of a steady loop with N SPIs in flight on one vCPU, all of
  *                       equal priority (each re-injection walks the whole inflight list)
- *   snapshot_steps_s    small random traces, a snapshot and JSON.stringify after each step
+ *   snapshot_steps_s    random traces on a small config (1 pCPU, 1 vCPU, 32 SPIs, 4 LRs), the
+ *                       canonical snapshot text written after each step
  *   replay_steps_s      `vgic replay` of a 500,000-step trace file, wall time of the process
  *   check_steps_s       the `--check` campaign (invariants and properties after every step)
  *   diff_steps_s        `vgic diff --against "vgic serve" --random 200`, wall time
@@ -163,7 +164,7 @@ function depth(n: number, runs: number): Figure {
 }
 
 function snapshotSteps(runs: number): Figure {
-  const traces = Array.from({ length: 20 }, (_, i) => generateTrace(1000 + i, { steps: 100, spis: 64, vcpus: 2, pcpus: 2, nrLrs: 4 }));
+  const traces = Array.from({ length: 20 }, (_, i) => generateTrace(1000 + i, { steps: 100, spis: 32, vcpus: 1, pcpus: 1, nrLrs: 4 }));
   const decoded = traces.map((t) => ({ config: t.config, ops: decodeAll(t.steps) }));
   const samples: number[] = [];
   for (let r = 0; r < runs + 1; r++) {

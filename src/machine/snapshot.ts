@@ -4,7 +4,7 @@
  */
 import { LR_STATE_NAMES, getField, lrPriority8, rawLr, type LrStateName } from '../arch/lr.js';
 import {
-  listEmpty, listRecords, statusNames, type Domain, type Host, type PendingIrq, type PcpuMode,
+  STATUS_NAMES, listEmpty, listRecords, statusNames, type Domain, type Host, type PendingIrq, type PcpuMode,
   type Rank, type StatusName, type Vcpu,
 } from '../xen/types.js';
 import { toHex } from './decode.js';
@@ -196,10 +196,36 @@ export function takeSnapshot(host: Host): Snapshot {
 // answers and what the per-step checks compare. Every string it writes is a name or a hex
 // number, so nothing needs escaping.
 
+/** The decimal text of each byte value. */
+const BYTE_TEXT: readonly string[] = Array.from({ length: 256 }, (_, i) => String(i));
+/** `[v,v,...,v]` for a 32-byte rank array whose bytes are all v (the usual case: all 0, or one priority). */
+const UNIFORM_RANK_BYTES: readonly string[] = BYTE_TEXT.map((t) => `[${new Array<string>(32).fill(t).join(',')}]`);
+
 function jsonBytes(a: Uint8Array): string {
-  let s = '[';
-  for (let i = 0; i < a.length; i++) s += i === 0 ? `${a[i]!}` : `,${a[i]!}`;
+  const n = a.length;
+  if (n === 0) return '[]';
+  const v0 = a[0]!;
+  if (n === 32) {
+    let uniform = true;
+    for (let i = 1; i < 32; i++) {
+      if (a[i] !== v0) {
+        uniform = false;
+        break;
+      }
+    }
+    if (uniform) return UNIFORM_RANK_BYTES[v0]!;
+  }
+  let s = `[${BYTE_TEXT[v0]!}`;
+  for (let i = 1; i < n; i++) s += `,${BYTE_TEXT[a[i]!]!}`;
   return `${s}]`;
+}
+
+/** `["QUEUED","ENABLED"]` for every combination of the status bits. */
+const STATUS_JSON: readonly string[] = Array.from({ length: 1 << STATUS_NAMES.length }, (_, st) => JSON.stringify(statusNames(st)));
+
+/** Canonical hex of a 64-bit value held as two 32-bit words, without a bigint. */
+function hex64(lo: number, hi: number): string {
+  return hi === 0 ? `0x${lo.toString(16)}` : `0x${hi.toString(16)}${lo.toString(16).padStart(8, '0')}`;
 }
 
 function rankJson(r: Rank): string {
@@ -215,7 +241,7 @@ function lrsJson(host: Host, lrs: Uint32Array): string {
     const state = getField(lrs, lr, layout.state);
     if (state === 0) continue;
     const hw = getField(lrs, lr, layout.hw) === 1;
-    s += `${first ? '' : ','}{"lr":${lr},"raw":"${toHex(rawLr(lrs, lr))}","state":"${LR_STATE_NAMES[state]!}",` +
+    s += `${first ? '' : ','}{"lr":${lr},"raw":"${hex64(lrs[2 * lr]!, lrs[2 * lr + 1]!)}","state":"${LR_STATE_NAMES[state]!}",` +
       `"virq":${getField(lrs, lr, layout.virq)},"pirq":${hw ? getField(lrs, lr, layout.pirq) : 'null'},` +
       `"priority":${lrPriority8(layout, lrs, lr)},"grp1":${getField(lrs, lr, layout.grp1) === 1}}`;
     first = false;
@@ -232,15 +258,13 @@ function vcpuJson(host: Host, v: Vcpu): string {
   let pending = '[';
   for (let n = v.lrPending.next; n !== v.lrPending; n = n.next) pending += `${n.prev === v.lrPending ? '' : ','}${n.owner!.irq}`;
   return `{"id":${v.id},"online":${v.online},"rank":${rankJson(v.privateIrqs)},"inflight":${inflight}],"lr_pending":${pending}],` +
-    `"lr_mask":"${toHex(mask.toBigInt())}","pmr":${iface.pmr},"eoimode":${iface.eoimode},"apr":"${toHex(iface.apr)}",` +
+    `"lr_mask":"${hex64(mask.lo >>> 0, mask.hi >>> 0)}","pmr":${iface.pmr},"eoimode":${iface.eoimode},"apr":"${toHex(iface.apr)}",` +
     `"lrs":${lrsJson(host, iface.lrs)}}`;
 }
 
 function irqJson(p: PendingIrq, vcpu: number | null): string {
-  let status = '[';
-  const names = statusNames(p.status);
-  for (let i = 0; i < names.length; i++) status += `${i === 0 ? '' : ','}"${names[i]!}"`;
-  return `{"irq":${p.irq},"vcpu":${vcpu === null ? 'null' : vcpu},"status":${status}],"priority":${p.priority},"lr":${p.lr}}`;
+  const status = STATUS_JSON[p.status] ?? JSON.stringify(statusNames(p.status));
+  return `{"irq":${p.irq},"vcpu":${vcpu === null ? 'null' : vcpu},"status":${status},"priority":${p.priority},"lr":${p.lr}}`;
 }
 
 function domainJson(host: Host, d: Domain): string {
