@@ -210,7 +210,7 @@ describe('vgic dump: text', () => {
     const text = right(dumpText(trace(CRASH, {}, CRASH_CONFIG)));
     const lines = text.split('\n');
     expect(lines[0]).to.equal("trace spill-evict, step 21 of 23 (0..22): enter pcpu=0 -> crash: gic_restore_pending_irqs: eviction walk for IRQ 36 ran past the head of d1v0's inflight list");
-    expect(lines[1]).to.equal('no state after this step: Xen crashed here and the machine is dead (FORMAT.md §4); showing the state after step 20');
+    expect(lines[1]).to.equal('no state after this step: Xen crashed here and the machine is dead (docs/trace-format.md §4); showing the state after step 20');
     expect(lines[2]).to.match(/^TRACE ERROR at step 22: step 22 \(ack\): the machine crashed at step 21/);
     expect(text).to.contain('lr_pending: 37 0x80, 35 0xe0, 36 0xf0');
     expect(text).to.contain('pCPU0: d1v0 (hyp)');
@@ -234,7 +234,7 @@ describe('vgic dump: HTML page', () => {
   it('heads the page with the trace name, description, refs and config', () => {
     expect(spill).to.contain('<h1>spill-evict</h1>');
     expect(spill).to.contain('<p class="desc">Spill &amp; evict.</p>');
-    expect(spill).to.contain('<span class="ref">3.2</span><span class="ref">Q12</span>');
+    expect(spill).to.match(/<a class="ref" href="#ref-sec-3\.2"[^>]*>3\.2<\/a><a class="ref" href="#ref-Q12"[^>]*>Q12<\/a>/);
     expect(spill).to.contain('GICv3 · 2 LRs per pCPU · 1 pCPU · d1: 1 vCPU, 64 SPIs');
   });
 

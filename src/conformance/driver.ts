@@ -1,5 +1,5 @@
 /**
- * Clients of the driver protocol (FORMAT.md §7): the model in-process, or any program that
+ * Clients of the driver protocol (trace-format §7): the model in-process, or any program that
  * speaks the protocol on stdin/stdout. Replies are decoded with io-ts; a side that breaks the
  * protocol (dies, writes something that is not a response, answers another id, times out)
  * rejects with ProtocolError, which the differential runner turns into exit status 2.

@@ -1,6 +1,6 @@
 /**
- * `vgic dump`: run a decoded trace, keep for every step its op, its RESULT (FORMAT.md §4)
- * and the snapshot after it (§5), and show the state after one step as text. Pure: the
+ * `vgic dump`: run a decoded trace, keep for every step its op, its RESULT (trace-format §4)
+ * and the snapshot after it (trace-format §5), and show the state after one step as text. Pure: the
  * command in `src/cli/dump.ts` does the file I/O, `html.ts` renders the same run as a page.
  */
 import * as E from 'fp-ts/lib/Either.js';
@@ -10,7 +10,7 @@ import type { Snapshot } from '../machine/snapshot.js';
 import { show, type Mismatch } from './schema.js';
 import { checkExpect, resultJson, runTrace, type Trace } from './trace.js';
 
-/** How a step's EXPECT (FORMAT.md §6) came out. */
+/** How a step's EXPECT (trace-format §6) came out. */
 export type ExpectOutcome =
   | { status: 'none' }
   | { status: 'pass' }
@@ -22,14 +22,14 @@ export interface DumpStep {
   index: number;
   /** The step as written, without its `expect`. */
   op: Record<string, unknown>;
-  /** The RESULT in its JSON form (FORMAT.md §4). */
+  /** The RESULT in its JSON form (trace-format §4). */
   result: Record<string, unknown>;
-  /** The state after the step; null when the step crashed (a dead machine has none, §4). */
+  /** The state after the step; null when the step crashed (a dead machine has none, trace-format §4). */
   snapshot: Snapshot | null;
   expect: ExpectOutcome;
 }
 
-/** The trace error that ended a run early (FORMAT.md §3: replay stops there). */
+/** The trace error that ended a run early (trace-format §3: replay stops there). */
 export interface TraceStop {
   /** Index of the step that is the trace error. */
   step: number;
@@ -205,7 +205,7 @@ export function renderText(run: DumpRun, k?: number): E.Either<string, string> {
     if (x !== null) lines.push(x);
     state = stateAt(run, target);
     if (applied.snapshot === null) {
-      lines.push(`no state after this step: Xen crashed here and the machine is dead (FORMAT.md §4); showing ${afterText(state.after)}`);
+      lines.push(`no state after this step: Xen crashed here and the machine is dead (docs/trace-format.md §4); showing ${afterText(state.after)}`);
     }
     stopNote();
   }

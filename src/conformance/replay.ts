@@ -1,5 +1,5 @@
 /**
- * `vgic replay`: run trace files, check every expectation (FORMAT.md §6) and report one line
+ * `vgic replay`: run trace files, check every expectation (trace-format §6) and report one line
  * per trace, with the step, op, JSON path, expected and actual value of a failure.
  * Exit status: 0 all pass, 1 an expectation failed, 2 invalid input or a trace error.
  */

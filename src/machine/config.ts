@@ -1,5 +1,5 @@
 /**
- * The machine configuration of FORMAT.md §2.1: decoded with io-ts, then checked against
+ * The machine configuration of trace-format §2.1: decoded with io-ts, then checked against
  * Xen's limits (reference §2.3, §2.4, §2.5). Errors name the key and the rule.
  */
 import * as E from 'fp-ts/lib/Either.js';
@@ -36,7 +36,7 @@ export interface Config {
   domains: DomainConfig[];
 }
 
-/** The rules of FORMAT.md §2.1 beyond JSON types; each message names the key and the rule. */
+/** The rules of trace-format §2.1 beyond JSON types; each message names the key and the rule. */
 export function checkConfigRules(c: Config, base = 'config'): string[] {
   const errors: string[] = [];
   const gicName = c.gic === 'v2' ? 'GICv2' : 'GICv3';
