@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -109,6 +109,24 @@ describe('vgic --help and --version: generated from the option tables', () => {
     const r = spawnSync(process.execPath, [MAIN, '--version'], { cwd: tmpdir(), encoding: 'utf8' });
     expect(r.stdout).to.equal(`${PACKAGE_VERSION}\n`);
     expect(r.status).to.equal(0);
+  });
+
+  it('the package build (dist/, made by npm test before the specs) is a runnable, executable command', function () {
+    const dist = join(ROOT, 'dist', 'cli', 'main.js');
+    if (!existsSync(dist)) this.skip();
+    expect(statSync(dist).mode & 0o111, 'dist/cli/main.js is executable (npx vgic in the clone)').to.not.equal(0);
+    const r = spawnSync(process.execPath, [dist, '--version'], { cwd: tmpdir(), encoding: 'utf8' });
+    expect(r.stdout).to.equal(`${PACKAGE_VERSION}\n`);
+    expect(r.status).to.equal(0);
+  });
+
+  it('package.json: publishable, bin without "./", ships dist, src, fixtures and docs; LICENSE is there', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;
+    expect(pkg['private']).to.equal(undefined);
+    expect(pkg['bin']).to.deep.equal({ vgic: 'dist/cli/main.js' });
+    expect(pkg['files']).to.include.members(['dist', 'src', 'fixtures', 'docs']);
+    expect(pkg['license']).to.equal('MIT');
+    expect(readFileSync(join(ROOT, 'LICENSE'), 'utf8')).to.match(/^MIT License\n\nCopyright \(c\) 2026 the vgic-model authors\n/);
   });
 
   it('a usage error points at the command\'s --help and exits 2', async () => {
