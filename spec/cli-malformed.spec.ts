@@ -218,7 +218,9 @@ const CLI_ROWS: CliRow[] = [
   { name: 'fuzz --count without a value', args: ['fuzz', '--count'], says: ["vgic fuzz: Option '--count <value>' argument missing"] },
   { name: 'fuzz --gic v4', args: ['fuzz', '--gic', 'v4'], says: ['vgic fuzz: --gic: expected v2 or v3, got "v4"'] },
   { name: 'fuzz --lrs 17 on v3', args: ['fuzz', '--gic', 'v3', '--lrs', '17'], says: ['vgic fuzz: --lrs: 17 is outside 1..16'] },
-  { name: 'fuzz --expect maybe', args: ['fuzz', '--expect', 'maybe'], says: ['vgic fuzz: --expect: expected none, results or snapshots, got "maybe"'] },
+  { name: 'fuzz --expect maybe', args: ['fuzz', '--out', 'fuzz-out', '--expect', 'maybe'], says: ['vgic fuzz: --expect: expected none, results or snapshots, got "maybe"'] },
+  { name: 'fuzz --expect without --out', args: ['fuzz', '--expect', 'none'], says: ['vgic fuzz: --expect goes with --out', 'usage: vgic fuzz'] },
+  { name: 'diff --seed with trace files', args: ['diff', '--against', 'true', '--seed', '3', 'a.json'], says: ['vgic diff: --seed goes with --random'] },
   { name: 'diff without --against', args: ['diff', '--random', '5'], says: ['vgic diff: --against "<command>" is required', 'usage: vgic diff'] },
   { name: 'diff without traces or --random', args: ['diff', '--against', 'true'], says: ['vgic diff: give trace files or directories, or --random N'] },
   { name: 'diff with both traces and --random', args: ['diff', '--against', 'true', '--random', '5', 'a.json'], says: ['vgic diff: give either trace files or --random N, not both'] },
@@ -284,7 +286,8 @@ describe('vgic CLI: malformed input exits 2 with a located message and no stack 
 
   it('the base trace the table is built from is valid and passes (exit 0)', () => {
     writeFileSync(join(dir, 'base.json'), JSON.stringify(base()));
-    const r = vgic(['replay', 'base.json'], dir);
+    // A trace without expectations checks nothing unless --check (it would be UNCHECKED, exit 1).
+    const r = vgic(['replay', '--check', 'base.json'], dir);
     expect(r.stdout).to.match(/^PASS /);
     expect(r.status).to.equal(0);
   });
@@ -307,7 +310,7 @@ describe('vgic CLI: malformed input exits 2 with a located message and no stack 
       expect(lines).to.have.length(3);
       expect(lines[0]).to.match(/^ERROR not-json\.json /);
       expect(lines[1]).to.match(/^ {6}not-json\.json: not valid JSON: \S.*$/);
-      expect(lines[2]).to.equal('1 traces: 0 passed, 0 failed, 1 errors');
+      expect(lines[2]).to.equal('1 traces: 0 passed, 0 failed, 1 errors; 0 checks');
     });
 
     it('--json: the error carries the same located message, exit 2', () => {
@@ -324,7 +327,7 @@ describe('vgic CLI: malformed input exits 2 with a located message and no stack 
       mkdirSync(sub, { recursive: true });
       writeFileSync(join(sub, 'a-good.json'), JSON.stringify(base()));
       writeFileSync(join(sub, 'b-bad.json'), JSON.stringify(withStep(4, { op: 'mmio', pcpu: 0, access: 'read', addr: '0x3001000', size: 3 })));
-      const r = vgic(['replay', 'mixed'], dir);
+      const r = vgic(['replay', '--check', 'mixed'], dir);
       expect(r.stdout).to.match(/^PASS +base .*a-good\.json/m);
       expect(r.stdout).to.contain(`${join('mixed', 'b-bad.json')}: steps[4].size: expected 1 | 2 | 4 | 8, got 3`);
       expect(r.stdout).to.contain('2 traces: 1 passed, 0 failed, 1 errors');

@@ -209,7 +209,7 @@ describe('conformance: trace files (FORMAT.md §2, §3)', () => {
     expect(text).to.include('step 0 (run): result.outcome');
     expect(text).to.include('expected: "abort"');
     expect(text).to.include('actual:   "ok"');
-    expect(text).to.match(/2 traces: 1 passed, 1 failed, 0 errors$/);
+    expect(text).to.match(/2 traces: 1 passed, 1 failed, 0 errors; 2 checks$/);
     expect(replayJson(s)).to.deep.include({ passed: 1, failed: 1, errors: 0, exit: 1 });
     writeFileSync(join(dir, 'c-bad.json'), '{');
     const bad = replayPaths([dir]);

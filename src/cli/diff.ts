@@ -1,8 +1,9 @@
 /**
  * `vgic diff --against "<command>"`: run the same steps on the model and on another
  * implementation behind the driver protocol; shrink and write out the first divergence.
- * Exit status: 0 no divergence, 1 a divergence (trace written), 2 bad usage, invalid traces
- * or a side that breaks the protocol.
+ * Exit status: 0 no divergence over at least one compared step, 1 a divergence (trace
+ * written) or nothing compared (every trace skipped, no ops, no steps), 2 bad usage, invalid
+ * traces or a side that breaks the protocol (including a hello listing ops we do not know).
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { writeFileSync } from 'node:fs';
@@ -11,10 +12,32 @@ import { ModelDriver, ProcessDriver, ProtocolError, type Driver } from '../confo
 import { generateTrace } from '../conformance/gen.js';
 import { show } from '../conformance/schema.js';
 import { TRACE_FORMAT, expandPaths, loadTraceFile } from '../conformance/trace.js';
-import { intOption, parse, str, UsageError, type Io } from './args.js';
-import { GEN_OPTIONS, GEN_USAGE, genOptions } from './gen-options.js';
+import { OP_NAMES } from '../machine/ops.js';
+import { parseCommand, usageLine, UsageError, type CommandSpec, type Io } from './args.js';
+import { genOptions, genOptionsWith } from './gen-options.js';
 
-export const DIFF_USAGE = `vgic diff --against "<command>" (<trace.json|dir>... | --random N ${GEN_USAGE}) [--out FILE] [--timeout MS]`;
+export const DIFF_CMD: CommandSpec = {
+  name: 'diff',
+  summary: 'Run the same steps on the model and on another implementation behind the driver protocol; shrink and write out the first divergence.',
+  args: '<trace.json|dir>...',
+  argsOr: 'random',
+  options: {
+    against: { type: 'string', value: '"<command>"', help: 'the other side, started through the shell (the model itself: "npx vgic serve")', required: true },
+    random: { type: 'string', value: 'N', help: 'compare N random traces, generated from the ops the other side lists', int: [1, 10_000_000] },
+    ...genOptionsWith('random'),
+    out: { type: 'string', value: 'FILE', help: 'where the shrunk divergence is written', default: 'vgic-diff-divergence.json' },
+    timeout: { type: 'string', value: 'MS', help: 'how long to wait for each answer of the other side', int: [100, 3_600_000], default: 20000 },
+  },
+  details: `Every RESULT and, after every step, the snapshots are compared. Only the ops the other side
+lists in hello are used: a trace file that needs another op is skipped.
+
+exit status: 0 no divergence (at least one step compared); 1 a divergence (shrunk and written
+to --out), or nothing compared (every trace skipped, the other side lists no ops, or no
+steps); 2 bad usage, invalid trace files, or another side that breaks the protocol (dies,
+answers something that is not a response, times out, lists ops the model does not know).`,
+};
+
+export const DIFF_USAGE = usageLine(DIFF_CMD);
 
 function stripExpect(step: Record<string, unknown>): Record<string, unknown> {
   const { expect: _expect, ...rest } = step;
@@ -22,18 +45,16 @@ function stripExpect(step: Record<string, unknown>): Record<string, unknown> {
 }
 
 export async function diffCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse(argv, {
-    ...GEN_OPTIONS, against: { type: 'string' }, random: { type: 'string' }, out: { type: 'string' }, timeout: { type: 'string' },
-  });
-  const against = str(values['against']);
-  if (against === undefined || against.trim() === '') throw new UsageError(`--against "<command>" is required\nusage: ${DIFF_USAGE}`);
-  const randomRaw = str(values['random']);
-  if (randomRaw === undefined && positionals.length === 0) throw new UsageError(`give trace files or directories, or --random N\nusage: ${DIFF_USAGE}`);
-  if (randomRaw !== undefined && positionals.length > 0) throw new UsageError('give either trace files or --random N, not both');
-  const random = randomRaw === undefined ? 0 : intOption('random', randomRaw, 0, 1, 10_000_000);
-  const { seed, gen } = genOptions(values);
-  const outFile = str(values['out']) ?? 'vgic-diff-divergence.json';
-  const timeout = intOption('timeout', str(values['timeout']), 20000, 100, 3_600_000);
+  const o = parseCommand(DIFF_CMD, argv);
+  const positionals = o.positionals;
+  const against = o.str('against')!;
+  if (against.trim() === '') throw new UsageError(`--against "<command>" is required\nusage: ${DIFF_USAGE}`);
+  if (!o.has('random') && positionals.length === 0) throw new UsageError(`give trace files or directories, or --random N\nusage: ${DIFF_USAGE}`);
+  if (o.has('random') && positionals.length > 0) throw new UsageError('give either trace files or --random N, not both');
+  const random = o.int('random') ?? 0;
+  const { seed, gen } = genOptions(o);
+  const outFile = o.str('out')!;
+  const timeout = o.int('timeout')!;
 
   // Trace files are read before anything is started, so bad input costs nothing.
   const fileCases: DiffCase[] = [];
@@ -60,6 +81,11 @@ export async function diffCommand(argv: string[], io: Io): Promise<number> {
   try {
     const hello = await other.hello();
     if (hello.format !== TRACE_FORMAT) throw new ProtocolError(other.label, `speaks ${JSON.stringify(hello.format)}, not ${TRACE_FORMAT}`);
+    const known = new Set<string>(OP_NAMES);
+    const unknown = [...new Set(hello.ops)].filter((op) => !known.has(op));
+    if (unknown.length > 0) {
+      throw new ProtocolError(other.label, `lists ops in hello that vgic-trace/1 does not have: ${unknown.map((op) => JSON.stringify(op)).join(', ')} (known: ${OP_NAMES.join(', ')})`);
+    }
     const ops = new Set(hello.ops);
     io.err(`vgic diff: against ${hello.name} (${hello.ops.length} ops: ${hello.ops.join(', ')})\n`);
     let compared = 0;
@@ -104,7 +130,16 @@ export async function diffCommand(argv: string[], io: Io): Promise<number> {
       return 1;
     }
     if (io.tty && compared > 0) io.err('\n');
-    io.out(`no divergence: ${compared} traces, ${stepsCompared} steps compared (results and snapshots)${skipped > 0 ? `, ${skipped} skipped` : ''}\n`);
+    const skippedText = skipped > 0 ? `, ${skipped} skipped` : '';
+    if (stepsCompared === 0) {
+      const why = hello.ops.length === 0 ? 'the other side lists no ops in hello'
+        : compared === 0 ? 'every trace needs an op the other side does not list'
+          : random > 0 ? `the generator could place no step with the other side's ops (${hello.ops.join(', ')})`
+            : 'the traces compared have no steps';
+      io.out(`nothing compared: ${compared} traces, 0 steps${skippedText}: ${why}\n`);
+      return 1;
+    }
+    io.out(`no divergence: ${compared} traces, ${stepsCompared} steps compared (results and snapshots)${skippedText}\n`);
     return 0;
   } catch (e) {
     if (e instanceof ProtocolError) {
