@@ -1,5 +1,5 @@
 /**
- * Differential testing (FORMAT.md §7): `vgic diff` as a child process against `vgic serve`
+ * Differential testing (docs/trace-format.md §7): `vgic diff` as a child process against `vgic serve`
  * (the model against itself must agree; every mutant must be caught, shrunk and written out
  * as a replayable vgic-trace/1 file), against sides that break the protocol, and the
  * runCase / shrinkCase machinery in-process with ModelDriver on both sides.
@@ -76,7 +76,7 @@ require('node:readline').createInterface({ input: process.stdin }).on('line', (l
 });
 `;
 
-describe('vgic diff as a command (FORMAT.md §7)', function () {
+describe('vgic diff as a command (docs/trace-format.md §7)', function () {
   this.timeout(120000);
   let dir = '';
   let fake = '';
@@ -325,7 +325,7 @@ class Tweaked implements Driver {
   }
 }
 
-describe('runCase / shrinkCase in-process (FORMAT.md §7)', () => {
+describe('runCase / shrinkCase in-process (docs/trace-format.md §7)', () => {
   it('§7: the model against the model: same, every step compared', async () => {
     const out = await runCase(new ModelDriver(), new ModelDriver(), equalCase());
     expect(out).to.deep.equal({ kind: 'same', steps: EQUAL_STEPS.length });

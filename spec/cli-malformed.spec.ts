@@ -1,6 +1,6 @@
 /**
  * Malformed input through the real `vgic` command, one child process per case: broken trace
- * files (FORMAT.md §2, §2.1, §3, §6), trace errors at run time (§3), bad command lines, and
+ * files (docs/trace-format.md §2, §2.1, §3, §6), trace errors at run time (§3), bad command lines, and
  * broken driver-protocol requests to `vgic serve` (§7). Every case must exit with status 2,
  * name the place of the problem (file and JSON path, or request path) and print no stack
  * trace. Non-fatal protocol errors (a bad config in `reset`, a trace error in `step`) must
@@ -88,7 +88,7 @@ type Content = { json: unknown } | { raw: string } | { missing: true };
 interface TraceRow {
   /** Also the file name (`<name>.json`). */
   name: string;
-  /** The FORMAT.md section the rule comes from. */
+  /** The docs/trace-format.md section the rule comes from. */
   ref: string;
   content: Content;
   /** Substrings the output must contain (after the file name). */
@@ -294,7 +294,7 @@ describe('vgic CLI: malformed input exits 2 with a located message and no stack 
 
   describe('vgic replay <file>', () => {
     for (const row of TRACE_ROWS) {
-      it(`FORMAT.md ${row.ref}: ${row.name} -> exit 2, "${row.says[row.says.length - 1]}"`, () => {
+      it(`docs/trace-format.md ${row.ref}: ${row.name} -> exit 2, "${row.says[row.says.length - 1]}"`, () => {
         const r = vgic(['replay', `${row.name}.json`], dir);
         for (const s of row.says) expect(r.all).to.contain(s);
         expect(r.stdout).to.match(/^ERROR /m);
@@ -304,7 +304,7 @@ describe('vgic CLI: malformed input exits 2 with a located message and no stack 
       });
     }
 
-    it('FORMAT.md §2: the not-JSON message stays on one report line (the file text it quotes must not break it)', () => {
+    it('docs/trace-format.md §2: the not-JSON message stays on one report line (the file text it quotes must not break it)', () => {
       const r = vgic(['replay', 'not-json.json'], dir);
       const lines = r.stdout.trimEnd().split('\n');
       expect(lines).to.have.length(3);
@@ -337,7 +337,7 @@ describe('vgic CLI: malformed input exits 2 with a located message and no stack 
   });
 
   describe('vgic diff <file>: trace files are checked before the other side is started', () => {
-    it('FORMAT.md §3.3: a malformed trace -> exit 2 with its file and path, the --against command never runs', () => {
+    it('docs/trace-format.md §3.3: a malformed trace -> exit 2 with its file and path, the --against command never runs', () => {
       const marker = join(dir, 'diff-side-started');
       const r = vgic(['diff', '--against', `touch ${marker}`, 'size-3.json', 'nr-spis-961.json'], dir);
       expect(r.stderr).to.contain('size-3.json: steps[4].size: expected 1 | 2 | 4 | 8, got 3');
@@ -366,7 +366,7 @@ describe('vgic CLI: malformed input exits 2 with a located message and no stack 
     }
   });
 
-  describe('vgic serve: a malformed request (FORMAT.md §7) ends the session', () => {
+  describe('vgic serve: a malformed request (docs/trace-format.md §7) ends the session', () => {
     for (const row of SERVE_ROWS) {
       it(`§7: ${row.name} -> an ok:false line naming it, nothing read after it, exit 2`, () => {
         const before = row.before ?? [];
@@ -386,7 +386,7 @@ describe('vgic CLI: malformed input exits 2 with a located message and no stack 
     }
   });
 
-  describe('vgic serve: ok:false answers that do not end the session (FORMAT.md §7)', () => {
+  describe('vgic serve: ok:false answers that do not end the session (docs/trace-format.md §7)', () => {
     /** Run a session that ends with quit; returns the replies by id. */
     function session(lines: Json[]): { byId: Map<unknown, Json>; r: Ran } {
       const r = vgic(['serve'], dir, `${[...lines, { id: 'q', cmd: 'quit' }].map((l) => JSON.stringify(l)).join('\n')}\n`);

@@ -71,7 +71,7 @@ describe('vgic dump --html: reference ids link to an in-page glossary', () => {
   it('ids in the description and in a trace error are linked; trace-format citations and unknown ids are not', () => {
     const t = decodeTrace({
       format: 'vgic-trace/1', name: 'refs-in-text',
-      description: 'Q34 leaves state behind (see §3.17); FORMAT.md §4 is the trace format, Q99 is not an id.',
+      description: 'Q34 leaves state behind (see §3.17); docs/trace-format.md §4 is the trace format, Q99 is not an id.',
       refs: ['Q34', 'no-such-id'],
       config: { gic: 'v3', nr_lrs: 2, pcpus: 1, domains: [{ id: 1, vcpus: 1, nr_spis: 32 }] },
       steps: [{ op: 'enter', pcpu: 0 }],
@@ -79,7 +79,7 @@ describe('vgic dump --html: reference ids link to an in-page glossary', () => {
     if (E.isLeft(t)) throw new Error(t.left.join('\n'));
     const html = page(t.right);
     expect(html).to.include('<a class="refl" href="#ref-Q34">Q34</a> leaves state behind (see <a class="refl" href="#ref-sec-3.17">§3.17</a>)');
-    expect(html).to.include('FORMAT.md §4 is the trace format, Q99 is not an id.');
+    expect(html).to.include('docs/trace-format.md §4 is the trace format, Q99 is not an id.');
     expect(html).to.include('<span class="ref">no-such-id</span>');
     expect([...glossary(html).keys()]).to.deep.equal(['ref-Q34', 'ref-sec-3.17']);
   });

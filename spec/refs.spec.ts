@@ -67,7 +67,7 @@ describe('reference ids (src/conformance/refs.ts, docs/xen-behaviour.md)', () =>
   it('citedRefs finds ids in prose and skips citations of the trace format\'s own sections', () => {
     expect(citedRefs('vgic_disable_irqs (§3.14, Q6): see I4 and P2; D1 for appendix D scenario 1; appendix A.2'))
       .to.deep.equal(['§3.14', 'Q6', 'I4', 'P2', 'D1', '§D', '§A.2']);
-    expect(citedRefs('the ops of FORMAT.md §3, trace-format §5, §6 and docs/trace-format.md §3.3')).to.deep.equal([]);
+    expect(citedRefs('the ops of docs/trace-format.md §3, trace-format §5, §6 and docs/trace-format.md §3.3')).to.deep.equal([]);
     expect(citedRefs('I2C, 0xD1, AP1R0 and GICD_IPRIORITYR0 are not ids')).to.deep.equal([]);
   });
 

@@ -1,4 +1,4 @@
-/** `vgic serve [--mutant NAME]`: the model as a driver on stdin/stdout (FORMAT.md §7). */
+/** `vgic serve [--mutant NAME]`: the model as a driver on stdin/stdout (docs/trace-format.md §7). */
 import { createInterface } from 'node:readline';
 import { Server } from '../conformance/protocol.js';
 import { parseCommand, usageLine, type CommandSpec, type Io } from './args.js';
