@@ -12,6 +12,7 @@ import { ModelDriver, ProcessDriver, ProtocolError, type Driver } from '../confo
 import { generateTrace } from '../conformance/gen.js';
 import { show } from '../conformance/schema.js';
 import { TRACE_FORMAT, expandPaths, loadTraceFile } from '../conformance/trace.js';
+import { escapeControl as esc } from '../machine/decode.js';
 import { OP_NAMES } from '../machine/ops.js';
 import { parseCommand, usageLine, UsageError, type CommandSpec, type Io } from './args.js';
 import { genOptions, genOptionsWith } from './gen-options.js';
@@ -61,7 +62,7 @@ export async function diffCommand(argv: string[], io: Io): Promise<number> {
   if (positionals.length > 0) {
     const files = expandPaths(positionals);
     if (E.isLeft(files)) {
-      io.err(`${files.left.join('\n')}\n`);
+      io.err(`${files.left.map(esc).join('\n')}\n`);
       return 2;
     }
     const errors: string[] = [];
@@ -71,7 +72,7 @@ export async function diffCommand(argv: string[], io: Io): Promise<number> {
       else fileCases.push({ name: tr.right.name, config: tr.right.rawConfig, steps: tr.right.steps.map((s) => stripExpect(s.raw)) });
     }
     if (errors.length > 0) {
-      io.err(`${errors.join('\n')}\n`);
+      io.err(`${errors.map(esc).join('\n')}\n`);
       return 2;
     }
   }
@@ -87,7 +88,7 @@ export async function diffCommand(argv: string[], io: Io): Promise<number> {
       throw new ProtocolError(other.label, `lists ops in hello that vgic-trace/1 does not have: ${unknown.map((op) => JSON.stringify(op)).join(', ')} (known: ${OP_NAMES.join(', ')})`);
     }
     const ops = new Set(hello.ops);
-    io.err(`vgic diff: against ${hello.name} (${hello.ops.length} ops: ${hello.ops.join(', ')})\n`);
+    io.err(`vgic diff: against ${esc(hello.name)} (${hello.ops.length} ops: ${esc(hello.ops.join(', '))})\n`);
     let compared = 0;
     let stepsCompared = 0;
     let skipped = 0;
@@ -101,14 +102,14 @@ export async function diffCommand(argv: string[], io: Io): Promise<number> {
         c = fileCases[i]!;
         const missing = [...new Set(c.steps.map((s) => String(s['op'])))].filter((op) => !ops.has(op));
         if (missing.length > 0) {
-          io.err(`skipped ${c.name}: the other side does not support ${missing.join(', ')}\n`);
+          io.err(`skipped ${esc(c.name)}: the other side does not support ${esc(missing.join(', '))}\n`);
           skipped += 1;
           continue;
         }
       }
       const outcome = await runCase(model, other, c);
       if (outcome.kind === 'invalid') {
-        io.err(`${c.name}: the model rejects it at ${outcome.step < 0 ? 'reset' : `step ${outcome.step}`}: ${outcome.error}\n`);
+        io.err(`${esc(c.name)}: the model rejects it at ${outcome.step < 0 ? 'reset' : `step ${outcome.step}`}: ${esc(outcome.error)}\n`);
         return 2;
       }
       compared += 1;
@@ -119,13 +120,13 @@ export async function diffCommand(argv: string[], io: Io): Promise<number> {
       }
       if (io.tty) io.err('\n');
       const d = outcome.divergence;
-      io.out(`divergence in ${c.name} at step ${d.step} (${d.op}): ${d.path}${d.why !== undefined ? ` (${d.why})` : ''}\n`);
-      io.out(`  model: ${show(d.model)}\n  other: ${show(d.other)}\n`);
+      io.out(`divergence in ${esc(c.name)} at step ${d.step} (${esc(d.op)}): ${esc(d.path)}${d.why !== undefined ? ` (${d.why})` : ''}\n`);
+      io.out(`  model: ${esc(show(d.model))}\n  other: ${esc(show(d.other))}\n`);
       const shrunk = await shrinkCase(model, other, c, d);
       const sd = shrunk.divergence;
       writeFileSync(outFile, `${JSON.stringify(divergenceTrace(shrunk, against), null, 1)}\n`);
-      io.out(`shrunk from ${d.step + 1} to ${shrunk.case.steps.length} steps (${shrunk.runs} runs): step ${sd.step} (${sd.op}): ${sd.path}${sd.why !== undefined ? ` (${sd.why})` : ''}\n`);
-      io.out(`  model: ${show(sd.model)}\n  other: ${show(sd.other)}\n`);
+      io.out(`shrunk from ${d.step + 1} to ${shrunk.case.steps.length} steps (${shrunk.runs} runs): step ${sd.step} (${esc(sd.op)}): ${esc(sd.path)}${sd.why !== undefined ? ` (${sd.why})` : ''}\n`);
+      io.out(`  model: ${esc(show(sd.model))}\n  other: ${esc(show(sd.other))}\n`);
       io.out(`written to ${outFile} (replay it with: vgic replay ${outFile})\n`);
       return 1;
     }
@@ -143,7 +144,7 @@ export async function diffCommand(argv: string[], io: Io): Promise<number> {
     return 0;
   } catch (e) {
     if (e instanceof ProtocolError) {
-      io.err(`vgic diff: ${e.message}\n`);
+      io.err(`vgic diff: ${esc(e.message)}\n`);
       return 2;
     }
     throw e;

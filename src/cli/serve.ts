@@ -1,6 +1,7 @@
 /** `vgic serve [--mutant NAME]`: the model as a driver on stdin/stdout (docs/trace-format.md §7). */
-import { createInterface } from 'node:readline';
-import { Server } from '../conformance/protocol.js';
+import { LineReader, type LineEvent } from '../conformance/lines.js';
+import { MAX_REQUEST_LINE_BYTES } from '../conformance/limits.js';
+import { Server, tooLongRequestReply } from '../conformance/protocol.js';
 import { parseCommand, usageLine, type CommandSpec, type Io } from './args.js';
 import { mutantOption } from './mutant.js';
 
@@ -23,22 +24,38 @@ export const SERVE_USAGE = usageLine(SERVE_CMD);
 export function serveCommand(argv: string[], io: Io): Promise<number> {
   const server = new Server(mutantOption(parseCommand(SERVE_CMD, argv).str('mutant')));
   return new Promise((resolve) => {
-    const rl = createInterface({ input: process.stdin, terminal: false });
-    let code = 0;
+    // Lines are split here, with a cap: an endless line is refused, not buffered.
+    const reader = new LineReader(MAX_REQUEST_LINE_BYTES);
+    const stdin = process.stdin;
     let done = false;
-    rl.on('line', (line) => {
-      if (done || line.trim() === '') return;
-      const reply = server.handle(line);
-      io.out(`${reply.line}\n`);
-      if (reply.diagnostic !== undefined) io.err(`${reply.diagnostic}\n`);
-      if (reply.exit !== undefined) {
-        done = true;
-        code = reply.exit;
-        rl.close();
-        // Stop reading: the process must end now, not when the other side closes our stdin.
-        process.stdin.destroy();
+    const finish = (code: number): void => {
+      if (done) return;
+      done = true;
+      stdin.off('data', onData);
+      // Stop reading: the process must end now, not when the other side closes our stdin.
+      stdin.destroy();
+      resolve(code);
+    };
+    const handle = (events: LineEvent[]): void => {
+      for (const ev of events) {
+        if (done) return;
+        if (!('line' in ev) || ev.line.trim() !== '') {
+          const reply = 'line' in ev ? server.handle(ev.line) : tooLongRequestReply();
+          io.out(`${reply.line}\n`);
+          if (reply.diagnostic !== undefined) io.err(`${reply.diagnostic}\n`);
+          if (reply.exit !== undefined) finish(reply.exit);
+        }
       }
+    };
+    const onData = (chunk: Buffer): void => handle(reader.push(chunk));
+    stdin.on('data', onData);
+    stdin.on('end', () => {
+      handle(reader.end());
+      finish(0);
     });
-    rl.on('close', () => resolve(code));
+    stdin.on('error', (e) => {
+      io.err(`vgic serve: cannot read standard input: ${e.message}\n`);
+      finish(2);
+    });
   });
 }

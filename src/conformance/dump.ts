@@ -4,6 +4,7 @@
  * command in `src/cli/dump.ts` does the file I/O, `html.ts` renders the same run as a page.
  */
 import * as E from 'fp-ts/lib/Either.js';
+import { escapeControl } from '../machine/decode.js';
 import { describeSnapshot } from '../machine/describe.js';
 import { Machine } from '../machine/machine.js';
 import type { Snapshot } from '../machine/snapshot.js';
@@ -163,8 +164,8 @@ export function checkStep(trace: Trace, k: number): E.Either<string, number> {
   const n = trace.steps.length;
   if (!Number.isInteger(k) || k < 0 || k >= n) {
     return E.left(n === 0
-      ? `step ${k} is out of range: trace "${trace.name}" has no steps`
-      : `step ${k} is out of range: trace "${trace.name}" has ${n} step${n === 1 ? '' : 's'} (valid: 0..${n - 1})`);
+      ? `step ${k} is out of range: trace "${escapeControl(trace.name)}" has no steps`
+      : `step ${k} is out of range: trace "${escapeControl(trace.name)}" has ${n} step${n === 1 ? '' : 's'} (valid: 0..${n - 1})`);
   }
   return E.right(k);
 }
@@ -189,17 +190,17 @@ export function renderText(run: DumpRun, k?: number): E.Either<string, string> {
   let state: StateAt;
   if (target < 0) {
     // Nothing applied: no steps at all, or a trace error at step 0.
-    lines.push(`trace ${trace.name}: ${n === 0 ? 'no steps' : `0 of ${n} steps applied`}; ${afterText(-1)}`);
+    lines.push(`trace ${escapeControl(trace.name)}: ${n === 0 ? 'no steps' : `0 of ${n} steps applied`}; ${afterText(-1)}`);
     stopNote();
     state = { after: -1, snapshot: run.initial };
   } else if (applied === undefined) {
     const op = trace.steps[target]!.raw;
-    lines.push(`trace ${trace.name}, step ${target} of ${n} (0..${n - 1}): ${opCompact(stripExpect(op))} -> NOT APPLIED`);
+    lines.push(`trace ${escapeControl(trace.name)}, step ${target} of ${n} (0..${n - 1}): ${opCompact(stripExpect(op))} -> NOT APPLIED`);
     stopNote();
     state = stateAt(run, target);
     lines.push(`showing the last good state: ${afterText(state.after)}`);
   } else {
-    lines.push(`trace ${trace.name}, step ${target} of ${n} (0..${n - 1}): ${opCompact(applied.op)} -> ${resultCompact(applied.result)}`);
+    lines.push(`trace ${escapeControl(trace.name)}, step ${target} of ${n} (0..${n - 1}): ${opCompact(applied.op)} -> ${resultCompact(applied.result)}`);
     for (const l of resultLog(applied.result)) lines.push(`log: ${l}`);
     const x = expectText(applied.expect);
     if (x !== null) lines.push(x);

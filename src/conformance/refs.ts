@@ -208,7 +208,7 @@ export function refKey(raw: string): string | null {
 }
 
 /**
- * Citations of the trace format's own sections (`FORMAT.md §4`, `trace-format §3.3`,
+ * Citations of the trace format's own sections (`docs/trace-format.md §4`, `trace-format §3.3`,
  * `docs/trace-format.md §5, §6`): not reference ids.
  */
 const FORMAT_CITATION = /(?:FORMAT(?:\.md)?|trace-format(?:\.md)?)\s+(?:sections?\s+)?§\s?\d+(?:\.\d+)?(?:\s*(?:,|\/|and|or|-|–)\s*§\s?\d+(?:\.\d+)?)*/g;

@@ -8,6 +8,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { basename } from 'node:path';
+import { escapeControl as esc } from '../machine/decode.js';
 import type { MutantName } from '../xen/mutants.js';
 import { show } from './schema.js';
 import { expandPaths, loadTraceFile, runTrace, type RunOptions, type TraceReport } from './trace.js';
@@ -88,25 +89,28 @@ export function summarise(reports: TraceReport[], monitored = false): ReplaySumm
 /** One line per trace (failures and errors add indented detail lines), then a total. */
 export function formatReplay(s: ReplaySummary): string {
   const lines: string[] = [];
-  const width = Math.min(60, Math.max(10, ...s.reports.map((r) => r.name.length)));
+  // Names, files and values come from the input: control characters are escaped (a name
+  // cannot start a new report line or colour the terminal).
+  const width = Math.min(60, Math.max(10, ...s.reports.map((r) => esc(r.name).length)));
   const monitored = s.monitored > 0;
   const tagWidth = s.unchecked > 0 ? 9 : 5;
   for (const r of s.reports) {
     const tag = (isUnchecked(r, monitored) ? 'UNCHECKED' : r.status === 'pass' ? 'PASS' : r.status === 'fail' ? 'FAIL' : 'ERROR').padEnd(tagWidth);
     // The file is shown unless the trace is named after it.
-    const where = r.file !== undefined && basename(r.file) !== `${r.name}.json` ? `  ${r.file}` : '';
-    lines.push(`${tag} ${r.name.padEnd(width)} ${String(r.steps).padStart(4)} steps ${String(r.checked).padStart(4)} checks${where}`);
+    const where = r.file !== undefined && basename(r.file) !== `${r.name}.json` ? `  ${esc(r.file)}` : '';
+    lines.push(`${tag} ${esc(r.name).padEnd(width)} ${String(r.steps).padStart(4)} steps ${String(r.checked).padStart(4)} checks${where}`);
     if (r.failure !== undefined) {
       const f = r.failure;
-      lines.push(`      step ${f.step} (${f.op}): ${f.path}${f.why !== undefined ? ` (${f.why})` : ''}`);
-      lines.push(`        expected: ${show(f.expected)}`);
-      lines.push(`        actual:   ${show(f.actual)}`);
+      lines.push(`      step ${f.step} (${esc(f.op)}): ${esc(f.path)}${f.why !== undefined ? ` (${esc(f.why)})` : ''}`);
+      lines.push(`        expected: ${esc(show(f.expected))}`);
+      lines.push(`        actual:   ${esc(show(f.actual))}`);
     }
     if (r.violation !== undefined) {
       lines.push(`      step ${r.violation.step} (${r.violation.op}) breaks:`);
-      for (const f of r.violation.findings) lines.push(`        ${f}`);
+      for (const f of r.violation.findings) lines.push(`        ${esc(f)}`);
     }
-    if (r.error !== undefined) for (const l of r.error.split('\n')) lines.push(`      ${l}`);
+    // An error's lines are separate problems, each escaped on its own.
+    if (r.error !== undefined) for (const l of r.error.split('\n')) lines.push(`      ${esc(l)}`);
   }
   const unchecked = s.unchecked > 0 ? `, ${s.unchecked} unchecked (no expectation)` : '';
   const checked = `${s.checks} ${s.checks === 1 ? 'check' : 'checks'}${s.monitored > 0 ? `, invariants and properties after ${s.monitored} steps` : ''}`;

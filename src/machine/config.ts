@@ -7,6 +7,7 @@ import * as t from 'io-ts';
 import {
   MAX_DOMAIN_ID, MAX_PCPUS, MAX_SPIS, SPI_MAX_INTID, maxLrsFor, maxVcpusFor, roundUpToRank, type GicVersion,
 } from '../arch/limits.js';
+import { MAX_CONFIG_IRQ_RECORDS } from '../conformance/limits.js';
 import { Nat, decodeWith, oneOf, strictObject } from './decode.js';
 
 export const DomainConfigCodec = strictObject(
@@ -69,6 +70,13 @@ export function checkConfigRules(c: Config, base = 'config'): string[] {
       }
     });
   });
+  if (errors.length === 0) {
+    const total = c.domains.reduce((n, d) => n + 32 * d.vcpus + d.nr_spis, 0);
+    if (total > MAX_CONFIG_IRQ_RECORDS) {
+      errors.push(`${base}.domains: ${total} interrupt records in all (the sum over domains of 32 × vcpus + nr_spis), `
+        + `above the state budget of ${MAX_CONFIG_IRQ_RECORDS} for a config`);
+    }
+  }
   return errors;
 }
 
