@@ -475,13 +475,14 @@ describe('vgic CLI: malformed input exits 2 with a located message and no stack 
 
     it('a trace named "x\\u001b[32m PASS\\nfake" is printed escaped: one PASS line, no escape character, no fake line', () => {
       writeFileSync(join(dir, 'ansi-name.json'), JSON.stringify({ ...base(), name: 'x\u001b[32m PASS\nfake' }));
-      const r = vgic(['replay', 'ansi-name.json'], dir);
+      // --check: the base trace carries no expectation, so the invariants are what is checked.
+      const r = vgic(['replay', '--check', 'ansi-name.json'], dir);
       expect(r.stdout).not.to.match(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
       const lines = r.stdout.trimEnd().split('\n');
       expect(lines).to.have.length(2);
       expect(lines[0]).to.match(/^PASS  x\\u001b\[32m PASS\\nfake +5 steps/);
       expect(r.status).to.equal(0);
-      const json = vgic(['replay', '--json', 'ansi-name.json'], dir);
+      const json = vgic(['replay', '--check', '--json', 'ansi-name.json'], dir);
       expect((JSON.parse(json.stdout) as { traces: { name: string }[] }).traces[0]!.name).to.equal('x\u001b[32m PASS\nfake');
     });
   });
