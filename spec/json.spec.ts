@@ -184,10 +184,10 @@ describe('config state budget (src/conformance/limits.ts)', () => {
     expect(E.isRight(decodeConfig(domains(atBudget)))).to.equal(true);
   });
 
-  it('one record more is refused with the total, the formula and the budget', () => {
+  it('one SPI more is a whole rank more (32 records, what is allocated): refused with the total, the formula and the budget', () => {
     const over = atBudget.map(([v, s], i): [number, number] => (i === 31 ? [v, s + 1] : [v, s]));
     expect(decodeConfig(domains(over))).to.deep.equal(E.left([
-      `config.domains: ${MAX_CONFIG_IRQ_RECORDS + 1} interrupt records in all (the sum over domains of 32 × vcpus + nr_spis), above the state budget of ${MAX_CONFIG_IRQ_RECORDS} for a config`,
+      `config.domains: ${MAX_CONFIG_IRQ_RECORDS + 32} interrupt records in all (the sum over domains of 32 × vcpus + nr_spis rounded up to 32), above the state budget of ${MAX_CONFIG_IRQ_RECORDS} for a config`,
     ]));
   });
 

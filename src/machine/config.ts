@@ -71,9 +71,10 @@ export function checkConfigRules(c: Config, base = 'config'): string[] {
     });
   });
   if (errors.length === 0) {
-    const total = c.domains.reduce((n, d) => n + 32 * d.vcpus + d.nr_spis, 0);
+    // What is allocated: 32 private records per vCPU, and the SPIs rounded up to whole ranks.
+    const total = c.domains.reduce((n, d) => n + 32 * d.vcpus + roundUpToRank(d.nr_spis), 0);
     if (total > MAX_CONFIG_IRQ_RECORDS) {
-      errors.push(`${base}.domains: ${total} interrupt records in all (the sum over domains of 32 × vcpus + nr_spis), `
+      errors.push(`${base}.domains: ${total} interrupt records in all (the sum over domains of 32 × vcpus + nr_spis rounded up to 32), `
         + `above the state budget of ${MAX_CONFIG_IRQ_RECORDS} for a config`);
     }
   }
