@@ -1,5 +1,5 @@
 /**
- * Differential testing (FORMAT.md §7): `vgic diff` as a child process against `vgic serve`
+ * Differential testing (docs/trace-format.md §7): `vgic diff` as a child process against `vgic serve`
  * (the model against itself must agree; every mutant must be caught, shrunk and written out
  * as a replayable vgic-trace/1 file), against sides that break the protocol, and the
  * runCase / shrinkCase machinery in-process with ModelDriver on both sides.
@@ -50,7 +50,8 @@ function expectNoStackTrace(text: string): void {
  */
 const FAKE_SIDE = `
 const mode = process.argv[2];
-const ops = ${JSON.stringify(['run', 'idle', 'enter', 'exit', 'vcpu_off', 'vcpu_on', 'inject', 'route', 'hw_irq', 'mmio', 'sysreg', 'ack', 'eoi', 'dir', 'pmr', 'eoimode', 'pending_check', 'snapshot'])};
+const all = ${JSON.stringify(['run', 'idle', 'enter', 'exit', 'vcpu_off', 'vcpu_on', 'inject', 'route', 'hw_irq', 'mmio', 'sysreg', 'ack', 'eoi', 'dir', 'pmr', 'eoimode', 'pending_check', 'snapshot'])};
+const ops = mode === 'no-ops' ? [] : mode === 'unknown-ops' ? [...all, 'frob', 'gicv4_doorbell'] : mode === 'idle-only' ? ['idle'] : all;
 const say = (o) => process.stdout.write(JSON.stringify(o) + '\\n');
 require('node:readline').createInterface({ input: process.stdin }).on('line', (line) => {
   const r = JSON.parse(line);
@@ -75,7 +76,7 @@ require('node:readline').createInterface({ input: process.stdin }).on('line', (l
 });
 `;
 
-describe('vgic diff as a command (FORMAT.md §7)', function () {
+describe('vgic diff as a command (docs/trace-format.md §7)', function () {
   this.timeout(120000);
   let dir = '';
   let fake = '';
@@ -196,6 +197,14 @@ describe('vgic diff as a command (FORMAT.md §7)', function () {
       });
     }
 
+    it('a side whose hello lists ops vgic-trace/1 does not have -> exit 2, naming them; nothing is run', () => {
+      const r = vgic(['diff', '--against', `"${process.execPath}" "${fake}" unknown-ops`, '--random', '3'], dir, 30000);
+      expect(r.stderr).to.contain('lists ops in hello that vgic-trace/1 does not have: "frob", "gicv4_doorbell" (known: run, idle,');
+      expect(r.stdout).to.equal('');
+      expectNoStackTrace(r.stdout + r.stderr);
+      expect(r.status).to.equal(2);
+    });
+
     it('a side that echoes requests (`cat`) -> exit 2, "malformed response", in words rather than io-ts type names', () => {
       const r = vgic(['diff', '--against', 'cat', '--random', '3'], dir, 30000);
       expect(r.stderr).to.contain('"cat": answered hello with a malformed response');
@@ -209,6 +218,21 @@ describe('vgic diff as a command (FORMAT.md §7)', function () {
       expect(r.stderr).to.contain('"sleep 8": no response within 500 ms to {"id":1,"cmd":"hello"}');
       expect(r.status).to.equal(2);
       expect(r.ms, 'vgic diff ran on after the timeout').to.be.below(5000);
+    });
+  });
+
+  describe('nothing compared is not a pass: exit 1 with the reason', () => {
+    it('a side that lists no ops: random traces have no steps -> "the other side lists no ops in hello"', () => {
+      const r = vgic(['diff', '--against', `"${process.execPath}" "${fake}" no-ops`, '--random', '3'], dir, 30000);
+      expect(r.stdout).to.equal('nothing compared: 3 traces, 0 steps: the other side lists no ops in hello\n');
+      expect(r.status).to.equal(1);
+    });
+
+    it('every trace file skipped for its ops -> "every trace needs an op the other side does not list"', () => {
+      const r = vgic(['diff', '--against', `"${process.execPath}" "${fake}" idle-only`, EXAMPLES], dir, 30000);
+      expect(r.stderr).to.match(/^skipped evict-stops-at-equal-priority: the other side does not support run, /m);
+      expect(r.stdout).to.equal('nothing compared: 0 traces, 0 steps, 4 skipped: every trace needs an op the other side does not list\n');
+      expect(r.status).to.equal(1);
     });
   });
 
@@ -301,7 +325,7 @@ class Tweaked implements Driver {
   }
 }
 
-describe('runCase / shrinkCase in-process (FORMAT.md §7)', () => {
+describe('runCase / shrinkCase in-process (docs/trace-format.md §7)', () => {
   it('§7: the model against the model: same, every step compared', async () => {
     const out = await runCase(new ModelDriver(), new ModelDriver(), equalCase());
     expect(out).to.deep.equal({ kind: 'same', steps: EQUAL_STEPS.length });

@@ -1,14 +1,20 @@
 /**
  * Malformed input through the real `vgic` command, one child process per case: broken trace
- * files (FORMAT.md §2, §2.1, §3, §6), trace errors at run time (§3), bad command lines, and
+ * files (docs/trace-format.md §2, §2.1, §3, §6), trace errors at run time (§3), bad command lines, and
  * broken driver-protocol requests to `vgic serve` (§7). Every case must exit with status 2,
  * name the place of the problem (file and JSON path, or request path) and print no stack
  * trace. Non-fatal protocol errors (a bad config in `reset`, a trace error in `step`) must
  * not end a `vgic serve` session.
+ *
+ * Input that is merely big or strange must not crash or hang the command either: nesting
+ * far beyond the JSON depth limit, files that are not regular files or larger than the trace
+ * file limit, directory symlink loops, endless lines on either side of the driver protocol, a
+ * config over the state budget, duplicate and `__proto__` keys, numbers that overflow, a byte
+ * order mark, over-long hex, and control characters in echoed names (src/conformance/limits.ts).
  */
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,8 +30,9 @@ interface Ran {
   all: string;
 }
 
-function vgic(args: readonly string[], cwd: string, input?: string): Ran {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { cwd, encoding: 'utf8', timeout: 60000, ...(input !== undefined ? { input } : {}) });
+function vgic(args: readonly string[], cwd: string, input?: string, timeout = 60000): Ran {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { cwd, encoding: 'utf8', timeout, ...(input !== undefined ? { input } : {}) });
+  expect(r.error, `vgic ${args.join(' ')} did not finish within ${timeout} ms`).to.equal(undefined);
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, all: `${r.stdout}\n${r.stderr}` };
 }
 
@@ -88,11 +95,28 @@ type Content = { json: unknown } | { raw: string } | { missing: true };
 interface TraceRow {
   /** Also the file name (`<name>.json`). */
   name: string;
-  /** The FORMAT.md section the rule comes from. */
+  /** The docs/trace-format.md section the rule comes from. */
   ref: string;
   content: Content;
   /** Substrings the output must contain (after the file name). */
   says: string[];
+  /** Substrings it must not contain (a misleading message it used to give). */
+  not?: string[];
+}
+
+/** `depth` nested arrays around `inner`. */
+function nested(depth: number, inner = '0'): string {
+  return `${'['.repeat(depth)}${inner}${']'.repeat(depth)}`;
+}
+
+/** The base trace as text, with `text` put in place of the JSON of `{"marker":0}` found in it. */
+function rawWith(mutate: (t: Json) => void, text: string): string {
+  return JSON.stringify(variant((t) => mutate(t))).replace('{"marker":0}', text);
+}
+
+/** A config of `n` domains, ids 0..n-1, of `vcpus` vCPUs and `spis` SPIs each. */
+function manyDomains(n: number, vcpus: number, spis: number): Json {
+  return { ...CONFIG, domains: Array.from({ length: n }, (_x, id) => ({ id, vcpus, nr_spis: spis })) };
 }
 
 const TRACE_ROWS: TraceRow[] = [
@@ -198,6 +222,60 @@ const TRACE_ROWS: TraceRow[] = [
     content: { json: withStep(1, { op: 'mmio', pcpu: 0, access: 'write', addr: '0x3001102', size: 4, value: '0x100' }) },
     says: ['mmio-misaligned', 'step 1 (mmio): addr 0x3001102 is not aligned to the access size 4'],
   },
+  // ----- input limits, duplicate keys, numbers, encodings (src/conformance/limits.ts) -----
+  {
+    name: 'deep-nesting-step', ref: '§2, JSON depth limit',
+    content: { raw: rawWith((t) => { steps(t)[0] = { marker: 0 }; }, `{"op":"run","x":${nested(100000)}}`) },
+    says: ['deep-nesting-step.json: steps[0].x[0][0]', 'nested deeper than 64 levels of arrays and objects'],
+  },
+  {
+    name: 'deep-nesting-config', ref: '§2.1, JSON depth limit',
+    content: { raw: rawWith((t) => { t['config'] = { marker: 0 }; }, `{"gic":${nested(100000)}}`) },
+    says: ['deep-nesting-config.json: config.gic[0]', 'nested deeper than 64 levels'],
+  },
+  {
+    name: 'duplicate-steps-key', ref: '§2, duplicate keys',
+    content: { raw: JSON.stringify(base()).replace(/}$/, ',"steps":[]}') },
+    says: ['duplicate-steps-key.json: steps: duplicate key'],
+  },
+  {
+    name: 'duplicate-expect-key', ref: '§6, duplicate keys',
+    content: { raw: rawWith((t) => { steps(t)[4] = { marker: 0 }; }, '{"op":"snapshot","expect":{"result":{"outcome":"ok"}},"expect":{}}') },
+    says: ['duplicate-expect-key.json: steps[4].expect: duplicate key'],
+  },
+  {
+    name: 'duplicate-config-key', ref: '§2.1, duplicate keys',
+    content: { raw: rawWith((t) => { t['config'] = { marker: 0 }; }, '{"gic":"v3","nr_lrs":4,"pcpus":2,"nr_lrs":16,"domains":[{"id":1,"vcpus":2,"nr_spis":64}]}') },
+    says: ['duplicate-config-key.json: config.nr_lrs: duplicate key'],
+  },
+  {
+    name: 'proto-key', ref: '§3, __proto__',
+    content: { raw: rawWith((t) => { steps(t)[0] = { marker: 0 }; }, '{"op":"run","pcpu":0,"domain":1,"vcpu":0,"__proto__":{"pcpu":1}}') },
+    says: ['proto-key.json: steps[0].__proto__: the key "__proto__" is not allowed'],
+  },
+  {
+    name: 'number-1e400', ref: '§3.4, numbers',
+    content: { raw: rawWith((t) => { steps(t)[5] = { marker: 0 }; }, '{"op":"pmr","pcpu":0,"value":1e400}') },
+    says: ['number-1e400.json: steps[5].value: number out of range: 1e400'], not: ['got null'],
+  },
+  { name: 'utf8-bom', ref: '§2, encoding', content: { raw: `\ufeff${JSON.stringify(base())}` }, says: ['utf8-bom.json: starts with a UTF-8 byte order mark'] },
+  {
+    name: 'hex-addr-too-long', ref: '§1, §3.3',
+    content: { json: withStep(1, { op: 'mmio', pcpu: 0, access: 'write', addr: '0x30011040000000000', size: 4, value: '0x100' }) },
+    says: ['hex-addr-too-long.json: steps[1].addr: too many hex digits: "0x30011040000000000" does not fit in 64 bits'], not: ['not aligned'],
+  },
+  {
+    name: 'config-32768-domains', ref: '§2.1, state budget',
+    content: { json: variant((t) => { t['config'] = manyDomains(32768, 128, 960); }) },
+    says: ['config-32768-domains.json: config.domains: 165675008 interrupt records in all (the sum over domains of 32 × vcpus + nr_spis rounded up to 32), above the state budget of 131072'],
+  },
+  {
+    // 31 × (32 × 128) + 32 × 127 + 64 (33 SPIs take two ranks) = 131104; with nr_spis 32 it
+    // would be exactly the budget.
+    name: 'config-just-over-budget', ref: '§2.1, state budget',
+    content: { json: variant((t) => { const c = manyDomains(32, 128, 0); (c['domains'] as Json[])[31] = { id: 31, vcpus: 127, nr_spis: 33 }; t['config'] = c; }) },
+    says: ['config-just-over-budget.json: config.domains: 131104 interrupt records in all', 'above the state budget of 131072'],
+  },
 ];
 
 interface CliRow {
@@ -218,7 +296,9 @@ const CLI_ROWS: CliRow[] = [
   { name: 'fuzz --count without a value', args: ['fuzz', '--count'], says: ["vgic fuzz: Option '--count <value>' argument missing"] },
   { name: 'fuzz --gic v4', args: ['fuzz', '--gic', 'v4'], says: ['vgic fuzz: --gic: expected v2 or v3, got "v4"'] },
   { name: 'fuzz --lrs 17 on v3', args: ['fuzz', '--gic', 'v3', '--lrs', '17'], says: ['vgic fuzz: --lrs: 17 is outside 1..16'] },
-  { name: 'fuzz --expect maybe', args: ['fuzz', '--expect', 'maybe'], says: ['vgic fuzz: --expect: expected none, results or snapshots, got "maybe"'] },
+  { name: 'fuzz --expect maybe', args: ['fuzz', '--out', 'fuzz-out', '--expect', 'maybe'], says: ['vgic fuzz: --expect: expected none, results or snapshots, got "maybe"'] },
+  { name: 'fuzz --expect without --out', args: ['fuzz', '--expect', 'none'], says: ['vgic fuzz: --expect goes with --out', 'usage: vgic fuzz'] },
+  { name: 'diff --seed with trace files', args: ['diff', '--against', 'true', '--seed', '3', 'a.json'], says: ['vgic diff: --seed goes with --random'] },
   { name: 'diff without --against', args: ['diff', '--random', '5'], says: ['vgic diff: --against "<command>" is required', 'usage: vgic diff'] },
   { name: 'diff without traces or --random', args: ['diff', '--against', 'true'], says: ['vgic diff: give trace files or directories, or --random N'] },
   { name: 'diff with both traces and --random', args: ['diff', '--against', 'true', '--random', '5', 'a.json'], says: ['vgic diff: give either trace files or --random N, not both'] },
@@ -250,6 +330,10 @@ const SERVE_ROWS: ServeRow[] = [
   { name: 'reset without config', line: '{"id":3,"cmd":"reset"}', id: 3, says: 'request.config: missing key' },
   { name: 'step without step', before: [RESET], line: '{"id":"s","cmd":"step"}', id: 's', says: 'request.step: missing key' },
   { name: 'an extra key in hello', line: '{"id":4,"cmd":"hello","verbose":true}', id: 4, says: 'request.verbose: unknown key' },
+  { name: '100000-deep nesting', before: [RESET], line: `{"id":6,"cmd":"step","step":${nested(100000)}}`, id: null, says: 'request.step[0][0]' },
+  { name: 'a duplicated cmd key', line: '{"id":7,"cmd":"hello","cmd":"quit"}', id: null, says: 'request.cmd: duplicate key' },
+  { name: 'a __proto__ key', line: '{"id":8,"cmd":"hello","__proto__":{}}', id: null, says: 'request.__proto__: the key "__proto__" is not allowed' },
+  { name: 'an id of 1e400', line: '{"id":1e400,"cmd":"hello"}', id: null, says: 'request.id: number out of range: 1e400' },
   {
     name: 'an extra key in a step request', before: [HELLO, RESET],
     line: JSON.stringify({ id: 5, cmd: 'step', step: { op: 'run', pcpu: 0, domain: 1, vcpu: 0 }, index: 0 }), id: 5, says: 'request.index: unknown key',
@@ -284,16 +368,18 @@ describe('vgic CLI: malformed input exits 2 with a located message and no stack 
 
   it('the base trace the table is built from is valid and passes (exit 0)', () => {
     writeFileSync(join(dir, 'base.json'), JSON.stringify(base()));
-    const r = vgic(['replay', 'base.json'], dir);
+    // A trace without expectations checks nothing unless --check (it would be UNCHECKED, exit 1).
+    const r = vgic(['replay', '--check', 'base.json'], dir);
     expect(r.stdout).to.match(/^PASS /);
     expect(r.status).to.equal(0);
   });
 
   describe('vgic replay <file>', () => {
     for (const row of TRACE_ROWS) {
-      it(`FORMAT.md ${row.ref}: ${row.name} -> exit 2, "${row.says[row.says.length - 1]}"`, () => {
+      it(`docs/trace-format.md ${row.ref}: ${row.name} -> exit 2, "${row.says[row.says.length - 1]}"`, () => {
         const r = vgic(['replay', `${row.name}.json`], dir);
         for (const s of row.says) expect(r.all).to.contain(s);
+        for (const s of row.not ?? []) expect(r.all).not.to.contain(s);
         expect(r.stdout).to.match(/^ERROR /m);
         expect(r.stdout).to.contain('1 traces: 0 passed, 0 failed, 1 errors');
         expectCleanMessage(r.all);
@@ -301,13 +387,13 @@ describe('vgic CLI: malformed input exits 2 with a located message and no stack 
       });
     }
 
-    it('FORMAT.md §2: the not-JSON message stays on one report line (the file text it quotes must not break it)', () => {
+    it('docs/trace-format.md §2: the not-JSON message stays on one report line (the file text it quotes must not break it)', () => {
       const r = vgic(['replay', 'not-json.json'], dir);
       const lines = r.stdout.trimEnd().split('\n');
       expect(lines).to.have.length(3);
       expect(lines[0]).to.match(/^ERROR not-json\.json /);
       expect(lines[1]).to.match(/^ {6}not-json\.json: not valid JSON: \S.*$/);
-      expect(lines[2]).to.equal('1 traces: 0 passed, 0 failed, 1 errors');
+      expect(lines[2]).to.equal('1 traces: 0 passed, 0 failed, 1 errors; 0 checks');
     });
 
     it('--json: the error carries the same located message, exit 2', () => {
@@ -324,7 +410,7 @@ describe('vgic CLI: malformed input exits 2 with a located message and no stack 
       mkdirSync(sub, { recursive: true });
       writeFileSync(join(sub, 'a-good.json'), JSON.stringify(base()));
       writeFileSync(join(sub, 'b-bad.json'), JSON.stringify(withStep(4, { op: 'mmio', pcpu: 0, access: 'read', addr: '0x3001000', size: 3 })));
-      const r = vgic(['replay', 'mixed'], dir);
+      const r = vgic(['replay', '--check', 'mixed'], dir);
       expect(r.stdout).to.match(/^PASS +base .*a-good\.json/m);
       expect(r.stdout).to.contain(`${join('mixed', 'b-bad.json')}: steps[4].size: expected 1 | 2 | 4 | 8, got 3`);
       expect(r.stdout).to.contain('2 traces: 1 passed, 0 failed, 1 errors');
@@ -333,8 +419,77 @@ describe('vgic CLI: malformed input exits 2 with a located message and no stack 
     });
   });
 
+  describe('vgic replay: files that are not regular, too large, loops, empty directories, echoed names', () => {
+    /** Replay `args` in `dir`: exit 2 quickly, clean, and saying each of `says`. */
+    function refused(args: string[], says: string[], timeout = 20000): Ran {
+      const r = vgic(['replay', ...args], dir, undefined, timeout);
+      for (const s of says) expect(r.all).to.contain(s);
+      expectCleanMessage(r.all);
+      expect(r.status).to.equal(2);
+      return r;
+    }
+
+    it('a FIFO given as a trace -> exit 2 "a FIFO", without waiting for a writer', function () {
+      const fifo = join(dir, 'fifo.json');
+      const made = spawnSync('mkfifo', [fifo]);
+      if (made.error !== undefined || made.status !== 0) this.skip();
+      refused(['fifo.json'], ['fifo.json: cannot read: it is a FIFO (named pipe), and a trace must be a regular file']);
+      rmSync(fifo);
+    });
+
+    it('/dev/zero given as a trace -> exit 2 "a character device", not an endless read', function () {
+      if (!existsSync('/dev/zero')) this.skip();
+      refused(['/dev/zero'], ['/dev/zero: cannot read: it is a character device, and a trace must be a regular file']);
+    });
+
+    it('a trace file larger than 256 MiB (sparse) -> exit 2 naming its size and the limit, before reading it', () => {
+      const big = join(dir, 'big.json');
+      const fd = openSync(big, 'w');
+      ftruncateSync(fd, 256 * 1024 * 1024 + 1);
+      closeSync(fd);
+      refused(['big.json'], ['big.json: 268435457 bytes is larger than the limit of 256 MiB for a trace file']);
+      rmSync(big);
+    });
+
+    it('a directory with a symbolic link to its parent -> exit 2 naming the loop, no ELOOP stack trace', () => {
+      const loop = join(dir, 'loop');
+      mkdirSync(join(loop, 'sub'), { recursive: true });
+      writeFileSync(join(loop, 'a.json'), JSON.stringify(base()));
+      symlinkSync('..', join(loop, 'sub', 'up'));
+      refused(['loop'], [`${join('loop', 'sub', 'up')}: a symbolic link loop: this is the directory loop again`]);
+    });
+
+    it('a dangling symbolic link named *.json in a directory -> exit 2 naming it', () => {
+      const broken = join(dir, 'broken');
+      mkdirSync(broken, { recursive: true });
+      writeFileSync(join(broken, 'a.json'), JSON.stringify(base()));
+      symlinkSync('nowhere.json', join(broken, 'b.json'));
+      refused(['broken'], [`${join('broken', 'b.json')}: cannot read: ENOENT`]);
+    });
+
+    it('an empty directory -> exit 2 "no *.json trace file", not a pass of 0 traces', () => {
+      mkdirSync(join(dir, 'empty', 'nested'), { recursive: true });
+      writeFileSync(join(dir, 'empty', 'README.txt'), 'not a trace');
+      const r = refused(['empty'], ['empty: no *.json trace file in this directory or below it']);
+      expect(r.stdout).not.to.contain('0 passed, 0 failed, 0 errors');
+    });
+
+    it('a trace named "x\\u001b[32m PASS\\nfake" is printed escaped: one PASS line, no escape character, no fake line', () => {
+      writeFileSync(join(dir, 'ansi-name.json'), JSON.stringify({ ...base(), name: 'x\u001b[32m PASS\nfake' }));
+      // --check: the base trace carries no expectation, so the invariants are what is checked.
+      const r = vgic(['replay', '--check', 'ansi-name.json'], dir);
+      expect(r.stdout).not.to.match(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+      const lines = r.stdout.trimEnd().split('\n');
+      expect(lines).to.have.length(2);
+      expect(lines[0]).to.match(/^PASS  x\\u001b\[32m PASS\\nfake +5 steps/);
+      expect(r.status).to.equal(0);
+      const json = vgic(['replay', '--check', '--json', 'ansi-name.json'], dir);
+      expect((JSON.parse(json.stdout) as { traces: { name: string }[] }).traces[0]!.name).to.equal('x\u001b[32m PASS\nfake');
+    });
+  });
+
   describe('vgic diff <file>: trace files are checked before the other side is started', () => {
-    it('FORMAT.md §3.3: a malformed trace -> exit 2 with its file and path, the --against command never runs', () => {
+    it('docs/trace-format.md §3.3: a malformed trace -> exit 2 with its file and path, the --against command never runs', () => {
       const marker = join(dir, 'diff-side-started');
       const r = vgic(['diff', '--against', `touch ${marker}`, 'size-3.json', 'nr-spis-961.json'], dir);
       expect(r.stderr).to.contain('size-3.json: steps[4].size: expected 1 | 2 | 4 | 8, got 3');
@@ -352,6 +507,17 @@ describe('vgic CLI: malformed input exits 2 with a located message and no stack 
     });
   });
 
+  describe('vgic diff: another side that writes an endless line', () => {
+    it('--against "cat /dev/zero" -> exit 2 naming the 64 MiB response limit, not "Invalid string length"', function () {
+      if (!existsSync('/dev/zero')) this.skip();
+      const r = vgic(['diff', '--against', 'cat /dev/zero', '--random', '1', '--timeout', '20000'], dir, '', 60000);
+      expect(r.stderr).to.contain('vgic diff: "cat /dev/zero": wrote a line longer than 64 MiB, the limit for a response');
+      expect(r.all).not.to.contain('Invalid string length');
+      expectCleanMessage(r.all);
+      expect(r.status).to.equal(2);
+    });
+  });
+
   describe('command-line usage errors', () => {
     for (const row of CLI_ROWS) {
       it(`${row.name} -> exit 2, "${row.says[0]}"`, () => {
@@ -363,7 +529,7 @@ describe('vgic CLI: malformed input exits 2 with a located message and no stack 
     }
   });
 
-  describe('vgic serve: a malformed request (FORMAT.md §7) ends the session', () => {
+  describe('vgic serve: a malformed request (docs/trace-format.md §7) ends the session', () => {
     for (const row of SERVE_ROWS) {
       it(`§7: ${row.name} -> an ok:false line naming it, nothing read after it, exit 2`, () => {
         const before = row.before ?? [];
@@ -383,7 +549,35 @@ describe('vgic CLI: malformed input exits 2 with a located message and no stack 
     }
   });
 
-  describe('vgic serve: ok:false answers that do not end the session (FORMAT.md §7)', () => {
+  describe('vgic serve: a request line beyond 16 MiB', () => {
+    it('is answered with ok:false, id null, naming the limit, then exit 2 (the line is streamed, never buffered whole)', async () => {
+      const child = spawn(process.execPath, [MAIN, 'serve'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
+      child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+      child.stdin.on('error', () => { /* the server stops reading: EPIPE is expected */ });
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      child.stdin.write(`${HELLO}\n`);
+      const mib = Buffer.alloc(1024 * 1024, 0x78);
+      let open = true;
+      void exited.then(() => { open = false; });
+      // 17 MiB of "x" without a newline (and then some, until the server gives up).
+      for (let i = 0; i < 24 && open; i++) {
+        if (!child.stdin.write(mib)) await new Promise((resolve) => { child.stdin.once('drain', resolve); setTimeout(resolve, 200); });
+      }
+      const code = await exited;
+      const replies = parseLines(stdout);
+      expect(replies).to.have.length(2);
+      expect(replies[0]!['ok']).to.equal(true);
+      expect(replies[1]).to.deep.equal({ id: null, ok: false, error: 'request line longer than 16 MiB, the limit for a request (the rest of it is not read)' });
+      expect(stderr).to.contain('vgic serve: request line longer than 16 MiB');
+      expectCleanMessage(`${stdout}\n${stderr}`);
+      expect(code).to.equal(2);
+    });
+  });
+
+  describe('vgic serve: ok:false answers that do not end the session (docs/trace-format.md §7)', () => {
     /** Run a session that ends with quit; returns the replies by id. */
     function session(lines: Json[]): { byId: Map<unknown, Json>; r: Ran } {
       const r = vgic(['serve'], dir, `${[...lines, { id: 'q', cmd: 'quit' }].map((l) => JSON.stringify(l)).join('\n')}\n`);

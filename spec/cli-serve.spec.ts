@@ -1,6 +1,6 @@
 /**
  * `vgic serve` as a child process, driven line by line the way another implementation's
- * test harness would drive it (FORMAT.md §7), and the ProcessDriver client of
+ * test harness would drive it (docs/trace-format.md §7), and the ProcessDriver client of
  * src/conformance/driver.ts against real commands, well-behaved or not.
  */
 import { expect } from 'chai';
@@ -15,7 +15,7 @@ const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 /** A shell command line that starts it. */
 const SERVE_CMD = `"${process.execPath}" "${MAIN}" serve`;
 
-/** Every op of FORMAT.md §3 (3.1 to 3.5). */
+/** Every op of docs/trace-format.md §3 (3.1 to 3.5). */
 const FORMAT_OPS = [
   'run', 'idle', 'enter', 'exit', 'vcpu_off', 'vcpu_on',
   'inject', 'route', 'hw_irq',
@@ -133,7 +133,7 @@ const GICD = 0x3001000;
 const ISENABLER1 = GICD + 0x104;
 const IPRIORITYR = GICD + 0x400;
 
-/** FORMAT.md §1: canonical hex, lower case, no leading zeros. */
+/** docs/trace-format.md §1: canonical hex, lower case, no leading zeros. */
 const CANONICAL_HEX = /^0x(?:0|[1-9a-f][0-9a-f]*)$/;
 
 /** Every hex-looking string in a value, for the canonical-form check. */
@@ -144,7 +144,7 @@ function hexStrings(v: unknown, out: string[] = []): string[] {
   return out;
 }
 
-describe('vgic serve: a session over stdin/stdout (FORMAT.md §7)', function () {
+describe('vgic serve: a session over stdin/stdout (docs/trace-format.md §7)', function () {
   this.timeout(30000);
   let c: ServeClient;
 
@@ -156,7 +156,7 @@ describe('vgic serve: a session over stdin/stdout (FORMAT.md §7)', function () 
     c.kill();
   });
 
-  it('§7 hello: format vgic-trace/1, the model\'s name, and every op of FORMAT.md §3', async () => {
+  it('§7 hello: format vgic-trace/1, the model\'s name, and every op of docs/trace-format.md §3', async () => {
     const r = await c.request('hello');
     expect(r['ok']).to.equal(true);
     expect(r['format']).to.equal('vgic-trace/1');
@@ -246,7 +246,7 @@ describe('vgic serve: a session over stdin/stdout (FORMAT.md §7)', function () 
   });
 });
 
-describe('vgic serve: process behaviour (FORMAT.md §4, §7)', function () {
+describe('vgic serve: process behaviour (docs/trace-format.md §4, §7)', function () {
   this.timeout(30000);
   const clients: ServeClient[] = [];
   const client = (args: string[] = []): ServeClient => {

@@ -1,7 +1,7 @@
 /**
- * Machine configuration (FORMAT.md §2.1; reference §2.3, §2.4, §2.5, Q33): every broken
+ * Machine configuration (docs/trace-format.md §2.1; reference §2.3, §2.4, §2.5, Q33): every broken
  * rule is rejected with a line naming the JSON path and the rule, accepted limits build a
- * machine whose initial snapshot has the documented shape (FORMAT.md §5).
+ * machine whose initial snapshot has the documented shape (docs/trace-format.md §5).
  */
 import { expect } from 'chai';
 import * as E from 'fp-ts/lib/Either.js';
@@ -55,7 +55,7 @@ const BAD: Bad[] = [
     lines: ['config.domains[0].vcpus: 129 exceeds the GICv3 limit of 128 vCPUs (reference §2.4)'],
   },
   {
-    name: 'FORMAT §2.1: 0 vCPUs',
+    name: 'trace-format §2.1: 0 vCPUs',
     config: cfg({}, { vcpus: 0 }),
     lines: ['config.domains[0].vcpus: a domain needs at least 1 vCPU, got 0'],
   },
@@ -80,102 +80,102 @@ const BAD: Bad[] = [
     lines: ['config.nr_lrs: 65 is outside 1..64, the list registers a GICv2 host can have (reference §2.5)'],
   },
   {
-    name: 'FORMAT §2.1: pcpus 0',
+    name: 'trace-format §2.1: pcpus 0',
     config: cfg({ pcpus: 0 }),
     lines: ['config.pcpus: 0 is outside 1..16'],
   },
   {
-    name: 'FORMAT §2.1: pcpus 17',
+    name: 'trace-format §2.1: pcpus 17',
     config: cfg({ pcpus: 17 }),
     lines: ['config.pcpus: 17 is outside 1..16'],
   },
   {
-    name: 'FORMAT §2.1: duplicate domain id (names both indexes)',
+    name: 'trace-format §2.1: duplicate domain id (names both indexes)',
     config: { gic: 'v3', nr_lrs: 4, pcpus: 2, domains: [{ id: 5, vcpus: 1, nr_spis: 0 }, { id: 7, vcpus: 1, nr_spis: 0 }, { id: 5, vcpus: 1, nr_spis: 0 }] },
     lines: ['config.domains[2].id: duplicate domain id 5 (also domains[0].id)'],
   },
   {
-    name: 'FORMAT §2.1: domain id 32768',
+    name: 'trace-format §2.1: domain id 32768',
     config: cfg({}, { id: 32768 }),
     lines: ['config.domains[0].id: 32768 is outside 0..32767'],
   },
   {
-    name: 'FORMAT §2.1: pirqs entry 31 (a PPI)',
+    name: 'trace-format §2.1: pirqs entry 31 (a PPI)',
     config: cfg({}, { pirqs: [48, 31] }),
     lines: ['config.domains[0].pirqs[1]: 31 is not a host SPI (32..1019)'],
   },
   {
-    name: 'FORMAT §2.1: pirqs entry 1020 (special INTID)',
+    name: 'trace-format §2.1: pirqs entry 1020 (special INTID)',
     config: cfg({}, { pirqs: [1020] }),
     lines: ['config.domains[0].pirqs[0]: 1020 is not a host SPI (32..1019)'],
   },
   {
-    name: 'FORMAT §2.1: unknown key at top level',
+    name: 'trace-format §2.1: unknown key at top level',
     config: cfg({ nr_lr: 4 }),
     lines: ['config.nr_lr: unknown key'],
   },
   {
-    name: 'FORMAT §2.1: unknown key inside a domain',
+    name: 'trace-format §2.1: unknown key inside a domain',
     config: cfg({}, { spis: 32 }),
     lines: ['config.domains[0].spis: unknown key'],
   },
   {
-    name: 'FORMAT §2.1: missing top-level key',
+    name: 'trace-format §2.1: missing top-level key',
     config: { gic: 'v3', nr_lrs: 4, domains: [] },
     lines: ['config.pcpus: missing key (expected non-negative integer)'],
   },
   {
-    name: 'FORMAT §2.1: missing domain key',
+    name: 'trace-format §2.1: missing domain key',
     config: { gic: 'v3', nr_lrs: 4, pcpus: 1, domains: [{ id: 1, vcpus: 1 }] },
     lines: ['config.domains[0].nr_spis: missing key (expected non-negative integer)'],
   },
   {
-    name: 'FORMAT §2.1: string for nr_lrs',
+    name: 'trace-format §2.1: string for nr_lrs',
     config: cfg({ nr_lrs: '4' }),
     lines: ['config.nr_lrs: expected non-negative integer, got "4"'],
   },
   {
-    name: 'FORMAT §2.1: gic "v4"',
+    name: 'trace-format §2.1: gic "v4"',
     config: cfg({ gic: 'v4' }),
     lines: ['config.gic: expected "v2" | "v3", got "v4"'],
   },
   {
-    name: 'FORMAT §2.1: negative nr_spis',
+    name: 'trace-format §2.1: negative nr_spis',
     config: cfg({}, { nr_spis: -1 }),
     lines: ['config.domains[0].nr_spis: expected non-negative integer, got -1'],
   },
   {
-    name: 'FORMAT §2.1: fractional vcpus',
+    name: 'trace-format §2.1: fractional vcpus',
     config: cfg({}, { vcpus: 1.5 }),
     lines: ['config.domains[0].vcpus: expected non-negative integer, got 1.5'],
   },
   {
-    name: 'FORMAT §2.1: domains not an array',
+    name: 'trace-format §2.1: domains not an array',
     config: cfg({ domains: { id: 1 } }),
     lines: ['config.domains: expected Array<domain config>, got {"id":1}'],
   },
   {
-    name: 'FORMAT §2.1: a domain that is not an object',
+    name: 'trace-format §2.1: a domain that is not an object',
     config: cfg({ domains: [3] }),
     lines: ['config.domains[0]: expected an object, got 3'],
   },
   {
-    name: 'FORMAT §2.1: non-object config (number)',
+    name: 'trace-format §2.1: non-object config (number)',
     config: 42,
     lines: ['config: expected an object, got 42'],
   },
   {
-    name: 'FORMAT §2.1: non-object config (null)',
+    name: 'trace-format §2.1: non-object config (null)',
     config: null,
     lines: ['config: expected an object, got null'],
   },
   {
-    name: 'FORMAT §2.1: non-object config (array)',
+    name: 'trace-format §2.1: non-object config (array)',
     config: [],
     lines: ['config: expected an object, got []'],
   },
   {
-    name: 'FORMAT §2.1: several broken rules are all reported, in key order',
+    name: 'trace-format §2.1: several broken rules are all reported, in key order',
     config: { gic: 'v2', nr_lrs: 65, pcpus: 0, domains: [{ id: 40000, vcpus: 9, nr_spis: 1000, pirqs: [0] }] },
     lines: [
       'config.nr_lrs: 65 is outside 1..64, the list registers a GICv2 host can have (reference §2.5)',
@@ -202,13 +202,13 @@ const GOOD: Good[] = [
   { name: '§2.5: nr_lrs 16 on v3', config: cfg({ nr_lrs: 16 }) },
   { name: '§2.5: nr_lrs 64 on v2', config: cfg({ gic: 'v2', nr_lrs: 64 }) },
   { name: '§2.5: nr_lrs 1 on v2 and v3', config: cfg({ nr_lrs: 1 }) },
-  { name: 'FORMAT §2.1: pcpus 1', config: cfg({ pcpus: 1 }) },
-  { name: 'FORMAT §2.1: pcpus 16', config: cfg({ pcpus: 16 }) },
-  { name: 'FORMAT §2.1: domain ids 0 and 32767', config: { gic: 'v3', nr_lrs: 4, pcpus: 1, domains: [{ id: 0, vcpus: 1, nr_spis: 0 }, { id: 32767, vcpus: 1, nr_spis: 0 }] } },
-  { name: 'FORMAT §2.1: pirqs 32 and 1019', config: cfg({}, { pirqs: [32, 1019] }) },
+  { name: 'trace-format §2.1: pcpus 1', config: cfg({ pcpus: 1 }) },
+  { name: 'trace-format §2.1: pcpus 16', config: cfg({ pcpus: 16 }) },
+  { name: 'trace-format §2.1: domain ids 0 and 32767', config: { gic: 'v3', nr_lrs: 4, pcpus: 1, domains: [{ id: 0, vcpus: 1, nr_spis: 0 }, { id: 32767, vcpus: 1, nr_spis: 0 }] } },
+  { name: 'trace-format §2.1: pirqs 32 and 1019', config: cfg({}, { pirqs: [32, 1019] }) },
 ];
 
-describe('Machine configuration (FORMAT.md §2.1)', () => {
+describe('Machine configuration (docs/trace-format.md §2.1)', () => {
   describe('rejected configs name the JSON path and the rule', () => {
     for (const bad of BAD) {
       it(`${bad.name}: rejected`, () => {
@@ -218,7 +218,7 @@ describe('Machine configuration (FORMAT.md §2.1)', () => {
       });
     }
 
-    it('FORMAT §2.1: decodeConfig prefixes paths with the caller\'s base', () => {
+    it('trace-format §2.1: decodeConfig prefixes paths with the caller\'s base', () => {
       const r = decodeConfig(cfg({ pcpus: 0 }), 'trace.config');
       expect(r).to.deep.equal(E.left(['trace.config.pcpus: 0 is outside 1..16']));
     });
@@ -232,15 +232,15 @@ describe('Machine configuration (FORMAT.md §2.1)', () => {
       });
     }
 
-    it('FORMAT §2.1: decodeConfig returns the config as given (pirqs kept, absent pirqs absent)', () => {
+    it('trace-format §2.1: decodeConfig returns the config as given (pirqs kept, absent pirqs absent)', () => {
       expect(decodeConfig(cfg({}, { pirqs: [48] }))).to.deep.equal(E.right(cfg({}, { pirqs: [48] })));
       const r = decodeConfig(cfg());
       expect(E.isRight(r) && !('pirqs' in r.right.domains[0]!)).to.equal(true);
     });
   });
 
-  describe('initial snapshot shape (FORMAT.md §2.2, §5; reference §2.3)', () => {
-    /** The expected snapshot, keys in FORMAT.md §5 order. */
+  describe('initial snapshot shape (docs/trace-format.md §2.2, §5; reference §2.3)', () => {
+    /** The expected snapshot, keys in docs/trace-format.md §5 order. */
     function expectedSnapshot(gic: 'v2' | 'v3', pcpus: number, domains: { id: number; vcpus: number; nr_spis: number }[]): Snapshot {
       const zeros = (): number[] => new Array<number>(32).fill(0);
       const rank = (index: number, vcpu: number) => ({
@@ -267,7 +267,7 @@ describe('Machine configuration (FORMAT.md §2.1)', () => {
       const m = machine({ gic: 'v3', nr_lrs: 4, pcpus: 3, domains: [{ ...domains[0], pirqs: [48] }] });
       const snap = m.snapshot();
       expect(snap).to.deep.equal(expectedSnapshot('v3', 3, domains));
-      // Canonical key order (FORMAT.md §1, §5).
+      // Canonical key order (docs/trace-format.md §1, §5).
       expect(JSON.stringify(snap)).to.equal(JSON.stringify(expectedSnapshot('v3', 3, domains)));
     });
 
@@ -284,13 +284,13 @@ describe('Machine configuration (FORMAT.md §2.1)', () => {
       expect(machine(cfg({}, { nr_spis: 1 })).snapshot().domains[0]!.ranks.length).to.equal(1);
     });
 
-    it('FORMAT §5: domains are listed ascending by id whatever the config order', () => {
+    it('trace-format §5: domains are listed ascending by id whatever the config order', () => {
       const domains = [{ id: 9, vcpus: 1, nr_spis: 32 }, { id: 2, vcpus: 2, nr_spis: 0 }];
       const snap = machine({ gic: 'v3', nr_lrs: 2, pcpus: 1, domains }).snapshot();
       expect(JSON.stringify(snap)).to.equal(JSON.stringify(expectedSnapshot('v3', 1, domains)));
     });
 
-    it('FORMAT §2.2: each vCPU starts with processor = vcpu_id % pcpus', () => {
+    it('trace-format §2.2: each vCPU starts with processor = vcpu_id % pcpus', () => {
       const m = machine({ gic: 'v3', nr_lrs: 4, pcpus: 3, domains: [{ id: 7, vcpus: 7, nr_spis: 0 }] });
       expect(m.host.domains.get(7)!.vcpus.map((v) => v.processor)).to.deep.equal([0, 1, 2, 0, 1, 2, 0]);
       const one = machine({ gic: 'v2', nr_lrs: 4, pcpus: 1, domains: [{ id: 1, vcpus: 3, nr_spis: 0 }] });

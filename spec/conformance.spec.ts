@@ -1,6 +1,6 @@
 /**
  * The conformance layer in-process: the RESULT/snapshot tables (full and PARTIAL codecs,
- * canonical form), FORMAT.md §6 matching, trace decoding with paths, running traces with
+ * canonical form), docs/trace-format.md §6 matching, trace decoding with paths, running traces with
  * expectations, the replay summary, the driver-protocol server and the trace generator.
  */
 import { expect } from 'chai';
@@ -51,7 +51,7 @@ function decodeErrors(u: unknown): string[] {
   return E.isLeft(r) ? r.left : expect.fail('decoded');
 }
 
-describe('conformance: snapshot and RESULT tables (FORMAT.md §4, §5)', () => {
+describe('conformance: snapshot and RESULT tables (docs/trace-format.md §4, §5)', () => {
   it('§5: the model\'s own snapshot decodes with the full codec and is already canonical', () => {
     const m = machine(config({ pirqs: [48] }));
     run(m, 0, 0);
@@ -96,7 +96,7 @@ describe('conformance: snapshot and RESULT tables (FORMAT.md §4, §5)', () => {
   });
 });
 
-describe('conformance: PARTIAL matching (FORMAT.md §6)', () => {
+describe('conformance: PARTIAL matching (docs/trace-format.md §6)', () => {
   const s = (): unknown => {
     const m = machine(config({ nr_lrs: 1 }));
     run(m, 0, 0);
@@ -143,7 +143,7 @@ describe('conformance: PARTIAL matching (FORMAT.md §6)', () => {
   });
 });
 
-describe('conformance: trace files (FORMAT.md §2, §3)', () => {
+describe('conformance: trace files (docs/trace-format.md §2, §3)', () => {
   it('§2: a trace decodes; name, description and refs are kept and expect is split from the op', () => {
     const t = decoded(trace([{ op: 'run', pcpu: 0, domain: 1, vcpu: 0, expect: { result: { outcome: 'ok' } } }], { description: 'd', refs: ['Q1'] }));
     expect(t.name).to.equal('t');
@@ -209,7 +209,7 @@ describe('conformance: trace files (FORMAT.md §2, §3)', () => {
     expect(text).to.include('step 0 (run): result.outcome');
     expect(text).to.include('expected: "abort"');
     expect(text).to.include('actual:   "ok"');
-    expect(text).to.match(/2 traces: 1 passed, 1 failed, 0 errors$/);
+    expect(text).to.match(/2 traces: 1 passed, 1 failed, 0 errors; 2 checks$/);
     expect(replayJson(s)).to.deep.include({ passed: 1, failed: 1, errors: 0, exit: 1 });
     writeFileSync(join(dir, 'c-bad.json'), '{');
     const bad = replayPaths([dir]);
@@ -237,7 +237,7 @@ describe('conformance: trace files (FORMAT.md §2, §3)', () => {
   });
 });
 
-describe('conformance: the driver protocol server (FORMAT.md §7)', () => {
+describe('conformance: the driver protocol server (docs/trace-format.md §7)', () => {
   function talk(server: Server, req: unknown): Record<string, unknown> {
     return JSON.parse(server.handle(JSON.stringify(req)).line) as Record<string, unknown>;
   }

@@ -1,6 +1,6 @@
 /**
  * The virtual CPU interface of one pCPU (src/hw/cpuif.ts): the guest's acknowledge / EOI /
- * deactivate as FORMAT.md §3.4 defines them, the priority mask and EOI mode (§2.2), and
+ * deactivate as docs/trace-format.md §3.4 defines them, the priority mask and EOI mode (§2.2), and
  * Xen's save/restore of the interface on a context switch (reference §0.2, A.1, A.2).
  *
  * Property tests print their seed and path on failure; replay with FC_SEED / FC_PATH
@@ -40,10 +40,10 @@ const noHw = (pirq: number): void => {
   throw new Error(`unexpected physical deactivation of ${pirq}`);
 };
 
-describe('Virtual CPU interface (FORMAT.md §3.4, §2.2)', () => {
+describe('Virtual CPU interface (docs/trace-format.md §3.4, §2.2)', () => {
   for (const version of ['v2', 'v3'] as const) {
     describe(`${version} acknowledge`, () => {
-      it('FORMAT §3.4: ack picks the lowest group priority', () => {
+      it('trace-format §3.4: ack picks the lowest group priority', () => {
         const c = iface(version);
         put(c, 0, 40, 0xa0, LR_STATE_PENDING);
         put(c, 1, 41, 0x80, LR_STATE_PENDING);
@@ -52,7 +52,7 @@ describe('Virtual CPU interface (FORMAT.md §3.4, §2.2)', () => {
         expect(states(c)).to.deep.equal([LR_STATE_PENDING, LR_STATE_ACTIVE, LR_STATE_PENDING, LR_STATE_INVALID]);
       });
 
-      it('FORMAT §3.4: ack breaks a group-priority tie by the lowest LR index', () => {
+      it('trace-format §3.4: ack breaks a group-priority tie by the lowest LR index', () => {
         const c = iface(version);
         put(c, 0, 40, 0xa0, LR_STATE_PENDING);
         put(c, 1, 41, 0x80, LR_STATE_PENDING);
@@ -60,7 +60,7 @@ describe('Virtual CPU interface (FORMAT.md §3.4, §2.2)', () => {
         expect(c.acknowledge()).to.equal(41);
       });
 
-      it('FORMAT §3.4: ack compares group priorities (priority >> 3), so 0x87 at LR0 ties with 0x80 at LR1 and LR0 wins', () => {
+      it('trace-format §3.4: ack compares group priorities (priority >> 3), so 0x87 at LR0 ties with 0x80 at LR1 and LR0 wins', () => {
         const c = iface(version);
         put(c, 0, 40, 0x87, LR_STATE_PENDING);
         put(c, 1, 41, 0x80, LR_STATE_PENDING);
@@ -68,7 +68,7 @@ describe('Virtual CPU interface (FORMAT.md §3.4, §2.2)', () => {
         expect(c.apr).to.equal(1 << 0x10);
       });
 
-      it('FORMAT §3.4: ack ignores active and pending+active LRs, even of higher priority', () => {
+      it('trace-format §3.4: ack ignores active and pending+active LRs, even of higher priority', () => {
         const c = iface(version);
         put(c, 0, 40, 0x00, LR_STATE_PENDING_ACTIVE);
         put(c, 1, 41, 0x00, LR_STATE_ACTIVE);
@@ -77,7 +77,7 @@ describe('Virtual CPU interface (FORMAT.md §3.4, §2.2)', () => {
         expect(states(c)).to.deep.equal([LR_STATE_PENDING_ACTIVE, LR_STATE_ACTIVE, LR_STATE_ACTIVE, LR_STATE_INVALID]);
       });
 
-      it('FORMAT §3.4: ack returns 1023 when no LR is pending (invalid LRs of priority 0 are not candidates)', () => {
+      it('trace-format §3.4: ack returns 1023 when no LR is pending (invalid LRs of priority 0 are not candidates)', () => {
         const c = iface(version);
         expect(c.acknowledge()).to.equal(SPURIOUS_INTID);
         expect(SPURIOUS_INTID).to.equal(1023);
@@ -87,7 +87,7 @@ describe('Virtual CPU interface (FORMAT.md §3.4, §2.2)', () => {
         expect(states(c)).to.deep.equal([LR_STATE_ACTIVE, 0, 0, 0]);
       });
 
-      it('FORMAT §3.4: ack honours the priority mask strictly (priority < pmr)', () => {
+      it('trace-format §3.4: ack honours the priority mask strictly (priority < pmr)', () => {
         const c = iface(version, 4, 0xa0);
         put(c, 0, 40, 0xa0, LR_STATE_PENDING);
         expect(c.acknowledge()).to.equal(1023);
@@ -95,14 +95,14 @@ describe('Virtual CPU interface (FORMAT.md §3.4, §2.2)', () => {
         expect(c.acknowledge()).to.equal(40);
       });
 
-      it('FORMAT §2.2: a pmr of 0 (a vCPU that never ran) masks everything', () => {
+      it('trace-format §2.2: a pmr of 0 (a vCPU that never ran) masks everything', () => {
         const c = new VirtualCpuInterface(version, 4);
         put(c, 0, 40, 0x00, LR_STATE_PENDING);
         expect(c.pmr).to.equal(0);
         expect(c.acknowledge()).to.equal(1023);
       });
 
-      it('FORMAT §3.4: ack honours the running priority: group must be below the lowest set APR bit', () => {
+      it('trace-format §3.4: ack honours the running priority: group must be below the lowest set APR bit', () => {
         const c = iface(version);
         c.apr = 1 << 20;
         put(c, 0, 40, 0xa0, LR_STATE_PENDING); // group 20: not below 20
@@ -114,7 +114,7 @@ describe('Virtual CPU interface (FORMAT.md §3.4, §2.2)', () => {
         expect(c.acknowledge()).to.equal(1023);
       });
 
-      it('FORMAT §3.4: ack makes the LR active (state bits only) and sets the APR bit of its group priority', () => {
+      it('trace-format §3.4: ack makes the LR active (state bits only) and sets the APR bit of its group priority', () => {
         const c = iface(version);
         put(c, 2, 27, 0xa0, LR_STATE_PENDING);
         const before = rawLr(c.lrs, 2);
@@ -127,14 +127,14 @@ describe('Virtual CPU interface (FORMAT.md §3.4, §2.2)', () => {
       });
 
       if (version === 'v3') {
-        it('FORMAT §3.4: v3 group priority 31 (0xf8 under pmr 0xff) sets APR bit 31 (apr reads 0x80000000 unsigned)', () => {
+        it('trace-format §3.4: v3 group priority 31 (0xf8 under pmr 0xff) sets APR bit 31 (apr reads 0x80000000 unsigned)', () => {
           const c = iface(version);
           put(c, 0, 40, 0xf8, LR_STATE_PENDING);
           expect(c.acknowledge()).to.equal(40);
           expect(c.apr).to.equal(0x80000000);
         });
       } else {
-        it('FORMAT §2.2/§3.4: v2 priority 0xf8 is never acknowledged (the highest v2 pmr is 0xff & 0xf8 = 0xf8); 0xf0 sets APR bit 30', () => {
+        it('trace-format §2.2/§3.4: v2 priority 0xf8 is never acknowledged (the highest v2 pmr is 0xff & 0xf8 = 0xf8); 0xf0 sets APR bit 30', () => {
           const c = iface(version);
           expect(c.pmr).to.equal(0xf8);
           put(c, 0, 40, 0xf8, LR_STATE_PENDING);
@@ -145,7 +145,7 @@ describe('Virtual CPU interface (FORMAT.md §3.4, §2.2)', () => {
         });
       }
 
-      it('FORMAT §3.4: ack scans every LR of the file, not only the ones Xen tracks in lr_mask', () => {
+      it('trace-format §3.4: ack scans every LR of the file, not only the ones Xen tracks in lr_mask', () => {
         const c = iface(version, 3);
         put(c, 2, 44, 0x10, LR_STATE_PENDING);
         expect(c.acknowledge()).to.equal(44);
@@ -153,7 +153,7 @@ describe('Virtual CPU interface (FORMAT.md §3.4, §2.2)', () => {
     });
 
     describe(`${version} EOI and deactivation`, () => {
-      it('FORMAT §3.4: EOI drops the lowest set APR bit and, in EOI mode 0, deactivates the INTID', () => {
+      it('trace-format §3.4: EOI drops the lowest set APR bit and, in EOI mode 0, deactivates the INTID', () => {
         const c = iface(version);
         put(c, 0, 40, 0xa0, LR_STATE_PENDING);
         put(c, 1, 41, 0x98, LR_STATE_PENDING);
@@ -164,7 +164,7 @@ describe('Virtual CPU interface (FORMAT.md §3.4, §2.2)', () => {
         expect(states(c)).to.deep.equal([LR_STATE_PENDING, LR_STATE_INVALID, 0, 0]);
       });
 
-      it('FORMAT §3.4: EOI in mode 0 deactivates even when no APR bit is set', () => {
+      it('trace-format §3.4: EOI in mode 0 deactivates even when no APR bit is set', () => {
         const c = iface(version);
         put(c, 0, 40, 0xa0, LR_STATE_ACTIVE);
         c.endOfInterrupt(40, noHw);
@@ -172,7 +172,7 @@ describe('Virtual CPU interface (FORMAT.md §3.4, §2.2)', () => {
         expect(state(c, 0)).to.equal(LR_STATE_INVALID);
       });
 
-      it('FORMAT §3.4: EOI in mode 0 of a pending+active LR leaves it pending', () => {
+      it('trace-format §3.4: EOI in mode 0 of a pending+active LR leaves it pending', () => {
         const c = iface(version);
         put(c, 0, 40, 0xa0, LR_STATE_PENDING_ACTIVE);
         c.apr = 1 << 20;
@@ -181,7 +181,7 @@ describe('Virtual CPU interface (FORMAT.md §3.4, §2.2)', () => {
         expect(state(c, 0)).to.equal(LR_STATE_PENDING);
       });
 
-      it('FORMAT §3.4: EOI in mode 1 only drops priority; the LR stays active', () => {
+      it('trace-format §3.4: EOI in mode 1 only drops priority; the LR stays active', () => {
         const c = iface(version);
         c.setEoimode(1);
         put(c, 0, 40, 0xa0, LR_STATE_PENDING);
@@ -191,7 +191,7 @@ describe('Virtual CPU interface (FORMAT.md §3.4, §2.2)', () => {
         expect(state(c, 0)).to.equal(LR_STATE_ACTIVE);
       });
 
-      it('FORMAT §3.4: DIR in mode 1 clears active (active -> invalid, pending+active -> pending)', () => {
+      it('trace-format §3.4: DIR in mode 1 clears active (active -> invalid, pending+active -> pending)', () => {
         const c = iface(version);
         c.setEoimode(1);
         put(c, 0, 40, 0xa0, LR_STATE_ACTIVE);
@@ -201,7 +201,7 @@ describe('Virtual CPU interface (FORMAT.md §3.4, §2.2)', () => {
         expect(states(c)).to.deep.equal([LR_STATE_INVALID, LR_STATE_PENDING, 0, 0]);
       });
 
-      it('FORMAT §3.4: DIR is ignored in EOI mode 0', () => {
+      it('trace-format §3.4: DIR is ignored in EOI mode 0', () => {
         const c = iface(version);
         put(c, 0, 40, 0xa0, LR_STATE_ACTIVE);
         c.apr = 1 << 20;
@@ -210,7 +210,7 @@ describe('Virtual CPU interface (FORMAT.md §3.4, §2.2)', () => {
         expect(c.apr).to.equal(1 << 20);
       });
 
-      it('FORMAT §3.4: DIR hits only the lowest-index LR holding the INTID with its active bit set', () => {
+      it('trace-format §3.4: DIR hits only the lowest-index LR holding the INTID with its active bit set', () => {
         const c = iface(version);
         c.setEoimode(1);
         put(c, 0, 40, 0xa0, LR_STATE_PENDING);
@@ -220,7 +220,7 @@ describe('Virtual CPU interface (FORMAT.md §3.4, §2.2)', () => {
         expect(states(c)).to.deep.equal([LR_STATE_PENDING, LR_STATE_INVALID, LR_STATE_ACTIVE, 0]);
       });
 
-      it('FORMAT §3.4: DIR of an INTID held by no active LR changes nothing and never reports a deactivation', () => {
+      it('trace-format §3.4: DIR of an INTID held by no active LR changes nothing and never reports a deactivation', () => {
         const c = iface(version);
         c.setEoimode(1);
         put(c, 0, 40, 0xa0, LR_STATE_ACTIVE, 40);
@@ -229,7 +229,7 @@ describe('Virtual CPU interface (FORMAT.md §3.4, §2.2)', () => {
         expect(Array.from(c.lrs)).to.deep.equal(before);
       });
 
-      it('FORMAT §3.2/§3.4: deactivating an HW LR calls back with its pirq (DIR in mode 1, EOI in mode 0)', () => {
+      it('trace-format §3.2/§3.4: deactivating an HW LR calls back with its pirq (DIR in mode 1, EOI in mode 0)', () => {
         const pirq = version === 'v2' ? 0x3f0 : 0x1f00;
         const seen: number[] = [];
         const c = iface(version);
@@ -244,7 +244,7 @@ describe('Virtual CPU interface (FORMAT.md §3.4, §2.2)', () => {
         expect(seen).to.deep.equal([pirq, 33]);
       });
 
-      it('FORMAT §3.4: deactivating a non-HW LR does not call the physical callback', () => {
+      it('trace-format §3.4: deactivating a non-HW LR does not call the physical callback', () => {
         const c = iface(version);
         put(c, 0, 48, 0xa0, LR_STATE_ACTIVE);
         c.endOfInterrupt(48, noHw);
@@ -254,8 +254,8 @@ describe('Virtual CPU interface (FORMAT.md §3.4, §2.2)', () => {
 
     describe(`${version} priority mask and VMCR`, () => {
       it(version === 'v2'
-        ? 'FORMAT §2.2: v2 setPmr keeps value & 0xf8 (0xff -> 0xf8, 0x07 -> 0)'
-        : 'FORMAT §2.2/Q16: v3 setPmr keeps all 8 bits (0xff -> 0xff, 0x07 -> 0x07)', () => {
+        ? 'trace-format §2.2: v2 setPmr keeps value & 0xf8 (0xff -> 0xf8, 0x07 -> 0)'
+        : 'trace-format §2.2/Q16: v3 setPmr keeps all 8 bits (0xff -> 0xff, 0x07 -> 0x07)', () => {
         const c = new VirtualCpuInterface(version, 1);
         c.setPmr(0xff);
         expect(c.pmr).to.equal(version === 'v2' ? 0xf8 : 0xff);
@@ -271,7 +271,7 @@ describe('Virtual CPU interface (FORMAT.md §3.4, §2.2)', () => {
         expect(c.readVmcrPriority()).to.equal(version === 'v2' ? 0x1e : 0xf0);
       });
 
-      it(`FORMAT §2.2/Q16: property: ${version} setPmr / readVmcrPriority for every 8-bit value`, () => {
+      it(`trace-format §2.2/Q16: property: ${version} setPmr / readVmcrPriority for every 8-bit value`, () => {
         fc.assert(
           fc.property(fc.integer({ min: 0, max: 0xff }), (v) => {
             const c = new VirtualCpuInterface(version, 1);
@@ -283,7 +283,7 @@ describe('Virtual CPU interface (FORMAT.md §3.4, §2.2)', () => {
         );
       });
 
-      it('FORMAT §3.4: setEoimode stores the guest EOI mode', () => {
+      it('trace-format §3.4: setEoimode stores the guest EOI mode', () => {
         const c = new VirtualCpuInterface(version, 1);
         expect(c.eoimode).to.equal(0);
         c.setEoimode(1);
@@ -292,7 +292,7 @@ describe('Virtual CPU interface (FORMAT.md §3.4, §2.2)', () => {
     });
   }
 
-  describe('save / restore (reference §0.2 item 3, A.1, A.2; FORMAT §2.2)', () => {
+  describe('save / restore (reference §0.2 item 3, A.1, A.2; trace-format §2.2)', () => {
     function loaded(version: GicVersion): VirtualCpuInterface {
       const c = iface(version, 2, 0xf0);
       put(c, 0, 27, 0xa0, LR_STATE_ACTIVE);
@@ -304,7 +304,7 @@ describe('Virtual CPU interface (FORMAT.md §3.4, §2.2)', () => {
       return c;
     }
 
-    it('§1.4/FORMAT §2.2: a fresh saved interface is all zero', () => {
+    it('§1.4/trace-format §2.2: a fresh saved interface is all zero', () => {
       const s = new SavedCpuInterface(3);
       expect(Array.from(s.lrs)).to.deep.equal([0, 0, 0, 0, 0, 0]);
       expect([s.pmr, s.eoimode, s.apr]).to.deep.equal([0, 0, 0]);
@@ -333,14 +333,14 @@ describe('Virtual CPU interface (FORMAT.md §3.4, §2.2)', () => {
       });
     }
 
-    it('A.1/FORMAT §2.2: v2 saveState writes GICH_HCR = 0 (UIE and EN clear)', () => {
+    it('A.1/trace-format §2.2: v2 saveState writes GICH_HCR = 0 (UIE and EN clear)', () => {
       const c = loaded('v2');
       c.saveState(new SavedCpuInterface(2));
       expect(c.uie).to.equal(false);
       expect(c.hcrEn).to.equal(false);
     });
 
-    it('A.1/FORMAT §2.2: v2 restoreState writes GICH_HCR = EN (EN set, UIE clear)', () => {
+    it('A.1/trace-format §2.2: v2 restoreState writes GICH_HCR = EN (EN set, UIE clear)', () => {
       const c = new VirtualCpuInterface('v2', 2);
       c.setUie(true);
       c.restoreState(new SavedCpuInterface(2));
@@ -348,7 +348,7 @@ describe('Virtual CPU interface (FORMAT.md §3.4, §2.2)', () => {
       expect(c.uie).to.equal(false);
     });
 
-    it('A.2/FORMAT §2.2: v3 save and restore leave ICH_HCR_EL2 alone (UIE survives a context switch)', () => {
+    it('A.2/trace-format §2.2: v3 save and restore leave ICH_HCR_EL2 alone (UIE survives a context switch)', () => {
       const c = loaded('v3');
       c.saveState(new SavedCpuInterface(2));
       expect(c.uie).to.equal(true);
@@ -396,7 +396,7 @@ describe('Virtual CPU interface (FORMAT.md §3.4, §2.2)', () => {
       );
     });
 
-    it('FORMAT §3.4: runningPriority is 32 with no active priority, else the lowest set APR bit', () => {
+    it('trace-format §3.4: runningPriority is 32 with no active priority, else the lowest set APR bit', () => {
       const c = new VirtualCpuInterface('v3', 1);
       expect(c.runningPriority()).to.equal(32);
       c.apr = (1 << 31) >>> 0;

@@ -1,5 +1,5 @@
 /**
- * Step decoding (FORMAT.md §1, §3): every op's keys are required except where the format
+ * Step decoding (docs/trace-format.md §1, §3): every op's keys are required except where the format
  * says otherwise, unknown keys and wrong JSON types are trace errors whose lines name the
  * JSON path, the expectation and the value found; hex strings are read leniently and
  * written canonically.
@@ -30,49 +30,49 @@ function decoded(u: unknown): unknown {
   return r.right;
 }
 
-describe('Step decoding (FORMAT.md §3)', () => {
+describe('Step decoding (docs/trace-format.md §3)', () => {
   describe('error lines name the path, the expectation and the value', () => {
-    it('FORMAT §3.3: mmio size 3 gives "steps[4].size: expected 1 | 2 | 4 | 8, got 3"', () => {
+    it('trace-format §3.3: mmio size 3 gives "steps[4].size: expected 1 | 2 | 4 | 8, got 3"', () => {
       expect(errors({ op: 'mmio', pcpu: 0, access: 'write', addr: '0x3001000', size: 3, value: '0x1' }, 'steps[4]'))
         .to.deep.equal(['steps[4].size: expected 1 | 2 | 4 | 8, got 3']);
     });
 
-    it('FORMAT §3: the op list covers every op of the format, in table order', () => {
+    it('trace-format §3: the op list covers every op of the format, in table order', () => {
       expect(OP_NAMES.join(', ')).to.equal(OPS);
     });
 
-    it('FORMAT §3: an unknown op is a trace error listing the known ops', () => {
+    it('trace-format §3: an unknown op is a trace error listing the known ops', () => {
       expect(errors({ op: 'frob', pcpu: 0 }, 'steps[2]')).to.deep.equal([`steps[2].op: unknown op "frob" (expected one of ${OPS})`]);
     });
 
-    it('FORMAT §3: a non-string op is an unknown op', () => {
+    it('trace-format §3: a non-string op is an unknown op', () => {
       expect(errors({ op: 3 })).to.deep.equal([`step.op: unknown op 3 (expected one of ${OPS})`]);
     });
 
-    it('FORMAT §3: an op named after an Object prototype member is unknown', () => {
+    it('trace-format §3: an op named after an Object prototype member is unknown', () => {
       expect(errors({ op: 'toString' })).to.deep.equal([`step.op: unknown op "toString" (expected one of ${OPS})`]);
     });
 
-    it('FORMAT §3: a missing op is a trace error', () => {
+    it('trace-format §3: a missing op is a trace error', () => {
       expect(errors({ pcpu: 0 })).to.deep.equal([`step.op: missing key (expected one of ${OPS})`]);
     });
 
-    it('FORMAT §3: a step that is not an object is a trace error', () => {
+    it('trace-format §3: a step that is not an object is a trace error', () => {
       expect(errors(42, 'steps[0]')).to.deep.equal(['steps[0]: expected an object, got 42']);
       expect(errors(null)).to.deep.equal(['step: expected an object, got null']);
       expect(errors([])).to.deep.equal(['step: expected an object, got []']);
     });
 
-    it('FORMAT §3: an unknown key is a trace error', () => {
+    it('trace-format §3: an unknown key is a trace error', () => {
       expect(errors({ op: 'ack', pcpu: 0, cpu: 1 }, 'steps[1]')).to.deep.equal(['steps[1].cpu: unknown key']);
     });
 
-    it('FORMAT §3: a missing key is a trace error naming the expected type', () => {
+    it('trace-format §3: a missing key is a trace error naming the expected type', () => {
       expect(errors({ op: 'run', pcpu: 0, domain: 1 })).to.deep.equal(['step.vcpu: missing key (expected non-negative integer)']);
       expect(errors({ op: 'inject', pcpu: 0, domain: 1, virq: 40 })).to.deep.equal(['step.vcpu: missing key (expected non-negative integer | null)']);
     });
 
-    it('FORMAT §3: wrong JSON types are trace errors', () => {
+    it('trace-format §3: wrong JSON types are trace errors', () => {
       expect(errors({ op: 'run', pcpu: '0', domain: 1, vcpu: 0 })).to.deep.equal(['step.pcpu: expected non-negative integer, got "0"']);
       expect(errors({ op: 'run', pcpu: -1, domain: 1, vcpu: 0 })).to.deep.equal(['step.pcpu: expected non-negative integer, got -1']);
       expect(errors({ op: 'run', pcpu: 0.5, domain: 1, vcpu: 0 })).to.deep.equal(['step.pcpu: expected non-negative integer, got 0.5']);
@@ -85,13 +85,13 @@ describe('Step decoding (FORMAT.md §3)', () => {
         .to.deep.equal(['step.reg: expected "ICC_SGI1R_EL1" | "ICC_ASGI1R_EL1" | "ICC_SGI0R_EL1", got "ICC_SGI1R"']);
     });
 
-    it('FORMAT §3.4: pmr value must be 0..255 and eoimode value 0 or 1', () => {
+    it('trace-format §3.4: pmr value must be 0..255 and eoimode value 0 or 1', () => {
       expect(errors({ op: 'pmr', pcpu: 0, value: 256 })).to.deep.equal(['step.value: expected integer 0..255, got 256']);
       expect(errors({ op: 'pmr', pcpu: 0, value: '0xf0' })).to.deep.equal(['step.value: expected integer 0..255, got "0xf0"']);
       expect(errors({ op: 'eoimode', pcpu: 0, value: 2 })).to.deep.equal(['step.value: expected 0 | 1, got 2']);
     });
 
-    it('FORMAT §1/§3.3: addresses and values must be hex strings, never JSON numbers', () => {
+    it('trace-format §1/§3.3: addresses and values must be hex strings, never JSON numbers', () => {
       expect(errors({ op: 'mmio', pcpu: 0, access: 'read', addr: 50335744, size: 4 }))
         .to.deep.equal(['step.addr: expected hex string, got 50335744']);
       expect(errors({ op: 'mmio', pcpu: 0, access: 'read', addr: '3001000', size: 4 }))
@@ -102,7 +102,7 @@ describe('Step decoding (FORMAT.md §3)', () => {
         .to.deep.equal(['step.value: expected hex string, got "0x1g"']);
     });
 
-    it('FORMAT §3: every problem of a step is reported, unknown keys first, then keys in the op\'s order', () => {
+    it('trace-format §3: every problem of a step is reported, unknown keys first, then keys in the op\'s order', () => {
       expect(errors({ op: 'mmio', bogus: 1, pcpu: -1, access: 'rw', size: 3, value: 7 }, 'steps[9]')).to.deep.equal([
         'steps[9].bogus: unknown key',
         'steps[9].pcpu: expected non-negative integer, got -1',
@@ -113,55 +113,55 @@ describe('Step decoding (FORMAT.md §3)', () => {
       ]);
     });
 
-    it('FORMAT §3.4: eoi / dir intid must be a number >= 0', () => {
+    it('trace-format §3.4: eoi / dir intid must be a number >= 0', () => {
       expect(errors({ op: 'eoi', pcpu: 0, intid: -1 })).to.deep.equal(['step.intid: expected non-negative integer, got -1']);
       expect(errors({ op: 'dir', pcpu: 0, intid: '27' })).to.deep.equal(['step.intid: expected non-negative integer, got "27"']);
     });
   });
 
   describe('accepted steps', () => {
-    it('FORMAT §3.2: inject accepts vcpu null (SPIs) and leaves level absent when not given (default true)', () => {
+    it('trace-format §3.2: inject accepts vcpu null (SPIs) and leaves level absent when not given (default true)', () => {
       expect(decoded({ op: 'inject', pcpu: 0, domain: 1, vcpu: null, virq: 40 }))
         .to.deep.equal({ op: 'inject', pcpu: 0, domain: 1, vcpu: null, virq: 40 });
       const r = decoded({ op: 'inject', pcpu: 0, domain: 1, vcpu: null, virq: 40 }) as Record<string, unknown>;
       expect('level' in r).to.equal(false);
     });
 
-    it('FORMAT §3.2: inject keeps an explicit level and a vCPU id', () => {
+    it('trace-format §3.2: inject keeps an explicit level and a vCPU id', () => {
       expect(decoded({ op: 'inject', pcpu: 1, domain: 2, vcpu: 3, virq: 27, level: false }))
         .to.deep.equal({ op: 'inject', pcpu: 1, domain: 2, vcpu: 3, virq: 27, level: false });
     });
 
-    it('FORMAT §3: expect is accepted and dropped by the op decoder', () => {
+    it('trace-format §3: expect is accepted and dropped by the op decoder', () => {
       expect(decoded({ op: 'ack', pcpu: 0, expect: { result: { outcome: 'ok', intid: 27 } } })).to.deep.equal({ op: 'ack', pcpu: 0 });
     });
 
-    it('FORMAT §3.5: snapshot takes no arguments', () => {
+    it('trace-format §3.5: snapshot takes no arguments', () => {
       expect(decoded({ op: 'snapshot' })).to.deep.equal({ op: 'snapshot' });
       expect(errors({ op: 'snapshot', pcpu: 0 })).to.deep.equal(['step.pcpu: unknown key']);
     });
 
-    it('FORMAT §1: hex strings accept upper case, an upper-case X and leading zeros; values decode to bigints', () => {
+    it('trace-format §1: hex strings accept upper case, an upper-case X and leading zeros; values decode to bigints', () => {
       expect(decoded({ op: 'mmio', pcpu: 0, access: 'write', addr: '0x0003001100', size: 4, value: '0xDEADBEEF' }))
         .to.deep.equal({ op: 'mmio', pcpu: 0, access: 'write', addr: 0x3001100n, size: 4, value: 0xdeadbeefn });
       expect(decoded({ op: 'mmio', pcpu: 0, access: 'read', addr: '0X3001000', size: 1 }))
         .to.deep.equal({ op: 'mmio', pcpu: 0, access: 'read', addr: 0x3001000n, size: 1 });
     });
 
-    it('FORMAT §1: a 64-bit value keeps every bit (0xFFFFFFFFFFFFFFFF)', () => {
+    it('trace-format §1: a 64-bit value keeps every bit (0xFFFFFFFFFFFFFFFF)', () => {
       expect(decoded({ op: 'sysreg', pcpu: 0, access: 'write', reg: 'ICC_SGI1R_EL1', value: '0xFFFFFFFFFFFFFFFF' }))
         .to.deep.equal({ op: 'sysreg', pcpu: 0, access: 'write', reg: 'ICC_SGI1R_EL1', value: 2n ** 64n - 1n });
     });
 
-    it('FORMAT §3.4: pmr accepts 0 and 255, eoimode 0 and 1', () => {
+    it('trace-format §3.4: pmr accepts 0 and 255, eoimode 0 and 1', () => {
       expect(decoded({ op: 'pmr', pcpu: 0, value: 255 })).to.deep.equal({ op: 'pmr', pcpu: 0, value: 255 });
       expect(decoded({ op: 'pmr', pcpu: 0, value: 0 })).to.deep.equal({ op: 'pmr', pcpu: 0, value: 0 });
       expect(decoded({ op: 'eoimode', pcpu: 0, value: 1 })).to.deep.equal({ op: 'eoimode', pcpu: 0, value: 1 });
     });
   });
 
-  describe('canonical hex (FORMAT §1)', () => {
-    it('FORMAT §1: toHex is lower case, 0x-prefixed, without leading zeros', () => {
+  describe('canonical hex (trace-format §1)', () => {
+    it('trace-format §1: toHex is lower case, 0x-prefixed, without leading zeros', () => {
       expect(toHex(0n)).to.equal('0x0');
       expect(toHex(0)).to.equal('0x0');
       expect(toHex(0x3001000n)).to.equal('0x3001000');
@@ -171,7 +171,7 @@ describe('Step decoding (FORMAT.md §3)', () => {
       expect(toHex(0x50a000000000001bn)).to.equal('0x50a000000000001b');
     });
 
-    it('FORMAT §1: property: any 64-bit value read back from any accepted spelling re-encodes canonically', () => {
+    it('trace-format §1: property: any 64-bit value read back from any accepted spelling re-encodes canonically', () => {
       fc.assert(
         fc.property(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.integer({ min: 0, max: 4 }), fc.boolean(), fc.boolean(), (v, zeros, upper, bigX) => {
           const digits = '0'.repeat(zeros) + v.toString(16);
@@ -189,18 +189,18 @@ describe('Step decoding (FORMAT.md §3)', () => {
   });
 });
 
-describe('decodeOp: value goes with writes only (FORMAT §3.3)', () => {
-  it('FORMAT §3.3: an mmio write without value is refused with the path of value', () => {
+describe('decodeOp: value goes with writes only (trace-format §3.3)', () => {
+  it('trace-format §3.3: an mmio write without value is refused with the path of value', () => {
     const r = decodeOp({ op: 'mmio', pcpu: 0, access: 'write', addr: '0x3001000', size: 4 }, 'steps[2]');
     expect(E.isLeft(r) && r.left).to.deep.equal(['steps[2].value: missing key (a write needs a hex string value)']);
   });
-  it('FORMAT §3.3: an mmio or sysreg read with a value is refused', () => {
+  it('trace-format §3.3: an mmio or sysreg read with a value is refused', () => {
     const r = decodeOp({ op: 'mmio', pcpu: 0, access: 'read', addr: '0x3001000', size: 4, value: '0x0' }, 'steps[3]');
     expect(E.isLeft(r) && r.left).to.deep.equal(['steps[3].value: unknown key (a read takes no value)']);
     const s = decodeOp({ op: 'sysreg', pcpu: 0, access: 'read', reg: 'ICC_SGI1R_EL1', value: '0x1' }, 'steps[4]');
     expect(E.isLeft(s) && s.left).to.deep.equal(['steps[4].value: unknown key (a read takes no value)']);
   });
-  it('FORMAT §3.3: a sysreg write with a value decodes to a bigint', () => {
+  it('trace-format §3.3: a sysreg write with a value decodes to a bigint', () => {
     const r = decodeOp({ op: 'sysreg', pcpu: 1, access: 'write', reg: 'ICC_SGI1R_EL1', value: '0x10000000001' }, 'steps[0]');
     expect(E.isRight(r) && r.right).to.deep.equal({ op: 'sysreg', pcpu: 1, access: 'write', reg: 'ICC_SGI1R_EL1', value: 0x10000000001n });
   });

@@ -18,7 +18,7 @@ describe('demo (npm start)', () => {
     expect(text).to.contain('lr_pending: 33 0xa0, 32 0xa0');
   });
 
-  it('FORMAT §3.4: the guest acknowledges in priority order, then gets 1023', () => {
+  it('trace-format §3.4: the guest acknowledges in priority order, then gets 1023', () => {
     const acked = [...text.matchAll(/"op":"ack","pcpu":0\} -> ok \{"intid":(\d+)\}/g)].map((m) => Number(m[1]));
     expect(acked).to.deep.equal([37, 36, 35, 33, 32, 34, 1023]);
   });

@@ -1,7 +1,7 @@
 /**
  * `vgic dump`: the state after one step of a trace as text, and the whole run as one
  * self-contained HTML timeline (steps across, per-vCPU LRs and lists down), plus the
- * command around them. The traces are built here from FORMAT.md ops.
+ * command around them. The traces are built here from docs/trace-format.md ops.
  */
 import { expect } from 'chai';
 import * as E from 'fp-ts/lib/Either.js';
@@ -59,7 +59,7 @@ const SPILL: RawStep[] = [
 
 /**
  * 3.8 step 3.2: a later eviction walk meets only active entries, runs past the head of the
- * inflight list and crashes (step 21); the step after it is a trace error (FORMAT.md §4).
+ * inflight list and crashes (step 21); the step after it is a trace error (docs/trace-format.md §4).
  */
 const CRASH: RawStep[] = [
   run(), // 0
@@ -111,7 +111,7 @@ describe('vgic dump: collecting a run', () => {
     expect(r.stopped).to.equal(null);
   });
 
-  it('FORMAT §6: keeps going past failed expectations and records the first difference of each', () => {
+  it('trace-format §6: keeps going past failed expectations and records the first difference of each', () => {
     const t = trace([run(), { ...enter(), expect: { result: { outcome: 'abort' } } }, { ...ack(), expect: { result: { intid: 7 } } }, exit()]);
     const r = collected(t);
     expect(r.steps).to.have.length(4);
@@ -121,7 +121,7 @@ describe('vgic dump: collecting a run', () => {
     expect(r.stopped).to.equal(null);
   });
 
-  it('FORMAT §4: a crashed step has no snapshot, and the trace error after it stops the run', () => {
+  it('trace-format §4: a crashed step has no snapshot, and the trace error after it stops the run', () => {
     const r = collected(trace(CRASH, {}, CRASH_CONFIG));
     expect(r.steps).to.have.length(22);
     expect(r.steps[21]!.result['outcome']).to.equal('crash');
@@ -185,7 +185,7 @@ describe('vgic dump: text', () => {
     expect(text).to.contain('pCPU0: idle');
   });
 
-  it('FORMAT §3: a trace error is named with its step, and the dump shows the last good state', () => {
+  it('trace-format §3: a trace error is named with its step, and the dump shows the last good state', () => {
     // Step 2 enters a pCPU that is already in guest mode: a broken precondition.
     const bad = trace([run(), enter(), enter(), ack()]);
     const text = right(dumpText(bad));
@@ -206,17 +206,17 @@ describe('vgic dump: text', () => {
     expect(text).to.contain('pCPU0: idle');
   });
 
-  it('FORMAT §4: at a crash the dump gives the reason, says there is no state after it, and shows the state before it', () => {
+  it('trace-format §4: at a crash the dump gives the reason, says there is no state after it, and shows the state before it', () => {
     const text = right(dumpText(trace(CRASH, {}, CRASH_CONFIG)));
     const lines = text.split('\n');
     expect(lines[0]).to.equal("trace spill-evict, step 21 of 23 (0..22): enter pcpu=0 -> crash: gic_restore_pending_irqs: eviction walk for IRQ 36 ran past the head of d1v0's inflight list");
-    expect(lines[1]).to.equal('no state after this step: Xen crashed here and the machine is dead (FORMAT.md §4); showing the state after step 20');
+    expect(lines[1]).to.equal('no state after this step: Xen crashed here and the machine is dead (docs/trace-format.md §4); showing the state after step 20');
     expect(lines[2]).to.match(/^TRACE ERROR at step 22: step 22 \(ack\): the machine crashed at step 21/);
     expect(text).to.contain('lr_pending: 37 0x80, 35 0xe0, 36 0xf0');
     expect(text).to.contain('pCPU0: d1v0 (hyp)');
   });
 
-  it('FORMAT §6: a failed expectation is shown with its JSON path, expected and actual value', () => {
+  it('trace-format §6: a failed expectation is shown with its JSON path, expected and actual value', () => {
     const text = right(dumpText(trace([run(), { op: 'idle', pcpu: 0, expect: { result: { outcome: 'abort' } } }])));
     expect(text.split('\n')[1]).to.equal('expect: FAILED at result.outcome: expected "abort", actual "ok"');
   });
@@ -234,7 +234,7 @@ describe('vgic dump: HTML page', () => {
   it('heads the page with the trace name, description, refs and config', () => {
     expect(spill).to.contain('<h1>spill-evict</h1>');
     expect(spill).to.contain('<p class="desc">Spill &amp; evict.</p>');
-    expect(spill).to.contain('<span class="ref">3.2</span><span class="ref">Q12</span>');
+    expect(spill).to.match(/<a class="ref" href="#ref-sec-3\.2"[^>]*>3\.2<\/a><a class="ref" href="#ref-Q12"[^>]*>Q12<\/a>/);
     expect(spill).to.contain('GICv3 · 2 LRs per pCPU · 1 pCPU · d1: 1 vCPU, 64 SPIs');
   });
 
@@ -287,7 +287,7 @@ describe('vgic dump: HTML page', () => {
     expect(uie[9]).to.match(/^<td class="uie chg"[^>]*>UIE<\/td>$/);
   });
 
-  it('FORMAT §4: shows a crash column with its reason, no state under it, and the trace error column after it', () => {
+  it('trace-format §4: shows a crash column with its reason, no state under it, and the trace error column after it', () => {
     const page = right(dumpHtml(trace(CRASH, {}, CRASH_CONFIG)));
     expect(header(page, 21)).to.match(/^col out-crash\|/);
     expect(header(page, 21)).to.contain('<span class="badge">crash</span>');
@@ -340,7 +340,7 @@ describe('vgic dump: HTML page', () => {
     expect(opArgs({ op: 'run', pcpu: 0, domain: 1, vcpu: 2 })).to.equal('p0 d1v2');
   });
 
-  it('FORMAT §8: every recorded Xen example renders as text and as a page, all steps applied and expectations met', () => {
+  it('trace-format §8: every recorded Xen example renders as text and as a page, all steps applied and expectations met', () => {
     const dir = fileURLToPath(new URL('../../fixtures/xen/', import.meta.url));
     const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
     expect(files.length).to.be.greaterThan(0);

@@ -80,7 +80,7 @@ export function enter(m: Machine, pcpu: number): Result {
 export function exit(m: Machine, pcpu: number): Result {
   return step(m, { op: 'exit', pcpu });
 }
-/** inject: `vcpu` must be a number for SGIs/PPIs and null for SPIs (FORMAT.md §3.2). */
+/** inject: `vcpu` must be a number for SGIs/PPIs and null for SPIs (docs/trace-format.md §3.2). */
 export function inject(m: Machine, pcpu: number, virq: number, vcpu: number | null = virq < 32 ? 0 : null, level?: boolean): Result {
   const op: Record<string, unknown> = { op: 'inject', pcpu, domain: DOM, vcpu, virq };
   if (level !== undefined) op['level'] = level;

@@ -397,7 +397,7 @@ describe('List-register codecs (reference appendix A)', () => {
   });
 
   describe('raw view and priority', () => {
-    it('FORMAT §1/§5: rawLr / setRawLr keep all 64 bits of known patterns', () => {
+    it('trace-format §1/§5: rawLr / setRawLr keep all 64 bits of known patterns', () => {
       const file = new Uint32Array(2);
       for (const v of [0n, 1n, 0x100000000n, 0x8000000000000001n, 0x50a000000000001bn, U64_MAX]) {
         setRawLr(file, 0, v);
@@ -407,7 +407,7 @@ describe('List-register codecs (reference appendix A)', () => {
       expect(Array.from(file)).to.deep.equal([1, 0x80000000]);
     });
 
-    it('FORMAT §1/§5: property: setRawLr then rawLr never loses a bit of a 64-bit value, and touches only its LR', () => {
+    it('trace-format §1/§5: property: setRawLr then rawLr never loses a bit of a 64-bit value, and touches only its LR', () => {
       fc.assert(
         fc.property(
           fc.bigInt({ min: 0n, max: U64_MAX }), fc.integer({ min: 0, max: 3 }),
@@ -427,7 +427,7 @@ describe('List-register codecs (reference appendix A)', () => {
       );
     });
 
-    it('FORMAT §5/§2.5: lrPriority8 gives field << 3 on v2 (0xa7 -> 0xa0, 0xff -> 0xf8) and the full byte on v3', () => {
+    it('trace-format §5/§2.5: lrPriority8 gives field << 3 on v2 (0xa7 -> 0xa0, 0xff -> 0xf8) and the full byte on v3', () => {
       const f2 = new Uint32Array(2);
       updateLr(GICV2_LR, f2, 0, 27, 0xa7, null, LR_STATE_PENDING, false);
       expect(lrPriority8(GICV2_LR, f2, 0)).to.equal(0xa0);
@@ -438,7 +438,7 @@ describe('List-register codecs (reference appendix A)', () => {
       expect(lrPriority8(GICV3_LR, f3, 0)).to.equal(0xa7);
     });
 
-    it('FORMAT §5/Q24: property: lrPriority8 after update_lr is prio & 0xf8 on v2 and prio on v3', () => {
+    it('trace-format §5/Q24: property: lrPriority8 after update_lr is prio & 0xf8 on v2 and prio on v3', () => {
       fc.assert(
         fc.property(fc.integer({ min: 0, max: 0xff }), fc.integer({ min: 0, max: 0xffff }), (prio, virq) => {
           const f2 = new Uint32Array(2);

@@ -1,7 +1,7 @@
 /**
- * The machine of FORMAT.md: config limits (Q33), step preconditions (trace errors leave the
- * state untouched), crashes, context switches (§0.2 item 3, FORMAT.md §2.2) and the guest
- * CPU-interface ops of FORMAT.md §3.4.
+ * The machine of docs/trace-format.md: config limits (Q33), step preconditions (trace errors leave the
+ * state untouched), crashes, context switches (§0.2 item 3, docs/trace-format.md §2.2) and the guest
+ * CPU-interface ops of docs/trace-format.md §3.4.
  */
 import { expect } from 'chai';
 import * as E from 'fp-ts/lib/Either.js';
@@ -37,7 +37,7 @@ describe('machine: config limits (2.1, Q33)', () => {
   });
 });
 
-describe('machine: trace errors leave the state untouched (FORMAT.md §3)', () => {
+describe('machine: trace errors leave the state untouched (docs/trace-format.md §3)', () => {
   /**
    * 3 vCPUs, 2 pCPUs: pCPU0 runs vCPU0 in guest mode with IRQ 27 in LR0, pCPU1 is idle,
    * vCPU1 is online and not running, vCPU2 is offline.
@@ -86,7 +86,7 @@ describe('machine: trace errors leave the state untouched (FORMAT.md §3)', () =
   ];
 
   for (const [what, op, message] of cases) {
-    it(`FORMAT.md §3: ${what} is a trace error naming the step and leaves the snapshot byte-identical`, () => {
+    it(`docs/trace-format.md §3: ${what} is a trace error naming the step and leaves the snapshot byte-identical`, () => {
       const m = busy();
       const before = json(m);
       const kicks = vcpu(m, 0).kicks + vcpu(m, 1).kicks;
@@ -114,7 +114,7 @@ describe('machine: trace errors leave the state untouched (FORMAT.md §3)', () =
   ];
 
   for (const [what, op, message] of decodeCases) {
-    it(`FORMAT.md §3: ${what} is a trace error naming the step and leaves the snapshot byte-identical`, () => {
+    it(`docs/trace-format.md §3: ${what} is a trace error naming the step and leaves the snapshot byte-identical`, () => {
       const m = busy();
       const before = json(m);
       const i = stepIndex(m);
@@ -125,7 +125,7 @@ describe('machine: trace errors leave the state untouched (FORMAT.md §3)', () =
     });
   }
 
-  it('FORMAT.md §3: after trace errors the machine carries on normally', () => {
+  it('docs/trace-format.md §3: after trace errors the machine carries on normally', () => {
     const m = busy();
     stepError(m, { op: 'enter', pcpu: 1 });
     stepError(m, { op: 'run', pcpu: 1, domain: 1, vcpu: 0 });
@@ -133,8 +133,8 @@ describe('machine: trace errors leave the state untouched (FORMAT.md §3)', () =
   });
 });
 
-describe('machine: crash (FORMAT.md §4)', () => {
-  it('FORMAT.md §4: a failed ASSERT gives outcome crash with its reason; every later step is a trace error', () => {
+describe('machine: crash (docs/trace-format.md §4)', () => {
+  it('docs/trace-format.md §4: a failed ASSERT gives outcome crash with its reason; every later step is a trace error', () => {
     const m = machine();
     run(m, 0, 0);
     prepare(m, 27, 0xa0);
@@ -164,7 +164,7 @@ describe('machine: crash (FORMAT.md §4)', () => {
     expect(stepError(m, { op: 'frobnicate' })).to.match(/unknown op/);
   });
 
-  it('FORMAT.md §4: an LR index outside the LR file (p->lr = 255 re-examined, 3.3) is a crash too', () => {
+  it('docs/trace-format.md §4: an LR index outside the LR file (p->lr = 255 re-examined, 3.3) is a crash too', () => {
     const m = machine();
     run(m, 0, 0);
     prepare(m, 27, 0xa0);
@@ -177,7 +177,7 @@ describe('machine: crash (FORMAT.md §4)', () => {
   });
 });
 
-describe('machine: context switch (0.2 item 3, FORMAT.md §2.2)', () => {
+describe('machine: context switch (0.2 item 3, docs/trace-format.md §2.2)', () => {
   it('0.2 item 3: run/idle save and restore each vCPU\'s LRs, lr_mask, pmr, eoimode and apr', () => {
     const m = machine(config({ pcpus: 1 }));
     run(m, 0, 0);
@@ -247,7 +247,7 @@ describe('machine: context switch (0.2 item 3, FORMAT.md §2.2)', () => {
     return m;
   }
 
-  it('FORMAT.md §2.2: on v2 a context switch clears UIE (save writes HCR 0, restore writes EN only)', () => {
+  it('docs/trace-format.md §2.2: on v2 a context switch clears UIE (save writes HCR 0, restore writes EN only)', () => {
     const m = uieSet('v2');
     idle(m, 0);
     expect(uie(m, 0)).to.equal(false);
@@ -256,7 +256,7 @@ describe('machine: context switch (0.2 item 3, FORMAT.md §2.2)', () => {
     expect(uie(n, 0)).to.equal(false);
   });
 
-  it('FORMAT.md §2.2: on v3 UIE survives context switches until the next exit on that pCPU', () => {
+  it('docs/trace-format.md §2.2: on v3 UIE survives context switches until the next exit on that pCPU', () => {
     const m = uieSet('v3');
     idle(m, 0);
     expect(uie(m, 0)).to.equal(true);
@@ -269,7 +269,7 @@ describe('machine: context switch (0.2 item 3, FORMAT.md §2.2)', () => {
   });
 });
 
-describe('machine: guest CPU interface ops (FORMAT.md §3.4)', () => {
+describe('machine: guest CPU interface ops (docs/trace-format.md §3.4)', () => {
   /** vCPU0 in guest mode on pCPU0 with the given (irq, priority) pairs in LR0.. in order. */
   function guest(irqs: [number, number][], gic: 'v2' | 'v3' = 'v3', cfg = config({ gic })): Machine {
     const m = machine(cfg);
@@ -282,7 +282,7 @@ describe('machine: guest CPU interface ops (FORMAT.md §3.4)', () => {
     return m;
   }
 
-  it('FORMAT.md §3.4: ack returns 1023 when no LR qualifies (none at all, or PMR 0 masks everything)', () => {
+  it('docs/trace-format.md §3.4: ack returns 1023 when no LR qualifies (none at all, or PMR 0 masks everything)', () => {
     const m = guest([]);
     pmr(m, 0, 0xff);
     expect(ack(m, 0)).to.equal(1023);
@@ -292,7 +292,7 @@ describe('machine: guest CPU interface ops (FORMAT.md §3.4)', () => {
     expect(lrs(n, 0)).to.deep.equal([{ lr: 0, raw: '0x500000000000001b', state: 'pending' }]);
   });
 
-  it('FORMAT.md §2.2: pmr keeps value & 0xf8 on v2, so 0xa7 still masks a 0xa0 IRQ and 0xa8 does not', () => {
+  it('docs/trace-format.md §2.2: pmr keeps value & 0xf8 on v2, so 0xa7 still masks a 0xa0 IRQ and 0xa8 does not', () => {
     const m = guest([[27, 0xa0]], 'v2');
     pmr(m, 0, 0xa7);
     expect(vsnap(m, 0).pmr).to.equal(0xa0);
@@ -304,7 +304,7 @@ describe('machine: guest CPU interface ops (FORMAT.md §3.4)', () => {
     expect(vsnap(m, 0).apr).to.equal('0x100000');
   });
 
-  it('FORMAT.md §2.2: pmr keeps all 8 bits on v3: 0xa0 masks a 0xa0 IRQ, 0xa1 does not', () => {
+  it('docs/trace-format.md §2.2: pmr keeps all 8 bits on v3: 0xa0 masks a 0xa0 IRQ, 0xa1 does not', () => {
     const m = guest([[27, 0xa0]], 'v3');
     pmr(m, 0, 0xa0);
     expect(ack(m, 0)).to.equal(1023);
@@ -313,7 +313,7 @@ describe('machine: guest CPU interface ops (FORMAT.md §3.4)', () => {
     expect(ack(m, 0)).to.equal(27);
   });
 
-  it('FORMAT.md §3.4: ack takes the lowest group priority, the lowest LR index on a tie, and sets its APR bit', () => {
+  it('docs/trace-format.md §3.4: ack takes the lowest group priority, the lowest LR index on a tie, and sets its APR bit', () => {
     const m = guest([[32, 0xa0], [33, 0x9f], [34, 0x98]]);
     pmr(m, 0, 0xff);
     expect(ack(m, 0)).to.equal(33);
@@ -325,7 +325,7 @@ describe('machine: guest CPU interface ops (FORMAT.md §3.4)', () => {
     expect(vsnap(m, 0).apr).to.equal('0x80000');
   });
 
-  it('FORMAT.md §3.4: the running priority (lowest APR bit) blocks equal and lower groups until EOI', () => {
+  it('docs/trace-format.md §3.4: the running priority (lowest APR bit) blocks equal and lower groups until EOI', () => {
     const m = guest([[32, 0xa0], [33, 0x9f], [34, 0x98]]);
     pmr(m, 0, 0xff);
     expect(ack(m, 0)).to.equal(33);
@@ -336,7 +336,7 @@ describe('machine: guest CPU interface ops (FORMAT.md §3.4)', () => {
     expect(ack(m, 0)).to.equal(1023);
   });
 
-  it('FORMAT.md §3.4: a higher group preempts; eoi drops the lowest set APR bit whatever intid it names', () => {
+  it('docs/trace-format.md §3.4: a higher group preempts; eoi drops the lowest set APR bit whatever intid it names', () => {
     const m = guest([[32, 0xa0]]);
     pmr(m, 0, 0xff);
     eoimode(m, 0, 1);
@@ -352,7 +352,7 @@ describe('machine: guest CPU interface ops (FORMAT.md §3.4)', () => {
     expect(lrs(m, 0).map((l) => l.state)).to.deep.equal(['active', 'active']);
   });
 
-  it('FORMAT.md §3.4: a pending+active LR is not a candidate for ack', () => {
+  it('docs/trace-format.md §3.4: a pending+active LR is not a candidate for ack', () => {
     const m = guest([[27, 0xa0]]);
     pmr(m, 0, 0xff);
     eoimode(m, 0, 1);
@@ -368,7 +368,7 @@ describe('machine: guest CPU interface ops (FORMAT.md §3.4)', () => {
     expect(ack(m, 0)).to.equal(27);
   });
 
-  it('FORMAT.md §3.4: in EOI mode 0 eoi drops and deactivates, and dir is ignored', () => {
+  it('docs/trace-format.md §3.4: in EOI mode 0 eoi drops and deactivates, and dir is ignored', () => {
     const m = guest([[27, 0xa0]]);
     pmr(m, 0, 0xff);
     expect(ack(m, 0)).to.equal(27);
@@ -380,7 +380,7 @@ describe('machine: guest CPU interface ops (FORMAT.md §3.4)', () => {
     expect(lrs(m, 0)).to.deep.equal([]);
   });
 
-  it('FORMAT.md §3.4: in EOI mode 1 eoi only drops priority and dir deactivates', () => {
+  it('docs/trace-format.md §3.4: in EOI mode 1 eoi only drops priority and dir deactivates', () => {
     const m = guest([[27, 0xa0]]);
     pmr(m, 0, 0xff);
     eoimode(m, 0, 1);
@@ -393,7 +393,7 @@ describe('machine: guest CPU interface ops (FORMAT.md §3.4)', () => {
     expect(lrs(m, 0)).to.deep.equal([]);
   });
 
-  it('FORMAT.md §3.4: eoi in mode 0 deactivates even when there is no APR bit to drop', () => {
+  it('docs/trace-format.md §3.4: eoi in mode 0 deactivates even when there is no APR bit to drop', () => {
     const m = guest([[27, 0xa0]]);
     pmr(m, 0, 0xff);
     eoimode(m, 0, 1);
@@ -405,7 +405,7 @@ describe('machine: guest CPU interface ops (FORMAT.md §3.4)', () => {
     expect(lrs(m, 0)).to.deep.equal([]);
   });
 
-  it('FORMAT.md §3.4: dir deactivates the lowest-index active LR holding the INTID; no such LR changes nothing', () => {
+  it('docs/trace-format.md §3.4: dir deactivates the lowest-index active LR holding the INTID; no such LR changes nothing', () => {
     const m = guest([]);
     eoimode(m, 0, 1);
     const lrFile = pcpu(m, 0).cpuif.lrs;
@@ -418,7 +418,7 @@ describe('machine: guest CPU interface ops (FORMAT.md §3.4)', () => {
     expect(json(m)).to.equal(before);
   });
 
-  it('FORMAT.md §3.4: deactivating an LR with the HW bit clears the physical IRQ\'s active bit', () => {
+  it('docs/trace-format.md §3.4: deactivating an LR with the HW bit clears the physical IRQ\'s active bit', () => {
     const m = machine(config({ pirqs: [48] }));
     run(m, 0, 0);
     const desc = m.host.irqDescs.get(48)!;
@@ -439,7 +439,7 @@ describe('machine: guest CPU interface ops (FORMAT.md §3.4)', () => {
     expect(m.snapshot().physical[0]!.active).to.equal(false);
   });
 
-  it('FORMAT.md §3.5: snapshot is a query: RESULT ok with the same snapshot, nothing changes', () => {
+  it('docs/trace-format.md §3.5: snapshot is a query: RESULT ok with the same snapshot, nothing changes', () => {
     const m = guest([[27, 0xa0]]);
     const before = json(m);
     const r = step(m, { op: 'snapshot' });

@@ -1,5 +1,5 @@
 /**
- * Random valid guest register accesses (FORMAT.md §3.3) interleaved with the other ops
+ * Random valid guest register accesses (docs/trace-format.md §3.3) interleaved with the other ops
  * (run / idle / enter / exit / inject / the guest CPU interface / sysreg), over several
  * vGICv2 and vGICv3 machines. Every access must be answered with ok / abort / undef (never
  * a trace error, never an exception), and after every step the structural invariants of
@@ -421,14 +421,14 @@ class Fuzzer {
   }
 }
 
-describe('mmio fuzz: random valid guest accesses keep Xen\'s structural invariants (§7, FORMAT.md §3.3)', function () {
+describe('mmio fuzz: random valid guest accesses keep Xen\'s structural invariants (§7, docs/trace-format.md §3.3)', function () {
   this.timeout(120_000);
 
   let total = 0;
   CONFIGS.forEach((cfg, ci) => {
     const seed = (BASE_SEED + Math.imul(ci, 0x9e3779b9)) >>> 0;
     const label = `${cfg.gic}, ${cfg.vcpus} vCPU(s), ${cfg.nr_spis} SPIs, ${cfg.nr_lrs} LRs, ${cfg.pcpus} pCPU(s)`;
-    it(`FORMAT §3.3/§7 I1-I12: ${ACCESSES_PER_CONFIG} accesses on ${label}: every outcome ok/abort/undef, invariants (a)-(f) after every step`, () => {
+    it(`trace-format §3.3/§7 I1-I12: ${ACCESSES_PER_CONFIG} accesses on ${label}: every outcome ok/abort/undef, invariants (a)-(f) after every step`, () => {
       const f = new Fuzzer(cfg, seed);
       try {
         f.run(ACCESSES_PER_CONFIG);

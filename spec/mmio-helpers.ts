@@ -1,6 +1,6 @@
 /**
  * Helpers for the guest register specs: guest physical addresses of the vGIC frames
- * (reference §2.6, FORMAT.md §3.3), mmio / sysreg steps through the Machine, and a compact
+ * (reference §2.6, docs/trace-format.md §3.3), mmio / sysreg steps through the Machine, and a compact
  * view of a RESULT (outcome, value, log levels) so that tests can assert all three exactly
  * without depending on the wording of Xen's messages.
  */

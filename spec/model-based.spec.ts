@@ -1,6 +1,6 @@
 /**
  * Model-based property tests (fast-check `fc.commands`): random configs across GICv2 and
- * GICv3 (1-4 pCPUs, 1-4 vCPUs, 1-16 LRs, 32-960 SPIs), one command per op of FORMAT.md §3
+ * GICv3 (1-4 pCPUs, 1-4 vCPUs, 1-16 LRs, 32-960 SPIs), one command per op of docs/trace-format.md §3
  * (its arguments built by the trace generator for the state at hand), and after every step
  * the invariant checker (I1-I19) and the step properties (P2-P6). A failure shrinks; the
  * report gives fast-check's seed and path (replay with FC_SEED / FC_PATH) and the shrunk

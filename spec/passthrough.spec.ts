@@ -1,5 +1,5 @@
 /**
- * Physical IRQ pass-through (reference §3.21, FORMAT.md §3.2): route_irq_to_guest's errors
+ * Physical IRQ pass-through (reference §3.21, docs/trace-format.md §3.2): route_irq_to_guest's errors
  * in Xen's order, do_IRQ's guest branch (latched vs delivered), the host side through
  * enable/disable/ISPENDR/deactivation, and the hw LR paths (Q8c, Q21, Q40).
  */

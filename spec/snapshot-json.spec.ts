@@ -1,6 +1,6 @@
 /**
  * The direct canonical-JSON writer of snapshots (Machine.snapshotJson) is byte-identical to
- * JSON.stringify of the snapshot object (FORMAT.md §5 canonical form) after every step of
+ * JSON.stringify of the snapshot object (trace-format §5 canonical form) after every step of
  * random traces of both GIC versions, including pass-through and crashes' last states, and on
  * the Xen-recorded examples.
  */

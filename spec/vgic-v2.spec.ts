@@ -812,9 +812,9 @@ describe('vGICv2: GICD_SGIR generation (4.4, 3.19, Q28)', () => {
   });
 });
 
-describe('vGICv2: no GICv3 system registers (FORMAT.md §3.3)', () => {
+describe('vGICv2: no GICv3 system registers (docs/trace-format.md §3.3)', () => {
   for (const reg of ['ICC_SGI1R_EL1', 'ICC_ASGI1R_EL1', 'ICC_SGI0R_EL1']) {
-    it(`5.9/FORMAT §3.3: ${reg} read and write are UNDEFINED on a vGICv2 and change nothing`, () => {
+    it(`5.9/trace-format §3.3: ${reg} read and write are UNDEFINED on a vGICv2 and change nothing`, () => {
       const m = v2();
       unchanged(m, () => {
         expect(sysreg(m, reg, 'write', 0x1000001n)).to.deep.equal({ outcome: 'undef', log: [] });
@@ -912,8 +912,8 @@ describe('vGICv2: multi-byte accesses (1.5 byte lanes)', () => {
   });
 });
 
-describe('vGICv2: guest accesses need a vCPU (FORMAT.md §3.3)', () => {
-  it('FORMAT §3.3: an mmio step on an idle pCPU or outside the 4 KiB GICD page is a trace error', () => {
+describe('vGICv2: guest accesses need a vCPU (docs/trace-format.md §3.3)', () => {
+  it('trace-format §3.3: an mmio step on an idle pCPU or outside the 4 KiB GICD page is a trace error', () => {
     const m = v2();
     idle(m, 0);
     expect(() => read(m, d(0))).to.throw(/pCPU 0 is idle; mmio needs it hyp/);
@@ -922,7 +922,7 @@ describe('vGICv2: guest accesses need a vCPU (FORMAT.md §3.3)', () => {
     expect(() => read(m, d(0x002))).to.throw(/not aligned/);
   });
 
-  it('FORMAT §3.3: ABORT and OK steps of a guest in hyp mode leave it in hyp mode', () => {
+  it('trace-format §3.3: ABORT and OK steps of a guest in hyp mode leave it in hyp mode', () => {
     const m = v2();
     expect(read(m, d(0xfe8))).to.deep.equal(ABORT_ERR);
     expect(snap(m).pcpus[0]!.mode).to.equal('hyp');

@@ -909,7 +909,7 @@ describe('vGICv3 redistributor dispatch (5.4, Q32)', () => {
     expect(read(m, rd(127, 0x8), 8)).to.deep.equal(okValue(0x70f00007f10n));
   });
 
-  it('FORMAT §3.3: addresses past the redistributor region or between GICD and GICR are trace errors', () => {
+  it('trace-format §3.3: addresses past the redistributor region or between GICD and GICR are trace errors', () => {
     const m = v3();
     expect(stepError(m, { op: 'mmio', pcpu: 0, access: 'read', addr: '0x4020000', size: 4 })).to.match(/outside/);
     expect(stepError(m, { op: 'mmio', pcpu: 0, access: 'read', addr: '0x3011000', size: 4 })).to.match(/outside/);

@@ -1,7 +1,7 @@
 /**
  * The four traces of fixtures/xen/ were recorded from Xen's own vGIC code
  * (GICv3); every step carries the full RESULT and snapshot. The model must reproduce them
- * exactly, every step through Machine.step (FORMAT.md §8).
+ * exactly, every step through Machine.step (docs/trace-format.md §8).
  */
 import { expect } from 'chai';
 import * as E from 'fp-ts/lib/Either.js';
@@ -18,10 +18,10 @@ interface TraceStep {
   expect?: { result?: unknown; snapshot?: unknown };
 }
 
-describe('FORMAT §8: traces recorded from Xen replay exactly', () => {
+describe('trace-format §8: traces recorded from Xen replay exactly', () => {
   const files = readdirSync(EXAMPLES).filter((f) => f.endsWith('.json')).sort();
 
-  it('FORMAT §8: there are four recorded traces to replay', () => {
+  it('trace-format §8: there are four recorded traces to replay', () => {
     expect(files).to.have.length(4);
   });
 

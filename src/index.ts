@@ -21,3 +21,5 @@ export * from './conformance/protocol.js';
 export * from './conformance/driver.js';
 export * from './conformance/diff.js';
 export * from './conformance/gen.js';
+export * from './conformance/limits.js';
+export * from './conformance/json.js';

@@ -23,9 +23,9 @@ export const VGIC_SPI_LIMIT = 1020 - NR_LOCAL_IRQS;
 export const MAX_SPIS = Math.floor(VGIC_SPI_LIMIT / IRQS_PER_RANK) * IRQS_PER_RANK;
 /** MAX_VIRT_CPUS on arm64 (§2.4). */
 export const MAX_VIRT_CPUS = 128;
-/** Physical CPUs a machine may have (FORMAT.md §2.1). */
+/** Physical CPUs a machine may have (trace-format §2.1). */
 export const MAX_PCPUS = 16;
-/** Largest domain id a config may use (FORMAT.md §2.1). */
+/** Largest domain id a config may use (trace-format §2.1). */
 export const MAX_DOMAIN_ID = 32767;
 
 export type GicVersion = 'v2' | 'v3';

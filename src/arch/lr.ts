@@ -177,7 +177,7 @@ export function setRawLr(file: Uint32Array, lr: number, raw: bigint): void {
   file[2 * lr + 1] = Number((raw >> 32n) & 0xffffffffn);
 }
 
-/** The 8-bit priority an LR carries (the v2 5-bit field shifted back, §5 of FORMAT.md). */
+/** The 8-bit priority an LR carries (the v2 5-bit field shifted back, trace-format §5). */
 export function lrPriority8(layout: LrLayout, file: Uint32Array, lr: number): number {
   return getField(file, lr, layout.priority) << layout.priorityShift;
 }

@@ -94,6 +94,6 @@ export function runDemo(): string {
     if (op.op !== 'ack' && op.op !== 'pmr') out.push(describeSnapshot(m.snapshot()).split('\n').map((l) => `    ${l}`).join('\n'));
   }
   out.push('');
-  out.push('Every step above is an op of the vgic-trace/1 format (FORMAT.md §3); `npm test` checks the same behaviour.');
+  out.push('Every step above is an op of the vgic-trace/1 format (docs/trace-format.md §3); `npm test` checks the same behaviour.');
   return out.join('\n');
 }

@@ -1,8 +1,9 @@
 /**
  * `vgic diff --against "<command>"`: run the same steps on the model and on another
  * implementation behind the driver protocol; shrink and write out the first divergence.
- * Exit status: 0 no divergence, 1 a divergence (trace written), 2 bad usage, invalid traces
- * or a side that breaks the protocol.
+ * Exit status: 0 no divergence over at least one compared step, 1 a divergence (trace
+ * written) or nothing compared (every trace skipped, no ops, no steps), 2 bad usage, invalid
+ * traces or a side that breaks the protocol (including a hello listing ops we do not know).
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { writeFileSync } from 'node:fs';
@@ -11,10 +12,33 @@ import { ModelDriver, ProcessDriver, ProtocolError, type Driver } from '../confo
 import { generateTrace } from '../conformance/gen.js';
 import { show } from '../conformance/schema.js';
 import { TRACE_FORMAT, expandPaths, loadTraceFile } from '../conformance/trace.js';
-import { intOption, parse, str, UsageError, type Io } from './args.js';
-import { GEN_OPTIONS, GEN_USAGE, genOptions } from './gen-options.js';
+import { escapeControl as esc } from '../machine/decode.js';
+import { OP_NAMES } from '../machine/ops.js';
+import { parseCommand, usageLine, UsageError, type CommandSpec, type Io } from './args.js';
+import { genOptions, genOptionsWith } from './gen-options.js';
 
-export const DIFF_USAGE = `vgic diff --against "<command>" (<trace.json|dir>... | --random N ${GEN_USAGE}) [--out FILE] [--timeout MS]`;
+export const DIFF_CMD: CommandSpec = {
+  name: 'diff',
+  summary: 'Run the same steps on the model and on another implementation behind the driver protocol; shrink and write out the first divergence.',
+  args: '<trace.json|dir>...',
+  argsOr: 'random',
+  options: {
+    against: { type: 'string', value: '"<command>"', help: 'the other side, started through the shell (the model itself: "npx vgic serve")', required: true },
+    random: { type: 'string', value: 'N', help: 'compare N random traces, generated from the ops the other side lists', int: [1, 10_000_000] },
+    ...genOptionsWith('random'),
+    out: { type: 'string', value: 'FILE', help: 'where the shrunk divergence is written', default: 'vgic-diff-divergence.json' },
+    timeout: { type: 'string', value: 'MS', help: 'how long to wait for each answer of the other side', int: [100, 3_600_000], default: 20000 },
+  },
+  details: `Every RESULT and, after every step, the snapshots are compared. Only the ops the other side
+lists in hello are used: a trace file that needs another op is skipped.
+
+exit status: 0 no divergence (at least one step compared); 1 a divergence (shrunk and written
+to --out), or nothing compared (every trace skipped, the other side lists no ops, or no
+steps); 2 bad usage, invalid trace files, or another side that breaks the protocol (dies,
+answers something that is not a response, times out, lists ops the model does not know).`,
+};
+
+export const DIFF_USAGE = usageLine(DIFF_CMD);
 
 function stripExpect(step: Record<string, unknown>): Record<string, unknown> {
   const { expect: _expect, ...rest } = step;
@@ -22,25 +46,23 @@ function stripExpect(step: Record<string, unknown>): Record<string, unknown> {
 }
 
 export async function diffCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse(argv, {
-    ...GEN_OPTIONS, against: { type: 'string' }, random: { type: 'string' }, out: { type: 'string' }, timeout: { type: 'string' },
-  });
-  const against = str(values['against']);
-  if (against === undefined || against.trim() === '') throw new UsageError(`--against "<command>" is required\nusage: ${DIFF_USAGE}`);
-  const randomRaw = str(values['random']);
-  if (randomRaw === undefined && positionals.length === 0) throw new UsageError(`give trace files or directories, or --random N\nusage: ${DIFF_USAGE}`);
-  if (randomRaw !== undefined && positionals.length > 0) throw new UsageError('give either trace files or --random N, not both');
-  const random = randomRaw === undefined ? 0 : intOption('random', randomRaw, 0, 1, 10_000_000);
-  const { seed, gen } = genOptions(values);
-  const outFile = str(values['out']) ?? 'vgic-diff-divergence.json';
-  const timeout = intOption('timeout', str(values['timeout']), 20000, 100, 3_600_000);
+  const o = parseCommand(DIFF_CMD, argv);
+  const positionals = o.positionals;
+  const against = o.str('against')!;
+  if (against.trim() === '') throw new UsageError(`--against "<command>" is required\nusage: ${DIFF_USAGE}`);
+  if (!o.has('random') && positionals.length === 0) throw new UsageError(`give trace files or directories, or --random N\nusage: ${DIFF_USAGE}`);
+  if (o.has('random') && positionals.length > 0) throw new UsageError('give either trace files or --random N, not both');
+  const random = o.int('random') ?? 0;
+  const { seed, gen } = genOptions(o);
+  const outFile = o.str('out')!;
+  const timeout = o.int('timeout')!;
 
   // Trace files are read before anything is started, so bad input costs nothing.
   const fileCases: DiffCase[] = [];
   if (positionals.length > 0) {
     const files = expandPaths(positionals);
     if (E.isLeft(files)) {
-      io.err(`${files.left.join('\n')}\n`);
+      io.err(`${files.left.map(esc).join('\n')}\n`);
       return 2;
     }
     const errors: string[] = [];
@@ -50,7 +72,7 @@ export async function diffCommand(argv: string[], io: Io): Promise<number> {
       else fileCases.push({ name: tr.right.name, config: tr.right.rawConfig, steps: tr.right.steps.map((s) => stripExpect(s.raw)) });
     }
     if (errors.length > 0) {
-      io.err(`${errors.join('\n')}\n`);
+      io.err(`${errors.map(esc).join('\n')}\n`);
       return 2;
     }
   }
@@ -60,8 +82,13 @@ export async function diffCommand(argv: string[], io: Io): Promise<number> {
   try {
     const hello = await other.hello();
     if (hello.format !== TRACE_FORMAT) throw new ProtocolError(other.label, `speaks ${JSON.stringify(hello.format)}, not ${TRACE_FORMAT}`);
+    const known = new Set<string>(OP_NAMES);
+    const unknown = [...new Set(hello.ops)].filter((op) => !known.has(op));
+    if (unknown.length > 0) {
+      throw new ProtocolError(other.label, `lists ops in hello that vgic-trace/1 does not have: ${unknown.map((op) => JSON.stringify(op)).join(', ')} (known: ${OP_NAMES.join(', ')})`);
+    }
     const ops = new Set(hello.ops);
-    io.err(`vgic diff: against ${hello.name} (${hello.ops.length} ops: ${hello.ops.join(', ')})\n`);
+    io.err(`vgic diff: against ${esc(hello.name)} (${hello.ops.length} ops: ${esc(hello.ops.join(', '))})\n`);
     let compared = 0;
     let stepsCompared = 0;
     let skipped = 0;
@@ -75,14 +102,14 @@ export async function diffCommand(argv: string[], io: Io): Promise<number> {
         c = fileCases[i]!;
         const missing = [...new Set(c.steps.map((s) => String(s['op'])))].filter((op) => !ops.has(op));
         if (missing.length > 0) {
-          io.err(`skipped ${c.name}: the other side does not support ${missing.join(', ')}\n`);
+          io.err(`skipped ${esc(c.name)}: the other side does not support ${esc(missing.join(', '))}\n`);
           skipped += 1;
           continue;
         }
       }
       const outcome = await runCase(model, other, c);
       if (outcome.kind === 'invalid') {
-        io.err(`${c.name}: the model rejects it at ${outcome.step < 0 ? 'reset' : `step ${outcome.step}`}: ${outcome.error}\n`);
+        io.err(`${esc(c.name)}: the model rejects it at ${outcome.step < 0 ? 'reset' : `step ${outcome.step}`}: ${esc(outcome.error)}\n`);
         return 2;
       }
       compared += 1;
@@ -93,22 +120,31 @@ export async function diffCommand(argv: string[], io: Io): Promise<number> {
       }
       if (io.tty) io.err('\n');
       const d = outcome.divergence;
-      io.out(`divergence in ${c.name} at step ${d.step} (${d.op}): ${d.path}${d.why !== undefined ? ` (${d.why})` : ''}\n`);
-      io.out(`  model: ${show(d.model)}\n  other: ${show(d.other)}\n`);
+      io.out(`divergence in ${esc(c.name)} at step ${d.step} (${esc(d.op)}): ${esc(d.path)}${d.why !== undefined ? ` (${d.why})` : ''}\n`);
+      io.out(`  model: ${esc(show(d.model))}\n  other: ${esc(show(d.other))}\n`);
       const shrunk = await shrinkCase(model, other, c, d);
       const sd = shrunk.divergence;
       writeFileSync(outFile, `${JSON.stringify(divergenceTrace(shrunk, against), null, 1)}\n`);
-      io.out(`shrunk from ${d.step + 1} to ${shrunk.case.steps.length} steps (${shrunk.runs} runs): step ${sd.step} (${sd.op}): ${sd.path}${sd.why !== undefined ? ` (${sd.why})` : ''}\n`);
-      io.out(`  model: ${show(sd.model)}\n  other: ${show(sd.other)}\n`);
+      io.out(`shrunk from ${d.step + 1} to ${shrunk.case.steps.length} steps (${shrunk.runs} runs): step ${sd.step} (${esc(sd.op)}): ${esc(sd.path)}${sd.why !== undefined ? ` (${sd.why})` : ''}\n`);
+      io.out(`  model: ${esc(show(sd.model))}\n  other: ${esc(show(sd.other))}\n`);
       io.out(`written to ${outFile} (replay it with: vgic replay ${outFile})\n`);
       return 1;
     }
     if (io.tty && compared > 0) io.err('\n');
-    io.out(`no divergence: ${compared} traces, ${stepsCompared} steps compared (results and snapshots)${skipped > 0 ? `, ${skipped} skipped` : ''}\n`);
+    const skippedText = skipped > 0 ? `, ${skipped} skipped` : '';
+    if (stepsCompared === 0) {
+      const why = hello.ops.length === 0 ? 'the other side lists no ops in hello'
+        : compared === 0 ? 'every trace needs an op the other side does not list'
+          : random > 0 ? `the generator could place no step with the other side's ops (${hello.ops.join(', ')})`
+            : 'the traces compared have no steps';
+      io.out(`nothing compared: ${compared} traces, 0 steps${skippedText}: ${why}\n`);
+      return 1;
+    }
+    io.out(`no divergence: ${compared} traces, ${stepsCompared} steps compared (results and snapshots)${skippedText}\n`);
     return 0;
   } catch (e) {
     if (e instanceof ProtocolError) {
-      io.err(`vgic diff: ${e.message}\n`);
+      io.err(`vgic diff: ${esc(e.message)}\n`);
       return 2;
     }
     throw e;

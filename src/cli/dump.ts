@@ -16,18 +16,35 @@ import { writeFileSync } from 'node:fs';
 import { collectSteps, renderText } from '../conformance/dump.js';
 import { renderHtml } from '../conformance/html.js';
 import { loadTraceFile } from '../conformance/trace.js';
-import { intOption, parse, str, type Io, UsageError } from './args.js';
+import { parseCommand, usageLine, type CommandSpec, type Io, UsageError } from './args.js';
 
-export const DUMP_USAGE = 'vgic dump <trace.json> [--step K] [--html FILE]';
+export const DUMP_CMD: CommandSpec = {
+  name: 'dump',
+  summary: 'Run one trace and show the state after a step as text, or the whole run as a self-contained HTML timeline.',
+  args: '<trace.json>',
+  options: {
+    step: { type: 'string', value: 'K', help: 'the step to show (default: the last step applied); with --html, the column to highlight', int: [0, Number.MAX_SAFE_INTEGER] },
+    html: { type: 'string', value: 'FILE', help: 'write the whole run as one HTML page to FILE and print its path (FILE#sK jumps to step K)' },
+  },
+  details: `The text shows per pCPU its mode and UIE; per vCPU the inflight list, lr_pending and the
+decoded LRs. The page has the steps across and each vCPU's LRs and lists down, changed cells
+outlined, crashes, aborts and failed expectations highlighted.
+
+exit status: 0 the dump was produced (also for a trace that stops with a trace error or a
+crash: use vgic replay to judge a trace); 2 bad usage, an unreadable or invalid trace, a step
+outside the trace, or an HTML file that cannot be written.`,
+};
+
+export const DUMP_USAGE = usageLine(DUMP_CMD);
 
 export function dumpCommand(argv: string[], io: Io): number {
-  const { values, positionals } = parse(argv, { step: { type: 'string' }, html: { type: 'string' } });
+  const o = parseCommand(DUMP_CMD, argv);
+  const positionals = o.positionals;
   if (positionals.length !== 1) {
     throw new UsageError(`dump needs exactly one trace file${positionals.length > 1 ? ` (got ${positionals.length})` : ''}\nusage: ${DUMP_USAGE}`);
   }
-  const rawStep = str(values['step']);
-  const step = rawStep === undefined ? undefined : intOption('step', rawStep, 0, 0, Number.MAX_SAFE_INTEGER);
-  const htmlFile = str(values['html']);
+  const step = o.int('step');
+  const htmlFile = o.str('html');
   if (htmlFile === '') throw new UsageError(`--html needs a file name\nusage: ${DUMP_USAGE}`);
 
   const trace = loadTraceFile(positionals[0]!);

@@ -1,38 +1,41 @@
 /** Options of the random trace generator, shared by `vgic fuzz` and `vgic diff --random`. */
-import { MAX_PCPUS, MAX_SPIS, maxVcpusFor } from '../arch/limits.js';
+import { MAX_PCPUS, MAX_SPIS, maxLrsFor, maxVcpusFor } from '../arch/limits.js';
 import type { GenOptions } from '../conformance/gen.js';
-import { intOption, str, UsageError, type Parsed } from './args.js';
+import { intOption, type OptSpec, type Opts } from './args.js';
 
+/** The table rows; ranges are the widest any GIC allows, genOptions narrows them for --gic. */
 export const GEN_OPTIONS = {
-  seed: { type: 'string' },
-  steps: { type: 'string' },
-  gic: { type: 'string' },
-  lrs: { type: 'string' },
-  pcpus: { type: 'string' },
-  vcpus: { type: 'string' },
-  spis: { type: 'string' },
-} as const;
+  seed: { type: 'string', value: 'S', help: 'trace i uses seed S + i', int: [0, 0xffffffff], default: 1 },
+  steps: { type: 'string', value: 'N', help: 'steps per trace (fewer when it ends in a crash)', int: [1, 1_000_000], default: 60 },
+  gic: { type: 'string', choices: ['v2', 'v3'], help: 'GIC version of every config', defaultText: 'random per trace' },
+  lrs: { type: 'string', value: 'N', help: 'list registers, at most 16 unless --gic v2', int: [1, maxLrsFor('v2')], defaultText: 'random' },
+  pcpus: { type: 'string', value: 'N', help: 'physical CPUs', int: [1, MAX_PCPUS], defaultText: 'random' },
+  vcpus: { type: 'string', value: 'N', help: 'vCPUs per domain, at most 8 on GICv2 or without --gic', int: [1, maxVcpusFor('v3')], defaultText: 'random' },
+  spis: { type: 'string', value: 'N', help: 'SPIs per domain', int: [0, MAX_SPIS], defaultText: 'random' },
+} as const satisfies Record<string, OptSpec>;
 
-export const GEN_USAGE = '[--seed S] [--steps N] [--gic v2|v3] [--lrs N] [--pcpus N] [--vcpus N] [--spis N]';
+/** The same rows, each going with `parent` (diff: they only matter with --random). */
+export function genOptionsWith(parent: string): Record<keyof typeof GEN_OPTIONS, OptSpec> {
+  const out = {} as Record<keyof typeof GEN_OPTIONS, OptSpec>;
+  for (const [k, v] of Object.entries(GEN_OPTIONS)) out[k as keyof typeof GEN_OPTIONS] = { ...v, with: parent };
+  return out;
+}
 
-export function genOptions(values: Parsed['values']): { seed: number; gen: GenOptions } {
-  const gicRaw = str(values['gic']);
-  if (gicRaw !== undefined && gicRaw !== 'v2' && gicRaw !== 'v3') throw new UsageError(`--gic: expected v2 or v3, got "${gicRaw}"`);
-  const gic = gicRaw as 'v2' | 'v3' | undefined;
+export function genOptions(o: Opts): { seed: number; gen: GenOptions } {
+  const gic = o.str('gic') as 'v2' | 'v3' | undefined;
+  // The table checked the widest range; the chosen GIC version may allow less.
   const opt = (name: string, min: number, max: number): number | undefined => {
-    const raw = str(values[name]);
-    return raw === undefined ? undefined : intOption(name, raw, 0, min, max);
+    const raw = o.values[name];
+    return typeof raw === 'string' ? intOption(name, raw, 0, min, max) : undefined;
   };
-  const maxLrs = gic === 'v2' ? 64 : 16;
-  const maxVcpus = maxVcpusFor(gic ?? 'v2');
   return {
-    seed: intOption('seed', str(values['seed']), 1, 0, 0xffffffff),
+    seed: o.int('seed')!,
     gen: {
-      steps: intOption('steps', str(values['steps']), 60, 1, 1_000_000),
+      steps: o.int('steps')!,
       gic,
-      nrLrs: opt('lrs', 1, maxLrs),
+      nrLrs: opt('lrs', 1, maxLrsFor(gic ?? 'v3')),
       pcpus: opt('pcpus', 1, MAX_PCPUS),
-      vcpus: opt('vcpus', 1, gic === undefined ? 8 : maxVcpus),
+      vcpus: opt('vcpus', 1, gic === undefined ? 8 : maxVcpusFor(gic)),
       spis: opt('spis', 0, MAX_SPIS),
     },
   };

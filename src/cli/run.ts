@@ -1,68 +1,127 @@
 /** The `vgic` command: dispatch to a sub-command; usage errors exit 2 without a stack trace. */
-import { UsageError, processIo, type Io } from './args.js';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { helpText, parseCommand, UsageError, usageLine, wantsHelp, processIo, type CommandSpec, type Io } from './args.js';
 import { runDemo } from './demo.js';
-import { REPLAY_USAGE, replayCommand } from './replay.js';
-import { MUTANTS_USAGE, mutantsCommand } from './mutant.js';
-import { DIFF_USAGE, diffCommand } from './diff.js';
-import { FUZZ_USAGE, fuzzCommand } from './fuzz.js';
-import { DUMP_USAGE, dumpCommand } from './dump.js';
-import { SERVE_USAGE, serveCommand } from './serve.js';
+import { REPLAY_CMD, replayCommand } from './replay.js';
+import { MUTANTS_CMD, mutantsCommand } from './mutant.js';
+import { DIFF_CMD, diffCommand } from './diff.js';
+import { FUZZ_CMD, fuzzCommand } from './fuzz.js';
+import { DUMP_CMD, dumpCommand } from './dump.js';
+import { SERVE_CMD, serveCommand } from './serve.js';
 
-const USAGE = `usage: vgic <command> [options]
+type Run = (argv: string[], io: Io) => number | Promise<number>;
 
-commands:
-  ${REPLAY_USAGE}
-      run traces and check their expectations (exit 0 pass, 1 expectation failed, 2 invalid input)
-  ${SERVE_USAGE}
-      the model as a driver: JSON requests on stdin, one response line each on stdout
-  ${DIFF_USAGE}
-      compare the model with another implementation; shrink and write the first divergence
-  ${FUZZ_USAGE}
-      generate seeded random valid traces (written with --out, else summarised)
-  ${DUMP_USAGE}
-      the state after a step as text, or the whole run as a self-contained HTML timeline
-  ${MUTANTS_USAGE}
-      list the deliberate deviations --mutant switches on; --run: how the suite kills each
-  vgic demo
-      the built-in demonstration (spill, eviction, UIE, ack/EOI draining)
-  vgic help
-      this text
-`;
-
-type Command = (argv: string[], io: Io) => number | Promise<number>;
-
-const COMMANDS: Record<string, Command> = {
-  replay: replayCommand,
-  serve: serveCommand,
-  diff: diffCommand,
-  fuzz: fuzzCommand,
-  dump: dumpCommand,
-  mutants: mutantsCommand,
-  demo: (_argv, io) => {
-    io.out(`${runDemo()}\n`);
-    return 0;
-  },
+const DEMO_CMD: CommandSpec = {
+  name: 'demo',
+  summary: 'The built-in demonstration: one vCPU with 4 LRs (spill, eviction, UIE, ack/EOI draining), with the state after every step.',
+  options: {},
+  details: 'exit status: 0.',
 };
+
+const VERSION_CMD: CommandSpec = {
+  name: 'version',
+  summary: 'Print the version of vgic-model (also: vgic --version).',
+  options: {},
+  details: 'exit status: 0.',
+};
+
+const HELP_CMD: CommandSpec = {
+  name: 'help',
+  summary: 'List the commands, or describe one (the same as vgic <command> --help).',
+  args: '[<command>]',
+  options: {},
+  details: 'exit status: 0; 2 for an unknown command.',
+};
+
+const COMMANDS: ReadonlyArray<{ spec: CommandSpec; run: Run }> = [
+  { spec: REPLAY_CMD, run: replayCommand },
+  { spec: SERVE_CMD, run: serveCommand },
+  { spec: DIFF_CMD, run: diffCommand },
+  { spec: FUZZ_CMD, run: fuzzCommand },
+  { spec: DUMP_CMD, run: dumpCommand },
+  { spec: MUTANTS_CMD, run: mutantsCommand },
+  {
+    spec: DEMO_CMD,
+    run: (argv, io) => {
+      parseCommand(DEMO_CMD, argv);
+      io.out(`${runDemo()}\n`);
+      return 0;
+    },
+  },
+  {
+    spec: VERSION_CMD,
+    run: (argv, io) => {
+      parseCommand(VERSION_CMD, argv);
+      io.out(`${version()}\n`);
+      return 0;
+    },
+  },
+];
+
+/** `vgic help`: every command's usage line and summary. */
+export function usage(): string {
+  const lines = ['usage: vgic <command> [options]   (vgic <command> --help describes one)', '', 'commands:'];
+  for (const { spec } of [...COMMANDS, { spec: HELP_CMD }]) lines.push(`  ${usageLine(spec)}`, `      ${spec.summary}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The version in the package.json of this package: the nearest one above this module (dist/cli/
+ * in a package, build/src/cli/ in a clone), read at run time.
+ */
+export function version(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+      if (pkg.name === 'vgic-model' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // no package.json here, or not ours: look further up
+    }
+    const up = dirname(dir);
+    if (up === dir) throw new Error('vgic: the package.json of vgic-model was not found above the command');
+    dir = up;
+  }
+}
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
-    io.out(USAGE);
+    const about = rest[0];
+    if (cmd === 'help' && about !== undefined) {
+      const found = COMMANDS.find((c) => c.spec.name === about);
+      if (found === undefined && about !== 'help') {
+        io.err(`vgic: unknown command "${about}"\n${usage()}`);
+        return 2;
+      }
+      io.out(helpText(found?.spec ?? HELP_CMD));
+      return 0;
+    }
+    io.out(usage());
     return 0;
   }
-  const command = COMMANDS[cmd];
+  if (cmd === '--version' || cmd === '-v') {
+    io.out(`${version()}\n`);
+    return 0;
+  }
+  const command = COMMANDS.find((c) => c.spec.name === cmd);
   if (command === undefined) {
-    io.err(`vgic: unknown command "${cmd}"\n${USAGE}`);
+    io.err(`vgic: unknown command "${cmd}"\n${usage()}`);
     return 2;
   }
+  if (wantsHelp(command.spec, rest)) {
+    io.out(helpText(command.spec));
+    return 0;
+  }
   try {
-    return await command(rest, io);
+    return await command.run(rest, io);
   } catch (e) {
     if (e instanceof UsageError) {
-      io.err(`vgic ${cmd}: ${e.message}\n(vgic help lists the commands and their options)\n`);
+      io.err(`vgic ${cmd}: ${e.message}\n(vgic ${cmd} --help describes its options)\n`);
       return 2;
     }
     throw e;
   }
 }
-

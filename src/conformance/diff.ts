@@ -1,5 +1,5 @@
 /**
- * Differential runs (FORMAT.md §7): the same steps on the model and on another
+ * Differential runs (trace-format §7): the same steps on the model and on another
  * implementation, comparing every RESULT and, after every step, the snapshots. The first
  * divergence is shrunk to a short trace that still diverges, ready to be written out as a
  * vgic-trace/1 file.
@@ -37,7 +37,7 @@ export type CaseOutcome =
   | { kind: 'invalid'; step: number; error: string }
   | { kind: 'diverged'; divergence: Divergence };
 
-/** Results are compared on FORMAT.md §4's fields; the model's `log` and a crash's `reason` text are its own. */
+/** Results are compared on trace-format §4's fields; the model's `log` and a crash's `reason` text are its own. */
 export function comparableResult(r: Record<string, unknown>): Record<string, unknown> {
   const { log: _log, reason: _reason, ...rest } = r;
   return rest;

@@ -1,13 +1,16 @@
 /**
- * Clients of the driver protocol (FORMAT.md §7): the model in-process, or any program that
+ * Clients of the driver protocol (trace-format §7): the model in-process, or any program that
  * speaks the protocol on stdin/stdout. Replies are decoded with io-ts; a side that breaks the
  * protocol (dies, writes something that is not a response, answers another id, times out)
  * rejects with ProtocolError, which the differential runner turns into exit status 2.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import * as E from 'fp-ts/lib/Either.js';
+import { escapeControl } from '../machine/decode.js';
 import type { MutantName } from '../xen/mutants.js';
+import { jsonErrorText, parseJson } from './json.js';
+import { MAX_RESPONSE_LINE_BYTES, formatBytes } from './limits.js';
+import { LineReader, type LineEvent } from './lines.js';
 import { Server, decodeResponse, type CommandName } from './protocol.js';
 
 export class ProtocolError extends Error {
@@ -47,13 +50,14 @@ abstract class LineDriver implements Driver {
   private async call(cmd: CommandName, extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
     const id = this.nextId++;
     const text = await this.exchange(JSON.stringify({ id, cmd, ...extra }));
-    let u: unknown;
-    try {
-      u = JSON.parse(text);
-    } catch {
-      throw new ProtocolError(this.label, `answered ${cmd} with a line that is not JSON: ${text.slice(0, 200)}`);
+    const u = parseJson(text, { base: 'response' });
+    if (E.isLeft(u)) {
+      const quoted = escapeControl(text.slice(0, 200));
+      throw new ProtocolError(this.label, u.left.syntax
+        ? `answered ${cmd} with a line that is not JSON: ${quoted}`
+        : `answered ${cmd} with JSON that is refused: ${jsonErrorText(u.left)}`);
     }
-    const r = decodeResponse(cmd, u);
+    const r = decodeResponse(cmd, u.right);
     if (E.isLeft(r)) throw new ProtocolError(this.label, `answered ${cmd} with a malformed response: ${r.left.slice(0, 3).join('; ')}`);
     if (r.right['id'] !== id) throw new ProtocolError(this.label, `answered request ${id} (${cmd}) with id ${JSON.stringify(r.right['id'])}`);
     return r.right;
@@ -111,16 +115,26 @@ export class ProcessDriver extends LineDriver {
     super(`"${command}"`);
     // Its own process group, so that closing kills whatever the shell started too.
     this.child = spawn(command, { shell: true, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-    const rl = createInterface({ input: this.child.stdout });
-    rl.on('line', (line) => {
-      if (this.waiter !== null) {
-        const w = this.waiter;
-        this.waiter = null;
-        w(line);
-      } else {
-        this.lines.push(line);
+    // Lines are split here, with a cap: an endless line (`cat /dev/zero`) is a protocol error, not a buffer.
+    const reader = new LineReader(MAX_RESPONSE_LINE_BYTES);
+    const deliver = (events: LineEvent[]): void => {
+      for (const ev of events) {
+        if (!('line' in ev)) {
+          this.fail(`wrote a line longer than ${formatBytes(MAX_RESPONSE_LINE_BYTES)}, the limit for a response`);
+          this.child.stdout.destroy();
+          return;
+        }
+        if (this.waiter !== null) {
+          const w = this.waiter;
+          this.waiter = null;
+          w(ev.line);
+        } else {
+          this.lines.push(ev.line);
+        }
       }
-    });
+    };
+    this.child.stdout.on('data', (b: Buffer) => deliver(reader.push(b)));
+    this.child.stdout.on('end', () => deliver(reader.end()));
     this.child.stderr.on('data', (b: Buffer) => {
       this.stderrTail = (this.stderrTail + b.toString()).slice(-2000);
     });

@@ -1,16 +1,17 @@
 /**
- * `vgic dump`: run a decoded trace, keep for every step its op, its RESULT (FORMAT.md §4)
- * and the snapshot after it (§5), and show the state after one step as text. Pure: the
+ * `vgic dump`: run a decoded trace, keep for every step its op, its RESULT (trace-format §4)
+ * and the snapshot after it (trace-format §5), and show the state after one step as text. Pure: the
  * command in `src/cli/dump.ts` does the file I/O, `html.ts` renders the same run as a page.
  */
 import * as E from 'fp-ts/lib/Either.js';
+import { escapeControl } from '../machine/decode.js';
 import { describeSnapshot } from '../machine/describe.js';
 import { Machine } from '../machine/machine.js';
 import type { Snapshot } from '../machine/snapshot.js';
 import { show, type Mismatch } from './schema.js';
 import { checkExpect, resultJson, runTrace, type Trace } from './trace.js';
 
-/** How a step's EXPECT (FORMAT.md §6) came out. */
+/** How a step's EXPECT (trace-format §6) came out. */
 export type ExpectOutcome =
   | { status: 'none' }
   | { status: 'pass' }
@@ -22,14 +23,14 @@ export interface DumpStep {
   index: number;
   /** The step as written, without its `expect`. */
   op: Record<string, unknown>;
-  /** The RESULT in its JSON form (FORMAT.md §4). */
+  /** The RESULT in its JSON form (trace-format §4). */
   result: Record<string, unknown>;
-  /** The state after the step; null when the step crashed (a dead machine has none, §4). */
+  /** The state after the step; null when the step crashed (a dead machine has none, trace-format §4). */
   snapshot: Snapshot | null;
   expect: ExpectOutcome;
 }
 
-/** The trace error that ended a run early (FORMAT.md §3: replay stops there). */
+/** The trace error that ended a run early (trace-format §3: replay stops there). */
 export interface TraceStop {
   /** Index of the step that is the trace error. */
   step: number;
@@ -163,8 +164,8 @@ export function checkStep(trace: Trace, k: number): E.Either<string, number> {
   const n = trace.steps.length;
   if (!Number.isInteger(k) || k < 0 || k >= n) {
     return E.left(n === 0
-      ? `step ${k} is out of range: trace "${trace.name}" has no steps`
-      : `step ${k} is out of range: trace "${trace.name}" has ${n} step${n === 1 ? '' : 's'} (valid: 0..${n - 1})`);
+      ? `step ${k} is out of range: trace "${escapeControl(trace.name)}" has no steps`
+      : `step ${k} is out of range: trace "${escapeControl(trace.name)}" has ${n} step${n === 1 ? '' : 's'} (valid: 0..${n - 1})`);
   }
   return E.right(k);
 }
@@ -189,23 +190,23 @@ export function renderText(run: DumpRun, k?: number): E.Either<string, string> {
   let state: StateAt;
   if (target < 0) {
     // Nothing applied: no steps at all, or a trace error at step 0.
-    lines.push(`trace ${trace.name}: ${n === 0 ? 'no steps' : `0 of ${n} steps applied`}; ${afterText(-1)}`);
+    lines.push(`trace ${escapeControl(trace.name)}: ${n === 0 ? 'no steps' : `0 of ${n} steps applied`}; ${afterText(-1)}`);
     stopNote();
     state = { after: -1, snapshot: run.initial };
   } else if (applied === undefined) {
     const op = trace.steps[target]!.raw;
-    lines.push(`trace ${trace.name}, step ${target} of ${n} (0..${n - 1}): ${opCompact(stripExpect(op))} -> NOT APPLIED`);
+    lines.push(`trace ${escapeControl(trace.name)}, step ${target} of ${n} (0..${n - 1}): ${opCompact(stripExpect(op))} -> NOT APPLIED`);
     stopNote();
     state = stateAt(run, target);
     lines.push(`showing the last good state: ${afterText(state.after)}`);
   } else {
-    lines.push(`trace ${trace.name}, step ${target} of ${n} (0..${n - 1}): ${opCompact(applied.op)} -> ${resultCompact(applied.result)}`);
+    lines.push(`trace ${escapeControl(trace.name)}, step ${target} of ${n} (0..${n - 1}): ${opCompact(applied.op)} -> ${resultCompact(applied.result)}`);
     for (const l of resultLog(applied.result)) lines.push(`log: ${l}`);
     const x = expectText(applied.expect);
     if (x !== null) lines.push(x);
     state = stateAt(run, target);
     if (applied.snapshot === null) {
-      lines.push(`no state after this step: Xen crashed here and the machine is dead (FORMAT.md §4); showing ${afterText(state.after)}`);
+      lines.push(`no state after this step: Xen crashed here and the machine is dead (docs/trace-format.md §4); showing ${afterText(state.after)}`);
     }
     stopNote();
   }

@@ -203,7 +203,7 @@ function vcpuRef(v: Vcpu): { domain: number; vcpu: number } {
   return { domain: v.domain.id, vcpu: v.id };
 }
 
-/** The modes a pCPU must be in for each op that runs on one (FORMAT.md §3). */
+/** The modes a pCPU must be in for each op that runs on one (trace-format §3). */
 const OP_MODES: Partial<Record<OpName, readonly Pcpu['mode'][]>> = {
   run: ['idle', 'hyp'], idle: ['idle', 'hyp'], enter: ['hyp'], exit: ['guest'], inject: ['idle', 'hyp'],
   mmio: ['hyp'], sysreg: ['hyp'], ack: ['guest'], eoi: ['guest'], dir: ['guest'], pmr: ['guest'],

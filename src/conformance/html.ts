@@ -3,12 +3,15 @@
  * external resources). Steps run across as columns, headed by index, op and outcome; down
  * the rows come each pCPU's mode and UIE, then for each vCPU its list registers, lr_pending,
  * inflight list, interface registers and live records. A cell that differs from the
- * previous column is outlined. Pure: returns the page as a string.
+ * previous column is outlined. Every reference id the page shows (the trace's `refs`, ids in
+ * its description and notes) links to a glossary at the end of the page that states it, so
+ * the page stays self-contained. Pure: returns the page as a string.
  */
 import * as E from 'fp-ts/lib/Either.js';
 import type { DomainSnapshot, LrSnapshot, Snapshot, VcpuSnapshot } from '../machine/snapshot.js';
 import { checkStep, collectSteps, expectText, opCompact, resultCompact, resultLog, type DumpRun, type DumpStep } from './dump.js';
 import type { Trace } from './trace.js';
+import { XEN_COMMIT, lookupRef, refAnchor, refKey, refLabel, splitCitations } from './refs.js';
 import { GICV3_GICD_SIZE, GICV3_GICR_SIZE, GUEST_GICV3_GICD_BASE, GUEST_GICV3_GICR0_BASE, GUEST_GICV3_GICR0_SIZE } from '../xen/vgic-v3.js';
 
 export interface HtmlOptions {
@@ -19,6 +22,50 @@ export interface HtmlOptions {
 /** Escape text for HTML element content and double- or single-quoted attribute values. */
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+// ----- reference ids -----
+
+/** The in-page anchor of a reference id's glossary entry (`#ref-Q12`, `#ref-sec-3.8`). */
+export function glossaryAnchor(key: string): string {
+  return `ref-${refAnchor(key)}`;
+}
+
+/** The ids a page cites, in order of first appearance: the ones it links and lists. */
+class Citations {
+  readonly keys: string[] = [];
+
+  private note(key: string): boolean {
+    if (lookupRef(key) === undefined) return false;
+    if (!this.keys.includes(key)) this.keys.push(key);
+    return true;
+  }
+
+  /** A `refs` entry as a chip, linked when the id is known (written as in the trace). */
+  chip(raw: string): string {
+    const key = refKey(raw);
+    if (key === null || !this.note(key)) return `<span class="ref">${escapeHtml(raw)}</span>`;
+    return `<a class="ref" href="#${glossaryAnchor(key)}" title="${escapeHtml(`${refLabel(key)}: ${lookupRef(key)!.title}`)}">${escapeHtml(raw)}</a>`;
+  }
+
+  /** Running text, escaped, with every known id in it linked. */
+  text(s: string): string {
+    return splitCitations(s).map((p) => (p.key !== undefined && this.note(p.key)
+      ? `<a class="refl" href="#${glossaryAnchor(p.key)}">${escapeHtml(p.text)}</a>`
+      : escapeHtml(p.text))).join('');
+  }
+
+  /** The glossary: every cited id with its title and statement. */
+  glossary(): string {
+    if (this.keys.length === 0) return '';
+    const items = this.keys.map((k) => {
+      const x = lookupRef(k)!;
+      return `<dt id="${glossaryAnchor(k)}">${escapeHtml(refLabel(k))}: ${escapeHtml(x.title)}</dt><dd>${escapeHtml(x.text)}</dd>`;
+    });
+    return `<h2 id="refs" style="font-size:14px;margin:12px 0 4px">Reference ids cited on this page</h2>
+<dl class="glossary">${items.join('\n')}</dl>
+<p class="meta">Ids as explained in docs/xen-behaviour.md of vgic-model (Xen commit ${escapeHtml(XEN_COMMIT)}).</p>`;
+  }
 }
 
 // ----- cells -----
@@ -259,7 +306,7 @@ function short(v: unknown): string {
 
 /**
  * A guest physical address as its frame and offset: `GICD+0x420`, `GICR1+0x10100` (vCPU 1's
- * redistributor frame, FORMAT.md §3.3); anything else as written.
+ * redistributor frame, trace-format §3.3); anything else as written.
  */
 export function mmioWhere(addr: unknown): string {
   if (typeof addr !== 'string' || !/^0[xX][0-9a-fA-F]+$/.test(addr)) return short(addr);
@@ -390,6 +437,12 @@ td.dead { background: repeating-linear-gradient(135deg, #f1f1f1 0 4px, #fafafa 4
 ol.notes { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px; padding-left: 20px; }
 ol.notes li { margin: 2px 0; white-space: pre-wrap; }
 a { color: #0b66c3; }
+a.ref { text-decoration: none; color: #0b4f8a; }
+a.ref:hover, a.refl:hover { text-decoration: underline; }
+dl.glossary { max-width: 110ch; margin: 4px 0; }
+dl.glossary dt { font-weight: 700; font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px; margin-top: 6px; }
+dl.glossary dd { margin: 2px 0 0 16px; }
+dl.glossary dt:target, dl.glossary dt:target + dd { background: #fff4d6; }
 `;
 
 function configLine(trace: Trace): string {
@@ -411,16 +464,16 @@ function summaryLine(run: DumpRun): string {
 }
 
 /** Notes under the table: crashes, trace errors, failed expectations, Xen's log lines. */
-function notes(run: DumpRun): string[] {
+function notes(run: DumpRun, cite: Citations): string[] {
   const out: string[] = [];
   const link = (i: number): string => `<a href="#s${i}">step ${i}</a>`;
   for (const s of run.steps) {
-    if (s.result['outcome'] === 'crash') out.push(`${link(s.index)}: crash: ${escapeHtml(short(s.result['reason'] ?? ''))} — Xen would fail here; the machine has no state afterwards`);
-    for (const l of resultLog(s.result)) out.push(`${link(s.index)}: log ${escapeHtml(l)}`);
+    if (s.result['outcome'] === 'crash') out.push(`${link(s.index)}: crash: ${cite.text(short(s.result['reason'] ?? ''))} — Xen would fail here; the machine has no state afterwards`);
+    for (const l of resultLog(s.result)) out.push(`${link(s.index)}: log ${cite.text(l)}`);
     const x = expectText(s.expect);
-    if (x !== null && s.expect.status !== 'pass') out.push(`${link(s.index)}: ${escapeHtml(x)}`);
+    if (x !== null && s.expect.status !== 'pass') out.push(`${link(s.index)}: ${cite.text(x)}`);
   }
-  if (run.stopped !== null) out.push(`${link(run.stopped.step)}: trace error: ${escapeHtml(run.stopped.message)}`);
+  if (run.stopped !== null) out.push(`${link(run.stopped.step)}: trace error: ${cite.text(run.stopped.message)}`);
   return out;
 }
 
@@ -469,15 +522,16 @@ export function renderHtml(run: DumpRun, opts: HtmlOptions = {}): E.Either<strin
   }
 
   const head = `<tr><th class="lbl">step<br>op<br>outcome</th>${cols.map((c) => headerCell(c, run, isSel(c))).join('')}</tr>`;
+  const cite = new Citations();
   const refs = trace.refs === undefined || trace.refs.length === 0 ? ''
-    : `<div class="meta">refs: ${trace.refs.map((r) => `<span class="ref">${escapeHtml(r)}</span>`).join('')}</div>`;
-  const desc = trace.description === undefined ? '' : `<p class="desc">${escapeHtml(trace.description)}</p>`;
+    : `<div class="meta">refs: ${trace.refs.map((r) => cite.chip(r)).join('')}</div>`;
+  const desc = trace.description === undefined ? '' : `<p class="desc">${cite.text(trace.description)}</p>`;
   const stop = run.stopped === null ? ''
-    : `<div class="alert">TRACE ERROR at step ${run.stopped.step}: ${escapeHtml(run.stopped.message)}\nThe run stops there: ${trace.steps.length - run.steps.length} step(s) not applied; the last column before it is the last good state.</div>`;
+    : `<div class="alert">TRACE ERROR at step ${run.stopped.step}: ${cite.text(run.stopped.message)}\nThe run stops there: ${trace.steps.length - run.steps.length} step(s) not applied; the last column before it is the last good state.</div>`;
   const crash = run.steps.find((s) => s.result['outcome'] === 'crash');
   const crashNote = crash === undefined ? ''
-    : `<div class="alert">CRASH at step ${crash.index}: ${escapeHtml(short(crash.result['reason'] ?? ''))}</div>`;
-  const noteItems = notes(run);
+    : `<div class="alert">CRASH at step ${crash.index}: ${cite.text(short(crash.result['reason'] ?? ''))}</div>`;
+  const noteItems = notes(run, cite);
   const hiddenNote = hidden.length === 0 ? '' : `<div class="meta">${hidden.map(escapeHtml).join(' · ')}</div>`;
   const page = `<!DOCTYPE html>
 <html lang="en">
@@ -508,6 +562,7 @@ ${body.join('\n')}
 </table>
 </div>
 ${noteItems.length === 0 ? '' : `<h2 style="font-size:14px;margin:12px 0 4px">Notes</h2>\n<ol class="notes">${noteItems.map((n) => `<li>${n}</li>`).join('')}</ol>`}
+${cite.glossary()}
 </body>
 </html>
 `;

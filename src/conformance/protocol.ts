@@ -1,14 +1,16 @@
 /**
- * The driver protocol of FORMAT.md §7: one JSON object per line each way. Requests and
+ * The driver protocol of docs/trace-format.md §7: one JSON object per line each way. Requests and
  * responses are io-ts codecs; `Server` is the model side (`vgic serve`), a pure
  * line-in/line-out state machine with no I/O of its own.
  */
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
-import { anyJson, decodeWith, oneLine, oneOf, strictObject } from '../machine/decode.js';
+import { anyJson, decodeWith, describeValue, oneOf, strictObject } from '../machine/decode.js';
 import { Machine } from '../machine/machine.js';
 import { OP_NAMES } from '../machine/ops.js';
 import type { MutantName } from '../xen/mutants.js';
+import { jsonErrorText, parseJson } from './json.js';
+import { MAX_REQUEST_LINE_BYTES, formatBytes } from './limits.js';
 import { ResultCodec, SnapshotCodec } from './schema.js';
 import { TRACE_FORMAT, resultJson } from './trace.js';
 
@@ -42,13 +44,10 @@ const CommandCodec = oneOf(COMMANDS);
 
 /** Decode one request line. Left: a message naming what is wrong, and the id if one was readable. */
 export function decodeRequest(line: string): E.Either<{ id: number | string | null; error: string }, Request> {
-  let u: unknown;
-  try {
-    u = JSON.parse(line);
-  } catch (e) {
-    return E.left({ id: null, error: `request is not valid JSON: ${oneLine((e as Error).message)}` });
-  }
-  if (typeof u !== 'object' || u === null || Array.isArray(u)) return E.left({ id: null, error: `request: expected a JSON object, got ${JSON.stringify(u)}` });
+  const parsed = parseJson(line, { base: 'request' });
+  if (E.isLeft(parsed)) return E.left({ id: null, error: jsonErrorText(parsed.left, 'request is not valid JSON') });
+  const u = parsed.right;
+  if (typeof u !== 'object' || u === null || Array.isArray(u)) return E.left({ id: null, error: `request: expected a JSON object, got ${describeValue(u)}` });
   const rec = u as Record<string, unknown>;
   const id = typeof rec['id'] === 'number' || typeof rec['id'] === 'string' ? rec['id'] : null;
   const cmd = decodeWith(CommandCodec, rec['cmd'], 'cmd');
@@ -80,13 +79,13 @@ function named<A>(codec: t.Type<A, A, unknown>, name: string): t.Type<A, A, unkn
  * Left: lines with JSON paths under `response`.
  */
 export function decodeResponse(cmd: CommandName, u: unknown): E.Either<string[], Record<string, unknown>> {
-  if (typeof u !== 'object' || u === null || Array.isArray(u)) return E.left([`response: expected a JSON object, got ${JSON.stringify(u)}`]);
+  if (typeof u !== 'object' || u === null || Array.isArray(u)) return E.left([`response: expected a JSON object, got ${describeValue(u)}`]);
   const rec = u as Record<string, unknown>;
   if (!('id' in rec)) return E.left(['response.id: missing key']);
   const env = decodeWith(ResponseEnvelope, u, 'response');
   if (E.isLeft(env)) return E.left(env.left.map((l) => l.replace('expected boolean', 'expected true or false')));
   if (rec['ok'] === false) {
-    return typeof rec['error'] === 'string' ? E.right(rec) : E.left([`response.error: an ok:false response needs an error string, got ${JSON.stringify(rec['error'])}`]);
+    return typeof rec['error'] === 'string' ? E.right(rec) : E.left([`response.error: an ok:false response needs an error string, got ${describeValue(rec['error'])}`]);
   }
   const payload = decodeWith(strictObject(`${cmd} response`, RESPONSE_PAYLOADS[cmd], {}, Object.keys(rec).filter((k) => !(k in RESPONSE_PAYLOADS[cmd]))), u, 'response');
   return E.isLeft(payload) ? payload : E.right({ ...rec, ...(payload.right as object) });
@@ -101,6 +100,12 @@ export interface ServerReply {
   exit?: 0 | 2;
   /** Diagnostic for standard error. */
   diagnostic?: string;
+}
+
+/** The answer to a request line longer than MAX_REQUEST_LINE_BYTES: it ends the session (status 2). */
+export function tooLongRequestReply(): ServerReply {
+  const error = `request line longer than ${formatBytes(MAX_REQUEST_LINE_BYTES)}, the limit for a request (the rest of it is not read)`;
+  return { line: JSON.stringify({ id: null, ok: false, error }), exit: 2, diagnostic: `vgic serve: ${error}` };
 }
 
 export const MODEL_NAME = 'vgic-model (Xen old vGIC reference model)';

@@ -1,8 +1,9 @@
 /**
- * The shapes of FORMAT.md §4 (RESULT) and §5 (snapshot) as data. One table per shape
+ * The shapes of trace-format §4 (RESULT) and §5 (snapshot) as data. One table per shape
  * drives four things: the io-ts codec that decodes a full value (from another
  * implementation), the io-ts codec that decodes a PARTIAL value (an EXPECT in a trace),
- * the canonical writer (key order and hex of §1, §5) and the partial matcher of §6.
+ * the canonical writer (key order and hex of trace-format §1, §5) and the partial matcher of
+ * trace-format §6.
  */
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
@@ -17,7 +18,7 @@ export type Node =
   | { k: 'enum'; values: readonly string[] }
   | { k: 'nullable'; of: Node }
   | { k: 'obj'; fields: readonly Field[] }
-  /** `key`: the fields that identify an element (§6 keyed arrays); `len`: a fixed length. */
+  /** `key`: the fields that identify an element (trace-format §6 keyed arrays); `len`: a fixed length. */
   | { k: 'arr'; of: Node; key?: readonly string[]; len?: number };
 
 export interface Field {
@@ -79,7 +80,7 @@ const PHYSICAL = obj(
   f('active', bool), f('in_progress', bool), f('affinity', int()),
 );
 
-/** FORMAT.md §5. */
+/** trace-format §5. */
 export const SNAPSHOT: Node = obj(
   f('pcpus', arr(PCPU, { key: ['id'] })),
   f('domains', arr(DOMAIN, { key: ['id'] })),
@@ -89,7 +90,7 @@ export const SNAPSHOT: Node = obj(
 export const OUTCOMES = ['ok', 'abort', 'undef', 'error', 'latched', 'crash'] as const;
 
 /**
- * FORMAT.md §4. `log` is this model's own extension (what Xen would have printed); other
+ * trace-format §4. `log` is this model's own extension (what Xen would have printed); other
  * implementations need not produce it, and differential runs ignore it.
  */
 export const RESULT: Node = obj(
@@ -117,7 +118,7 @@ function describeNode(n: Node): string {
 }
 
 export interface CodecOptions {
-  /** PARTIAL (§6): every key optional, but keyed-array elements must name their key. */
+  /** PARTIAL (trace-format §6): every key optional, but keyed-array elements must name their key. */
   partial: boolean;
   /** Reject keys the table does not list (EXPECTs); a full value from elsewhere may add fields. */
   strict: boolean;
@@ -214,7 +215,7 @@ export const PartialResultCodec = codecOf(RESULT, { partial: true, strict: true 
 
 // ----- canonical form -----
 
-/** Rewrite a decoded value in canonical key order (FORMAT.md §1, §5); unknown keys dropped. */
+/** Rewrite a decoded value in canonical key order (trace-format §1, §5); unknown keys dropped. */
 export function canonical(n: Node, v: unknown): unknown {
   if (v === null || v === undefined) return v;
   switch (n.k) {
@@ -236,7 +237,7 @@ export function canonical(n: Node, v: unknown): unknown {
   }
 }
 
-// ----- partial matching (FORMAT.md §6) -----
+// ----- partial matching (trace-format §6) -----
 
 export interface Mismatch {
   /** JSON path of the first difference, e.g. `snapshot.domains[id=1].vcpus[id=0].lr_pending`. */
@@ -259,8 +260,8 @@ function scalarEqual(n: Node, a: unknown, b: unknown): boolean {
 }
 
 /**
- * How two values are compared: PARTIAL (§6: the expectation names what matters) or FULL
- * (§7: every field, and keyed elements counted both ways). The words of each mode.
+ * How two values are compared: PARTIAL (trace-format §6: the expectation names what matters)
+ * or FULL (trace-format §7: every field, and keyed elements counted both ways). The words of each mode.
  */
 interface Mode {
   full: boolean;
@@ -333,7 +334,7 @@ function compare(n: Node, a: unknown, b: unknown, path: string, mode: Mode): Mis
 }
 
 /**
- * The first place where `actual` does not match the PARTIAL `expected` (§6), or null.
+ * The first place where `actual` does not match the PARTIAL `expected` (trace-format §6), or null.
  * Objects match on the keys they name, arrays element by element with equal length, keyed
  * arrays by their key fields, scalars by equality (hex canonicalised).
  */
@@ -342,7 +343,7 @@ export function matchPartial(n: Node, expected: unknown, actual: unknown, path: 
 }
 
 /**
- * The first difference between two full values (a differential run, §7): every field of
+ * The first difference between two full values (a differential run, trace-format §7): every field of
  * the table is compared, keyed arrays by key with membership checked both ways. `expected`
  * is the first value, `actual` the second.
  */

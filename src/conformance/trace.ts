@@ -1,18 +1,20 @@
 /**
- * vgic-trace/1 files (FORMAT.md §2, §6): decoding a whole trace up front (config, every
+ * vgic-trace/1 files (docs/trace-format.md §2, §6): decoding a whole trace up front (config, every
  * op, every EXPECT), running it on a Machine, and checking each expectation right after its
  * step. The core stays free of I/O; reading files is `loadTraceFile`'s only job.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as t from 'io-ts';
 import { decodeConfig, type Config } from '../machine/config.js';
-import { anyJson, decodeWith, oneLine, oneOf, strictObject } from '../machine/decode.js';
+import { anyJson, decodeWith, escapeControl, oneOf, strictObject } from '../machine/decode.js';
 import { Machine, TraceError, type Result } from '../machine/machine.js';
 import { decodeOp, type Op } from '../machine/ops.js';
 import type { Snapshot } from '../machine/snapshot.js';
 import type { MutantName } from '../xen/mutants.js';
+import { jsonErrorText, parseJson } from './json.js';
+import { MAX_TRACE_FILE_BYTES, formatBytes } from './limits.js';
 import { PartialResultCodec, PartialSnapshotCodec, RESULT, SNAPSHOT, canonical, matchPartial, type Mismatch } from './schema.js';
 
 export const TRACE_FORMAT = 'vgic-trace/1';
@@ -86,44 +88,143 @@ export function decodeTrace(u: unknown, fallbackName = 'trace'): E.Either<string
   });
 }
 
+/** What a file system error means, for a message (`ENOENT (no such file or directory)`). */
+function fsProblem(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  const meaning: Record<string, string> = {
+    ENOENT: 'no such file or directory', EACCES: 'permission denied', ELOOP: 'a loop of symbolic links',
+    ENOTDIR: 'a path component is not a directory', ENAMETOOLONG: 'the name is too long', EISDIR: 'a directory',
+  };
+  if (code === undefined) return escapeControl(String(e));
+  return meaning[code] !== undefined ? `${code} (${meaning[code]})` : code;
+}
+
+/** What a file that is not a regular file is. */
+function fileKind(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * The text of a trace file, or a message starting with the file name: only a regular file
+ * (a FIFO or a device could block or never end), at most MAX_TRACE_FILE_BYTES, UTF-8 without
+ * a byte order mark. The file is checked with stat before it is opened, and again on the open
+ * descriptor (opened non-blocking, so that a FIFO put in its place cannot hang the read).
+ */
+export function readTraceText(file: string): E.Either<string, string> {
+  const refuse = (st: Stats): string | null => {
+    if (!st.isFile()) return `${file}: cannot read: it is ${fileKind(st)}, and a trace must be a regular file`;
+    if (st.size > MAX_TRACE_FILE_BYTES) {
+      return `${file}: ${st.size} bytes is larger than the limit of ${formatBytes(MAX_TRACE_FILE_BYTES)} for a trace file`;
+    }
+    return null;
+  };
+  let fd: number;
+  try {
+    const before = refuse(statSync(file));
+    if (before !== null) return E.left(before);
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    return E.left(`${file}: cannot read: ${fsProblem(e)}`);
+  }
+  let bytes: Buffer;
+  try {
+    const after = refuse(fstatSync(fd));
+    if (after !== null) return E.left(after);
+    bytes = readFileSync(fd);
+  } catch (e) {
+    return E.left(`${file}: cannot read: ${fsProblem(e)}`);
+  } finally {
+    closeSync(fd);
+  }
+  if (bytes.length > MAX_TRACE_FILE_BYTES) {
+    return E.left(`${file}: more than ${formatBytes(MAX_TRACE_FILE_BYTES)}, the limit for a trace file (it grew while it was read)`);
+  }
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
+    return E.left(`${file}: starts with a UTF-8 byte order mark (bytes EF BB BF), which a JSON trace must not have: save it as UTF-8 without a BOM`);
+  }
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    return E.left(`${file}: starts with a UTF-16 byte order mark: a trace must be UTF-8 text`);
+  }
+  try {
+    return E.right(UTF8.decode(bytes));
+  } catch {
+    return E.left(`${file}: not valid UTF-8 text`);
+  }
+}
+
 /** Read and decode a trace file; Left lines start with the file name. */
 export function loadTraceFile(file: string): E.Either<string[], Trace> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    return E.left([`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`]);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    return E.left([`${file}: not valid JSON: ${oneLine((e as Error).message)}`]);
-  }
-  const r = decodeTrace(json, basename(file).replace(/\.json$/, ''));
+  const text = readTraceText(file);
+  if (E.isLeft(text)) return E.left([text.left]);
+  const json = parseJson(text.right);
+  if (E.isLeft(json)) return E.left([`${file}: ${jsonErrorText(json.left)}`]);
+  const r = decodeTrace(json.right, basename(file).replace(/\.json$/, ''));
   return E.mapLeft((lines: string[]) => lines.map((l) => `${file}: ${l}`))(r);
 }
 
-/** Expand directories (their *.json files, sorted, recursively) into a file list. */
+/**
+ * Expand directories (their *.json files, sorted, recursively) into a file list. A directory
+ * met again below itself (a symbolic link loop: same device and inode as a directory on the
+ * current walk path) is an error, and so is an entry that cannot be read and a directory
+ * given on the command line that holds no *.json file.
+ */
 export function expandPaths(paths: readonly string[]): E.Either<string[], string[]> {
   const out: string[] = [];
   const errors: string[] = [];
+  /** The directories of the current walk path, by device:inode. */
+  const onPath = new Map<string, string>();
   const walk = (p: string, top: boolean): void => {
     let st;
     try {
-      st = statSync(p);
+      st = statSync(p, { bigint: true });
     } catch (e) {
-      errors.push(`${p}: cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      errors.push(`${p}: cannot read: ${fsProblem(e)}`);
       return;
     }
-    if (st.isDirectory()) {
-      for (const name of readdirSync(p).sort()) {
-        const sub = join(p, name);
-        if (name.endsWith('.json') || statSync(sub).isDirectory()) walk(sub, false);
-      }
-    } else if (top || p.endsWith('.json')) {
-      out.push(p);
+    if (!st.isDirectory()) {
+      if (top || p.endsWith('.json')) out.push(p);
+      return;
     }
+    const id = `${st.dev}:${st.ino}`;
+    const ancestor = onPath.get(id);
+    if (ancestor !== undefined) {
+      errors.push(`${p}: a symbolic link loop: this is the directory ${ancestor} again, which contains it`);
+      return;
+    }
+    let names: string[];
+    try {
+      names = readdirSync(p).sort();
+    } catch (e) {
+      errors.push(`${p}: cannot read: ${fsProblem(e)}`);
+      return;
+    }
+    const found = out.length;
+    const failed = errors.length;
+    onPath.set(id, p);
+    for (const name of names) {
+      const sub = join(p, name);
+      if (name.endsWith('.json')) {
+        walk(sub, false);
+        continue;
+      }
+      let isDir: boolean;
+      try {
+        isDir = statSync(sub).isDirectory();
+      } catch (e) {
+        errors.push(`${sub}: cannot read: ${fsProblem(e)}`);
+        continue;
+      }
+      if (isDir) walk(sub, false);
+    }
+    onPath.delete(id);
+    if (top && out.length === found && errors.length === failed) errors.push(`${p}: no *.json trace file in this directory or below it`);
   };
   for (const p of paths) walk(p, true);
   if (errors.length > 0) return E.left(errors);
@@ -132,7 +233,7 @@ export function expandPaths(paths: readonly string[]): E.Either<string[], string
 
 // ----- running -----
 
-/** What a step produced, in the JSON form FORMAT.md §4 gives it. */
+/** What a step produced, in the JSON form docs/trace-format.md §4 gives it. */
 export function resultJson(r: Result): Record<string, unknown> {
   return canonical(RESULT, r) as Record<string, unknown>;
 }
@@ -225,7 +326,7 @@ export function checkExpect(expect: Expect, result: Result, snapshot: () => Snap
     if (m !== null) return m;
   }
   if (expect.snapshot !== undefined) {
-    if (crashed) return 'a snapshot is expected, but the machine crashed at this step and has none (FORMAT.md §4)';
+    if (crashed) return 'a snapshot is expected, but the machine crashed at this step and has none (docs/trace-format.md §4)';
     const m = matchPartial(SNAPSHOT, expect.snapshot, snapshot(), 'snapshot');
     if (m !== null) return m;
   }

@@ -2,7 +2,7 @@
  * The GIC virtual CPU interface of one physical CPU (GICH_* on GICv2, ICH_*_EL2 on GICv3):
  * the list registers, HCR (EN, UIE), the VMCR fields the model needs (priority mask, EOI
  * mode) and the group-1 active-priority register. Xen saves and restores these on a context
- * switch (reference §0.2 item 3); the guest acts on them without trapping (FORMAT.md §3.4).
+ * switch (reference §0.2 item 3); the guest acts on them without trapping (trace-format §3.4).
  */
 import type { GicVersion } from '../arch/limits.js';
 import {
@@ -34,7 +34,7 @@ export class VirtualCpuInterface {
   hcrEn: boolean;
   /** HCR.UIE (bit 1): underflow maintenance interrupt enable. */
   uie = false;
-  /** VMCR priority mask as stored: `value & 0xf8` on v2, 8 bits on v3 (FORMAT.md §2.2). */
+  /** VMCR priority mask as stored: `value & 0xf8` on v2, 8 bits on v3 (trace-format §2.2). */
   pmr = 0;
   /** VMCR EOI mode: 1 splits priority drop (EOI) from deactivation (DIR). */
   eoimode: 0 | 1 = 0;
@@ -104,7 +104,7 @@ export class VirtualCpuInterface {
   }
 
   /**
-   * Guest acknowledge (IAR read), FORMAT.md §3.4: the pending (not pending+active) LR with
+   * Guest acknowledge (IAR read), trace-format §3.4: the pending (not pending+active) LR with
    * the lowest group priority that passes the priority mask and the running priority wins;
    * lowest LR index on a tie. It becomes active and its group priority is marked active.
    */

@@ -1,7 +1,7 @@
 /**
  * Host side of a physical interrupt (Xen's `struct irq_desc` plus the host distributor bits
  * the model tracks): enabled, pending, active, the IN_PROGRESS flag and the affinity
- * (FORMAT.md §3.2, reference §3.21).
+ * (trace-format §3.2, reference §3.21).
  */
 export class IrqDesc {
   enabled = false;

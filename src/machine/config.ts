@@ -1,5 +1,5 @@
 /**
- * The machine configuration of FORMAT.md §2.1: decoded with io-ts, then checked against
+ * The machine configuration of trace-format §2.1: decoded with io-ts, then checked against
  * Xen's limits (reference §2.3, §2.4, §2.5). Errors name the key and the rule.
  */
 import * as E from 'fp-ts/lib/Either.js';
@@ -7,6 +7,7 @@ import * as t from 'io-ts';
 import {
   MAX_DOMAIN_ID, MAX_PCPUS, MAX_SPIS, SPI_MAX_INTID, maxLrsFor, maxVcpusFor, roundUpToRank, type GicVersion,
 } from '../arch/limits.js';
+import { MAX_CONFIG_IRQ_RECORDS } from '../conformance/limits.js';
 import { Nat, decodeWith, oneOf, strictObject } from './decode.js';
 
 export const DomainConfigCodec = strictObject(
@@ -36,7 +37,7 @@ export interface Config {
   domains: DomainConfig[];
 }
 
-/** The rules of FORMAT.md §2.1 beyond JSON types; each message names the key and the rule. */
+/** The rules of trace-format §2.1 beyond JSON types; each message names the key and the rule. */
 export function checkConfigRules(c: Config, base = 'config'): string[] {
   const errors: string[] = [];
   const gicName = c.gic === 'v2' ? 'GICv2' : 'GICv3';
@@ -69,6 +70,14 @@ export function checkConfigRules(c: Config, base = 'config'): string[] {
       }
     });
   });
+  if (errors.length === 0) {
+    // What is allocated: 32 private records per vCPU, and the SPIs rounded up to whole ranks.
+    const total = c.domains.reduce((n, d) => n + 32 * d.vcpus + roundUpToRank(d.nr_spis), 0);
+    if (total > MAX_CONFIG_IRQ_RECORDS) {
+      errors.push(`${base}.domains: ${total} interrupt records in all (the sum over domains of 32 × vcpus + nr_spis rounded up to 32), `
+        + `above the state budget of ${MAX_CONFIG_IRQ_RECORDS} for a config`);
+    }
+  }
   return errors;
 }
 

@@ -47,15 +47,49 @@ export function oneLine(s: string): string {
   return s.replace(/\s*\n\s*/g, ' ');
 }
 
-/** A hex string (`0x...`, any case, leading zeros allowed) decoded to a bigint. */
-export const HexString = new t.Type<bigint, string, unknown>(
-  'hex string',
-  (u): u is bigint => typeof u === 'bigint',
-  (u, c) => (typeof u === 'string' && /^0[xX][0-9a-fA-F]+$/.test(u) ? t.success(BigInt(u)) : t.failure(u, c)),
-  (a) => toHex(a),
-);
+/**
+ * A hex string (`0x...`, any case, leading zeros allowed) of at most `bits` bits, decoded to
+ * a bigint. Two different messages: not a hex string at all (`expected hex string`), or more
+ * significant hex digits than the field holds (`too many hex digits: ... does not fit in 64
+ * bits`), so that an over-long address is not mistaken for a misaligned one later.
+ */
+export function hexString(bits: number): t.Type<bigint, string, unknown> {
+  const limit = 1n << BigInt(bits);
+  return new t.Type<bigint, string, unknown>(
+    'hex string',
+    (u): u is bigint => typeof u === 'bigint' && u >= 0n && u < limit,
+    (u, c) => {
+      if (typeof u !== 'string' || !/^0[xX][0-9a-fA-F]+$/.test(u)) return t.failure(u, c);
+      // Count the digits before converting: a megabyte of hex is refused without building its bigint.
+      const significant = u.length - 2 - (/^0[xX](0*)/.exec(u)?.[1]?.length ?? 0);
+      const v = significant > Math.ceil(bits / 4) ? limit : BigInt(u);
+      return v < limit ? t.success(v) : t.failure(u, c, `too many hex digits: ${describeValue(u)} does not fit in ${bits} bits`);
+    },
+    (a) => toHex(a),
+  );
+}
 
-/** Canonical hex: lower case, `0x`, no leading zeros (FORMAT.md §1). */
+/** A 64-bit hex string (addresses, register values: docs/trace-format.md §1). */
+export const HexString = hexString(64);
+
+/**
+ * `s` with every control character (C0, DEL, C1: the ESC that starts a terminal escape
+ * sequence, newlines, tabs) written as an escape (`\n`, `\u001b`), so that text echoed from
+ * input stays on its line and cannot colour the terminal or fake a report line.
+ */
+export function escapeControl(s: string): string {
+  return CONTROL.test(s) ? s.replace(CONTROL_ALL, escapeOne) : s;
+}
+
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const CONTROL_ALL = /[\u0000-\u001f\u007f-\u009f]/g;
+const SHORT_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+function escapeOne(ch: string): string {
+  return SHORT_ESCAPES[ch] ?? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
+
+/** Canonical hex: lower case, `0x`, no leading zeros (docs/trace-format.md §1). */
 export function toHex(v: bigint | number): string {
   return `0x${v.toString(16)}`;
 }
@@ -79,7 +113,7 @@ export function strictObject<R extends t.Props, O extends t.Props = {}>(
       const errors: t.Errors = [];
       const out: Record<string, unknown> = {};
       for (const k of Object.keys(o)) {
-        if (!(k in req) && !(k in optional) && !ignore.includes(k)) {
+        if (!Object.hasOwn(req, k) && !Object.hasOwn(optional, k) && !ignore.includes(k)) {
           errors.push({ value: o[k], context: [...c, { key: k, type: t.never, actual: o[k] }], message: 'unknown key' });
         }
       }
@@ -111,15 +145,18 @@ export function contextPath(context: t.Context, base = ''): string {
     const entry = context[i]!;
     const parent = context[i - 1]!.type;
     const isIndex = /^\d+$/.test(entry.key) && parent instanceof t.ArrayType;
-    path += isIndex ? `[${entry.key}]` : path === '' ? entry.key : `.${entry.key}`;
+    const key = escapeControl(entry.key);
+    path += isIndex ? `[${key}]` : path === '' ? key : `.${key}`;
   }
   return path === '' ? '(top level)' : path;
 }
 
-function describeValue(u: unknown): string {
+/** A value found in input, for a message: JSON, cut to 60 characters, control characters escaped. */
+export function describeValue(u: unknown): string {
   if (u === undefined) return 'nothing';
   if (typeof u === 'bigint') return toHex(u);
-  const s = JSON.stringify(u);
+  if (typeof u === 'string' && u.length > 200) u = u.slice(0, 200);
+  const s = escapeControl(JSON.stringify(u) ?? String(u));
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
@@ -130,7 +167,7 @@ export function formatErrors(errors: t.Errors, base = ''): string[] {
     if (e.message === 'unknown key') return `${path}: unknown key`;
     const type = e.context[e.context.length - 1]!.type;
     if (e.message === 'missing key') return `${path}: missing key (expected ${type.name})`;
-    if (e.message?.startsWith('missing key') === true) return `${path}: ${e.message}`;
+    if (e.message?.startsWith('missing key') === true || e.message?.startsWith('too many') === true) return `${path}: ${e.message}`;
     const expected = e.message ?? type.name;
     return `${path}: ${expected.startsWith('expected') ? expected : `expected ${expected}`}, got ${describeValue(e.value)}`;
   });

@@ -1,7 +1,7 @@
 /**
- * A Machine: Xen's vGIC on a set of pCPUs, built from a FORMAT.md config, driven by the ops
- * of FORMAT.md §3. Every precondition is checked before anything changes, so a trace error
- * leaves the state as it was; a Xen crash (FORMAT.md §4) kills the machine.
+ * A Machine: Xen's vGIC on a set of pCPUs, built from a vgic-trace/1 config, driven by the ops
+ * of trace-format §3. Every precondition is checked before anything changes, so a trace error
+ * leaves the state as it was; a Xen crash (trace-format §4) kills the machine.
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { isPrivate } from '../arch/intid.js';
@@ -26,7 +26,7 @@ import { snapshotJson, takeSnapshot, type Snapshot } from './snapshot.js';
 
 export type Outcome = 'ok' | 'abort' | 'undef' | 'error' | 'latched' | 'crash';
 
-/** RESULT of FORMAT.md §4 (extras only where the op defines them). */
+/** RESULT of trace-format §4 (extras only where the op defines them). */
 export interface Result {
   outcome: Outcome;
   value?: string;
@@ -40,7 +40,7 @@ export interface Result {
 }
 
 /**
- * A broken precondition (FORMAT.md §3): the step is refused and nothing changed. `message`
+ * A broken precondition (trace-format §3): the step is refused and nothing changed. `message`
  * names the step and the problem (`step 4 (enter): pCPU 0 is idle; enter needs it hyp`).
  */
 export class TraceError {
@@ -317,7 +317,7 @@ const HANDLERS: { [K in OpName]: Handler<K> } = {
     const cpu = m.pcpuIn(op.pcpu, HYP, 'sysreg');
     if (typeof cpu === 'string') return cpu;
     if ((op.value ?? 0n) >= 1n << 64n) return `value ${toHex(op.value!)} does not fit in a 64-bit system register`;
-    // A GICv2 guest has no GICv3 CPU interface: every one of these is UNDEF (FORMAT.md §3.3).
+    // A GICv2 guest has no GICv3 CPU interface: every one of these is UNDEF (trace-format §3.3).
     if (m.host.version === 'v2') return UNDEF;
     const r = vgicV3EmulateSysreg(cpu, op.reg, op.access === 'write', op.value ?? 0n);
     return r === 'ok' ? OK : UNDEF;

@@ -1,5 +1,5 @@
 /**
- * The ops of FORMAT.md §3 as io-ts codecs. Every key an op lists is required (`level` of
+ * The ops of trace-format §3 as io-ts codecs. Every key an op lists is required (`level` of
  * `inject` defaults to true); unknown keys are errors. `expect` belongs to the trace layer
  * and is accepted and ignored here.
  */
@@ -54,7 +54,7 @@ export function decodeOp(u: unknown, base = 'step'): E.Either<string[], Op> {
   const r = decodeWith(OP_CODECS[op] as t.Type<unknown, unknown, unknown>, u, base);
   if (E.isLeft(r)) return r;
   const decoded = { op, ...(r.right as object) } as Op;
-  // `value` goes with writes only (FORMAT.md §3.3).
+  // `value` goes with writes only (trace-format §3.3).
   if (decoded.op === 'mmio' || decoded.op === 'sysreg') {
     if (decoded.access === 'write' && decoded.value === undefined) return E.left([`${base}.value: missing key (a write needs a hex string value)`]);
     if (decoded.access === 'read' && decoded.value !== undefined) return E.left([`${base}.value: unknown key (a read takes no value)`]);

@@ -1,5 +1,5 @@
 /**
- * The canonical snapshot of FORMAT.md §5: keys in the order the contract lists them, hex
+ * The canonical snapshot of trace-format §5: keys in the order the contract lists them, hex
  * strings for registers and masks, so that equal states serialise byte-identically.
  */
 import { LR_STATE_NAMES, getField, lrPriority8, rawLr, type LrStateName } from '../arch/lr.js';
@@ -118,7 +118,7 @@ function lrSnapshots(host: Host, lrs: Uint32Array): LrSnapshot[] {
 }
 
 function vcpuSnapshot(host: Host, v: Vcpu): VcpuSnapshot {
-  // Live registers while the vCPU runs, its saved copy otherwise (FORMAT.md §5).
+  // Live registers while the vCPU runs, its saved copy otherwise (trace-format §5).
   const { iface, lrMask: mask } = host.interfaceOf(v);
   return {
     id: v.id,

@@ -17,7 +17,7 @@ export const GIC_IRQ_GUEST_ENABLED = 3;
 export const GIC_IRQ_GUEST_MIGRATING = 4;
 export const GIC_IRQ_GUEST_PRISTINE_LPI = 5;
 
-/** Status bit names in bit order, as snapshots print them (FORMAT.md §5). */
+/** Status bit names in bit order, as snapshots print them (trace-format §5). */
 export const STATUS_NAMES = ['QUEUED', 'ACTIVE', 'VISIBLE', 'ENABLED', 'MIGRATING', 'PRISTINE_LPI'] as const;
 export type StatusName = (typeof STATUS_NAMES)[number];
 
@@ -121,7 +121,7 @@ export class Rank {
 }
 
 export class Vcpu {
-  /** !_VPF_down. All vCPUs start online (FORMAT.md §2.2). */
+  /** !_VPF_down. All vCPUs start online (trace-format §2.2). */
   online = true;
   /** pCPU it last ran on (v->processor). */
   processor: number;
@@ -219,7 +219,7 @@ export interface LogEntry {
   msg: string;
 }
 
-/** Xen itself fails here (BUG, failed ASSERT, LR index outside the LR file): FORMAT.md §4. */
+/** Xen itself fails here (BUG, failed ASSERT, LR index outside the LR file): trace-format §4. */
 export class XenCrash extends Error {
   constructor(readonly reason: string) {
     super(reason);

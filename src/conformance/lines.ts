@@ -1,0 +1,59 @@
+/**
+ * Splitting a byte stream into lines with a cap on the length of one line, for the driver
+ * protocol (docs/trace-format.md §7): a line longer than the cap is reported as soon as the cap is
+ * crossed, without buffering the rest of it (an endless line must not grow a buffer until
+ * the process runs out of memory or hits the engine's string length).
+ */
+
+/** A complete line (UTF-8 decoded, without its `\n` or `\r\n`), or the report that a line is too long. */
+export type LineEvent = { line: string } | { tooLong: true };
+
+export class LineReader {
+  private parts: Buffer[] = [];
+  private size = 0;
+  private stopped = false;
+
+  constructor(readonly maxBytes: number) {}
+
+  /** Feed a chunk: the lines it completes. After a `tooLong` event the reader ignores everything. */
+  push(chunk: Buffer): LineEvent[] {
+    const out: LineEvent[] = [];
+    let start = 0;
+    while (!this.stopped) {
+      const nl = chunk.indexOf(0x0a, start);
+      const end = nl === -1 ? chunk.length : nl;
+      if (this.size + (end - start) > this.maxBytes) {
+        this.stop();
+        out.push({ tooLong: true });
+        break;
+      }
+      if (end > start) {
+        this.parts.push(chunk.subarray(start, end));
+        this.size += end - start;
+      }
+      if (nl === -1) break;
+      out.push({ line: this.take() });
+      start = nl + 1;
+    }
+    return out;
+  }
+
+  /** The end of the stream: a last line without a newline, if any. */
+  end(): LineEvent[] {
+    if (this.stopped || this.size === 0) return [];
+    return [{ line: this.take() }];
+  }
+
+  private take(): string {
+    const text = Buffer.concat(this.parts, this.size).toString('utf8');
+    this.parts = [];
+    this.size = 0;
+    return text.endsWith('\r') ? text.slice(0, -1) : text;
+  }
+
+  private stop(): void {
+    this.stopped = true;
+    this.parts = [];
+    this.size = 0;
+  }
+}
