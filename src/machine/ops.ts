@@ -94,19 +94,42 @@ function codecsOf(fields: Readonly<Record<string, Kind>> | undefined): t.Props {
   return out;
 }
 
-type FastField = readonly [key: string, kind: Kind, required: boolean];
-
 /** One io-ts codec per op, built from OP_SPECS; the `op` key itself is checked before dispatch. */
 export const OP_CODECS = {} as Record<OpName, t.Type<unknown, unknown, unknown>>;
-/** The fields of each op as [name, kind, required] rows, for the fast path. */
-const FAST_FIELDS = {} as Record<OpName, readonly FastField[]>;
+/** One specialised fast-path decoder per op, generated from the same table (see fastDecoder). */
+const FAST_DECODERS = {} as Record<OpName, (o: Record<string, unknown>) => Op | null>;
 for (const name of OP_NAMES) {
   const spec: OpSpec = OP_SPECS[name];
   OP_CODECS[name] = strictObject(name, codecsOf(spec.req), codecsOf(spec.opt), IGNORE) as t.Type<unknown, unknown, unknown>;
-  FAST_FIELDS[name] = [
-    ...Object.entries(spec.req).map(([k, kind]): FastField => [k, kind, true]),
-    ...Object.entries(spec.opt ?? {}).map(([k, kind]): FastField => [k, kind, false]),
+  FAST_DECODERS[name] = fastDecoder(name, spec);
+}
+
+/**
+ * The fast-path decoder of one op, generated once at load time from its row of OP_SPECS (our
+ * own table: no input reaches the generated text). A generic loop over the table costs more
+ * than the op itself (keyed loads on steps of many shapes, objects grown key by key); a
+ * function per op reads each argument by a constant key and builds its op in one literal.
+ * It answers null whenever anything is unusual, and the codec then decides.
+ */
+function fastDecoder(name: OpName, spec: OpSpec): (o: Record<string, unknown>) => Op | null {
+  const fields = [
+    ...Object.entries(spec.req).map(([key, kind]) => ({ key, kind, required: true })),
+    ...Object.entries(spec.opt ?? {}).map(([key, kind]) => ({ key, kind, required: false })),
   ];
+  let body = 'let seen = 1;\n';
+  fields.forEach((f, i) => {
+    const k = JSON.stringify(f.key);
+    body += `const r${i} = o[${k}];\nlet v${i};\n`;
+    body += `if (r${i} === undefined) { ${f.required ? 'return null;' : ''} } else { v${i} = check${i}(r${i}); if (v${i} === NOT_FAST) return null; seen++; }\n`;
+  });
+  // Every own key must be an argument of the op, `op` or `expect` (an inherited argument is
+  // read above but not counted here, so it fails too).
+  body += 'if (o.expect !== undefined) seen++;\nlet present = 0;\nfor (const k in o) if (hasOwn(o, k)) present++;\nif (present !== seen) return null;\n';
+  const parts = fields.map((f, i) => (f.required ? `${JSON.stringify(f.key)}: v${i}` : `...(v${i} !== undefined ? { ${JSON.stringify(f.key)}: v${i} } : {})`));
+  body += `return { op: ${JSON.stringify(name)}${parts.map((p) => `, ${p}`).join('')} };`;
+  const checks = fields.map((f) => FAST[f.kind]);
+  const make = new Function('NOT_FAST', 'hasOwn', ...fields.map((_, i) => `check${i}`), `return function decode_${name}(o) {\n${body}\n};`);
+  return make(NOT_FAST, Object.hasOwn, ...checks) as (o: Record<string, unknown>) => Op | null;
 }
 
 function isOpName(s: unknown): s is OpName {
@@ -122,30 +145,7 @@ export function decodeOpFast(u: unknown): Op | null {
   if (typeof u !== 'object' || u === null || Array.isArray(u)) return null;
   const o = u as Record<string, unknown>;
   const name = o['op'];
-  if (!isOpName(name)) return null;
-  const fields = FAST_FIELDS[name];
-  const out: Record<string, unknown> = { op: name };
-  let seen = 1;
-  for (let i = 0; i < fields.length; i++) {
-    const [key, kind, required] = fields[i]!;
-    if (!Object.hasOwn(o, key) || o[key] === undefined) {
-      if (required) return null;
-      continue;
-    }
-    const v = FAST[kind](o[key]);
-    if (v === NOT_FAST) return null;
-    out[key] = v;
-    seen += 1;
-  }
-  // Every key of the step must be one the op takes (or `expect`).
-  let keys = 0;
-  for (const k in o) {
-    if (!Object.hasOwn(o, k)) continue;
-    keys += 1;
-    if (k === 'expect') seen += 1;
-  }
-  if (keys !== seen) return null;
-  return out as Op;
+  return isOpName(name) ? FAST_DECODERS[name](o) : null;
 }
 
 /** Decode one step; errors are lines with JSON paths under `base` (e.g. `steps[4]`). */
