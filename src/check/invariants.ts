@@ -150,6 +150,24 @@ export function lrsHoldingTwice(m: Machine, lrs: Uint32Array): { virq: number; f
   return out;
 }
 
+/**
+ * Are the 32 records `arr[k..k+31]` INTIDs `irq..irq+31`, on no list (checked by the caller),
+ * without VISIBLE, ACTIVE and MIGRATING, with lr 0 or 0xff, and ENABLED exactly where
+ * `ienable` has a bit?
+ */
+function quiet(arr: readonly PendingIrq[], k: number, irq: number, ienable: number): boolean {
+  let enabled = 0;
+  let odd = 0;
+  for (let i = 0; i < 32; i++) {
+    const p = arr[k + i]!;
+    const st = p.status;
+    const lr = p.lr;
+    enabled |= ((st >> GIC_IRQ_GUEST_ENABLED) & 1) << i;
+    odd |= (st & STATEFUL) | (p.irq ^ (irq + i)) | (lr === 0 || lr === GIC_INVALID_LR ? 0 : 1);
+  }
+  return odd === 0 && enabled === (ienable | 0);
+}
+
 function hasBitAtOrAbove(mask: LrMask, n: number): boolean {
   if (n >= 64) return false;
   if (n >= 32) return (mask.hi >>> (n - 32)) !== 0;
@@ -180,6 +198,8 @@ class StateScan {
   private pend0 = new Int32Array(0);
   private pend1 = new Int32Array(0);
   private touched = new Int32Array(0);
+  /** The epoch at which some record of group `idx >> 5` (a rank, when aligned) was on a list. */
+  private groupStamp = new Int32Array(0);
   private nTouched = 0;
   private base = new Int32Array(8);
   private spiBase = 0;
@@ -197,6 +217,7 @@ class StateScan {
     this.pend0 = new Int32Array(n);
     this.pend1 = new Int32Array(n);
     this.touched = new Int32Array(n);
+    this.groupStamp = new Int32Array((n >> 5) + 1);
   }
 
   /** Every state invariant of `m`; `held` (if given) receives the SPI records on each vCPU's lists. */
@@ -237,6 +258,7 @@ class StateScan {
   private note(idx: number, vi: number, pending: boolean): void {
     if (this.stamp[idx] !== this.epoch) {
       this.stamp[idx] = this.epoch;
+      this.groupStamp[idx >> 5] = this.epoch;
       this.nInfl[idx] = 0;
       this.nPend[idx] = 0;
       this.touched[this.nTouched++] = idx;
@@ -325,6 +347,7 @@ class StateScan {
     this.ensure(total);
     if (++this.epoch === 0x7fffffff) {
       this.stamp.fill(0);
+      this.groupStamp.fill(0);
       this.epoch = 1;
     }
     this.nTouched = 0;
@@ -440,30 +463,12 @@ class StateScan {
       }
     }
 
-    // The per-record invariants: a record on no list, without VISIBLE, ACTIVE and MIGRATING
-    // and with lr 0 or 0xff can only break I10.
+    // The per-record invariants.
     for (let vi = 0; vi < nv; vi++) {
       const v = vcpus[vi]!;
-      const ienable = v.privateIrqs.ienable;
-      const arr = v.pendingIrqs;
-      const b = this.base[vi]!;
-      for (let k = 0; k < arr.length; k++) {
-        const p = arr[k]!;
-        const st = p.status;
-        if (this.stamp[b + k] !== this.epoch && (st & STATEFUL) === 0 && (p.lr === 0 || p.lr === GIC_INVALID_LR)) {
-          if ((((ienable >>> (p.irq & 31)) & 1) === 1) !== ((st & ENABLED) !== 0)) this.i10(d, p, v, ienable, out);
-        } else this.record(m, d, p, v, b + k, history, out);
-      }
+      this.records(m, d, v.pendingIrqs, this.base[vi]!, 0, v, history, out);
     }
-    for (let k = 0; k < d.pendingIrqs.length; k++) {
-      const p = d.pendingIrqs[k]!;
-      const st = p.status;
-      if (this.stamp[this.spiBase + k] !== this.epoch && (st & STATEFUL) === 0 && (p.lr === 0 || p.lr === GIC_INVALID_LR)) {
-        // (A record without a rank is I17's to report.)
-        const rank = d.sharedIrqs[(p.irq >> 5) - 1];
-        if (rank !== undefined && (((rank.ienable >>> (p.irq & 31)) & 1) === 1) !== ((st & ENABLED) !== 0)) this.i10(d, p, null, rank.ienable, out);
-      } else this.record(m, d, p, null, this.spiBase + k, history, out);
-    }
+    this.records(m, d, d.pendingIrqs, this.spiBase, 32, null, history, out);
 
     // I16 (SPIs) and I17
     for (const r of d.sharedIrqs) {
@@ -475,6 +480,34 @@ class StateScan {
     if (d.nrSpis % 32 !== 0 || d.nrSpis > MAX_SPIS || d.sharedIrqs.length !== d.nrSpis / 32 || d.pendingIrqs.length !== d.nrSpis) {
       out.push({ id: 'I17', message: `d${d.id}: nr_spis ${d.nrSpis} with ${d.sharedIrqs.length} ranks and ${d.pendingIrqs.length} SPI records`, records: [] });
     }
+  }
+
+  /**
+   * The per-record invariants of the records `arr` (scratch indexes from `b`, INTIDs from
+   * `irq0` when in place), 32 at a time: a record on no list, without VISIBLE, ACTIVE and
+   * MIGRATING and with lr 0 or 0xff can only break I10, so a rank of such records whose
+   * ENABLED bits equal its ienable word has nothing to report.
+   */
+  private records(m: Machine, d: Domain, arr: readonly PendingIrq[], b: number, irq0: number, owner: Vcpu | null, history: ExemptionHistory, out: Violation[]): void {
+    let k = 0;
+    if ((b & 31) === 0) {
+      for (; k + 32 <= arr.length; k += 32) {
+        const rank = owner !== null ? owner.privateIrqs : d.sharedIrqs[k >> 5];
+        if (rank !== undefined && this.groupStamp[(b + k) >> 5] !== this.epoch && quiet(arr, k, irq0 + k, rank.ienable)) continue;
+        for (let i = k; i < k + 32; i++) this.one(m, d, arr[i]!, owner, b + i, history, out);
+      }
+    }
+    for (; k < arr.length; k++) this.one(m, d, arr[k]!, owner, b + k, history, out);
+  }
+
+  /** The per-record invariants of one record. */
+  private one(m: Machine, d: Domain, p: PendingIrq, owner: Vcpu | null, idx: number, history: ExemptionHistory, out: Violation[]): void {
+    const st = p.status;
+    if (this.stamp[idx] !== this.epoch && (st & STATEFUL) === 0 && (p.lr === 0 || p.lr === GIC_INVALID_LR)) {
+      // (A record without a rank is I17's to report.)
+      const rank = owner !== null ? owner.privateIrqs : d.sharedIrqs[(p.irq >> 5) - 1];
+      if (rank !== undefined && (((rank.ienable >>> (p.irq & 31)) & 1) === 1) !== ((st & ENABLED) !== 0)) this.i10(d, p, owner, rank.ienable, out);
+    } else this.record(m, d, p, owner, idx, history, out);
   }
 
   /** I2 for one list of vCPU `vi`. */
@@ -569,8 +602,15 @@ class StateScan {
  * `history` is updated with what this state adds to them.
  */
 export function checkState(m: Machine, history: ExemptionHistory = new ExemptionHistory()): Violation[] {
-  return new StateScan().run(m, history, null);
+  return SCAN.run(m, history, null);
 }
+
+/**
+ * The one scratch every check uses: a check runs to its end without calling out, and each
+ * domain check starts a new epoch, so checkers of different machines can share it (and a
+ * campaign does not allocate it again for every trace).
+ */
+const SCAN = new StateScan();
 
 /** The records on a vCPU's lists. */
 function recordsOn(v: Vcpu): Set<PendingIrq> {
@@ -588,7 +628,6 @@ export class InvariantChecker {
   readonly history = new ExemptionHistory();
   /** The SPI records on each vCPU's lists at the previous check. */
   private readonly held = new Map<Vcpu, Held>();
-  private readonly scan = new StateScan();
 
   /** SPI records in a Q34 state that have not yet settled. */
   get q34Tainted(): Set<PendingIrq> {
@@ -619,7 +658,7 @@ export class InvariantChecker {
       const h = v === undefined ? undefined : this.held.get(v);
       if (v !== undefined && h !== undefined && m.cpuOnWithLiveState.has(v)) for (let i = 0; i < h.n; i++) this.history.cpuOnRecords.add(h.recs[i]!);
     }
-    const out = this.scan.run(m, this.history, this.held);
+    const out = SCAN.run(m, this.history, this.held);
     // A tainted record settles once it is on no list and in no LR (not VISIBLE).
     if (this.q34Tainted.size > 0) {
       for (const p of this.q34Tainted) {
