@@ -75,7 +75,7 @@ export class PropertyMonitor {
         s.at = at;
       }
     }
-    this.snapshotBefore = this.mustBeIgnored(op) ? JSON.stringify(m.snapshot()) : null;
+    this.snapshotBefore = this.mustBeIgnored(op) ? m.snapshotJson() : null;
   }
 
   /** Is `op` an injection Xen must drop (P6)? */
@@ -95,7 +95,7 @@ export class PropertyMonitor {
     if (m.crashed !== null) return out;
     const host = m.host;
     // P6
-    if (this.snapshotBefore !== null && result.outcome === 'ok' && JSON.stringify(m.snapshot()) !== this.snapshotBefore) {
+    if (this.snapshotBefore !== null && result.outcome === 'ok' && m.snapshotJson() !== this.snapshotBefore) {
       const i = op as Extract<Op, { op: 'inject' }>;
       const why = i.level === false ? 'level low' : 'offline target';
       out.push({ id: 'P6', message: `d${i.domain}: inject of irq ${i.virq}${i.vcpu !== null ? ` for vCPU ${i.vcpu}` : ''} (${why}) should have been ignored but changed the state` });
