@@ -7,6 +7,7 @@ import {
   STATUS_NAMES, listEmpty, listRecords, statusNames, type Domain, type Host, type PendingIrq, type PcpuMode,
   type Rank, type StatusName, type Vcpu,
 } from '../xen/types.js';
+import type { IrqDesc } from '../hw/irqdesc.js';
 import { toHex } from './decode.js';
 
 export interface RankSnapshot {
@@ -228,9 +229,52 @@ function hex64(lo: number, hi: number): string {
   return hi === 0 ? `0x${lo.toString(16)}` : `0x${hi.toString(16)}${lo.toString(16).padStart(8, '0')}`;
 }
 
+/** `0x…` of each value below 256 (most words a snapshot prints: 0, small masks). */
+const HEX_SMALL: readonly string[] = Array.from({ length: 256 }, (_, i) => `0x${i.toString(16)}`);
+
+function hex32(v: number): string {
+  return v < 256 && v >= 0 ? HEX_SMALL[v]! : toHex(v);
+}
+
+/**
+ * The last text written for a rank, with the contents it was written from: a rank changes
+ * only when the guest writes its registers, so most snapshots reuse the text after comparing
+ * 64 bytes and three words.
+ */
+interface RankText {
+  readonly priority: Uint8Array;
+  readonly vcpu: Uint8Array;
+  ienable: number;
+  icfg0: number;
+  icfg1: number;
+  text: string;
+}
+
+const rankTexts = new WeakMap<Rank, RankText>();
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function rankJson(r: Rank): string {
-  return `{"index":${r.index},"ienable":"${toHex(r.ienable)}","icfg":["${toHex(r.icfg[0]!)}","${toHex(r.icfg[1]!)}"],` +
+  let c = rankTexts.get(r);
+  if (c !== undefined && c.ienable === r.ienable && c.icfg0 === r.icfg[0] && c.icfg1 === r.icfg[1]
+    && sameBytes(c.priority, r.priority) && sameBytes(c.vcpu, r.vcpu)) return c.text;
+  const text = `{"index":${r.index},"ienable":"${hex32(r.ienable)}","icfg":["${hex32(r.icfg[0]!)}","${hex32(r.icfg[1]!)}"],` +
     `"priority":${jsonBytes(r.priority)},"vcpu":${jsonBytes(r.vcpu)}}`;
+  if (c === undefined) {
+    c = { priority: r.priority.slice(), vcpu: r.vcpu.slice(), ienable: 0, icfg0: 0, icfg1: 0, text };
+    rankTexts.set(r, c);
+  } else {
+    c.priority.set(r.priority);
+    c.vcpu.set(r.vcpu);
+    c.text = text;
+  }
+  c.ienable = r.ienable;
+  c.icfg0 = r.icfg[0]!;
+  c.icfg1 = r.icfg[1]!;
+  return text;
 }
 
 function lrsJson(host: Host, lrs: Uint32Array): string {
@@ -258,7 +302,7 @@ function vcpuJson(host: Host, v: Vcpu): string {
   let pending = '[';
   for (let n = v.lrPending.next; n !== v.lrPending; n = n.next) pending += `${n.prev === v.lrPending ? '' : ','}${n.owner!.irq}`;
   return `{"id":${v.id},"online":${v.online},"rank":${rankJson(v.privateIrqs)},"inflight":${inflight}],"lr_pending":${pending}],` +
-    `"lr_mask":"${hex64(mask.lo >>> 0, mask.hi >>> 0)}","pmr":${iface.pmr},"eoimode":${iface.eoimode},"apr":"${toHex(iface.apr)}",` +
+    `"lr_mask":"${hex64(mask.lo >>> 0, mask.hi >>> 0)}","pmr":${iface.pmr},"eoimode":${iface.eoimode},"apr":"${hex32(iface.apr)}",` +
     `"lrs":${lrsJson(host, iface.lrs)}}`;
 }
 
@@ -280,7 +324,7 @@ function domainJson(host: Host, d: Domain): string {
   for (const r of d.sharedIrqs) ranks += `${ranks === '' ? '' : ','}${rankJson(r)}`;
   let vcpus = '';
   for (const v of d.vcpus) vcpus += `${vcpus === '' ? '' : ','}${vcpuJson(host, v)}`;
-  return `{"id":${d.id},"ctlr":"${toHex(d.ctlr)}","ranks":[${ranks}],"vcpus":[${vcpus}],"irqs":[${irqs}]}`;
+  return `{"id":${d.id},"ctlr":"${hex32(d.ctlr)}","ranks":[${ranks}],"vcpus":[${vcpus}],"irqs":[${irqs}]}`;
 }
 
 /** The whole machine as canonical JSON text: `JSON.stringify(takeSnapshot(host))`, written directly. */
@@ -291,11 +335,24 @@ export function snapshotJson(host: Host): string {
     pcpus += `${pcpus === '' ? '' : ','}{"id":${cpu.id},"mode":"${cpu.mode}","running":${running},"uie":${cpu.cpuif.uie}}`;
   }
   let domains = '';
-  for (const d of [...host.domains.values()].sort((a, b) => a.id - b.id)) domains += `${domains === '' ? '' : ','}${domainJson(host, d)}`;
+  for (const d of byId(host.domains.values(), host.domains.size)) domains += `${domains === '' ? '' : ','}${domainJson(host, d)}`;
   let physical = '';
-  for (const desc of [...host.irqDescs.values()].filter((x) => x.guest !== null).sort((a, b) => a.irq - b.irq)) {
+  for (const desc of routedDescs(host)) {
     physical += `${physical === '' ? '' : ','}{"pirq":${desc.irq},"domain":${desc.guest!.domain},"virq":${desc.guest!.virq},` +
       `"enabled":${desc.enabled},"pending":${desc.pending},"active":${desc.active},"in_progress":${desc.inProgress},"affinity":${desc.affinity}}`;
   }
   return `{"pcpus":[${pcpus}],"domains":[${domains}],"physical":[${physical}]}`;
+}
+
+/** The domains ascending by id (one domain, the usual case, without sorting). */
+function byId(values: IterableIterator<Domain>, size: number): Iterable<Domain> {
+  if (size <= 1) return values;
+  return [...values].sort((a, b) => a.id - b.id);
+}
+
+/** Host IRQ descriptors routed to a guest, ascending by pirq. */
+function routedDescs(host: Host): IrqDesc[] {
+  const out: IrqDesc[] = [];
+  for (const desc of host.irqDescs.values()) if (desc.guest !== null) out.push(desc);
+  return out.length > 1 ? out.sort((a, b) => a.irq - b.irq) : out;
 }
