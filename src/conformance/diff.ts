@@ -264,7 +264,7 @@ export function startCase(model: ModelDriver, other: Driver, c: DiffCase): Runni
         const a = await session.next();
         switch (e.kind) {
           case 'reset': {
-            const b = judge(session, a, 'ok', null, null);
+            const b = 'line' in a && a.line === `{"id":${a.id},"ok":true}` ? 'same' : judge(session, a, 'ok', null, null);
             if (b !== 'same' && b['ok'] !== true) {
               return { kind: 'diverged', divergence: { step: -1, op: 'reset', path: 'reset', model: 'ok', other: b['error'], why: 'the other side refused the config' } };
             }
