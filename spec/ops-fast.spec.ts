@@ -42,7 +42,21 @@ describe('step decoding: the fast path agrees with the io-ts codecs (trace-forma
       if (fast === null) return;
       expect(typeof u['op'] === 'string' && (OP_NAMES as string[]).includes(u['op'])).to.equal(true);
       expect(fast).to.deep.equal(viaCodec(u));
+      // and decodeOp (codec plus the write/read rule of §3.3) agrees too
+      expect(decodeOp(u)).to.deep.equal(E.right(fast));
     }), runs(20_000));
+  });
+
+  it('trace-format §3.3: a write without a value, or a read with one, is left to decodeOp (and refused there)', () => {
+    for (const u of [
+      { op: 'mmio', pcpu: 0, access: 'write', addr: '0x3001104', size: 4 },
+      { op: 'mmio', pcpu: 0, access: 'read', addr: '0x3001104', size: 4, value: '0x1' },
+      { op: 'sysreg', pcpu: 0, access: 'write', reg: 'ICC_SGI1R_EL1' },
+      { op: 'sysreg', pcpu: 0, access: 'read', reg: 'ICC_SGI1R_EL1', value: '0x1' },
+    ]) {
+      expect(decodeOpFast(u), JSON.stringify(u)).to.equal(null);
+      expect(E.isLeft(decodeOp(u)), JSON.stringify(u)).to.equal(true);
+    }
   });
 
   it('a key inherited from the prototype is not taken as an argument', () => {

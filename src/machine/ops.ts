@@ -145,7 +145,11 @@ export function decodeOpFast(u: unknown): Op | null {
   if (typeof u !== 'object' || u === null || Array.isArray(u)) return null;
   const o = u as Record<string, unknown>;
   const name = o['op'];
-  return isOpName(name) ? FAST_DECODERS[name](o) : null;
+  if (!isOpName(name)) return null;
+  const op = FAST_DECODERS[name](o);
+  // `value` goes with writes only (trace-format §3.3): anything else is decodeOp's to word.
+  if (op !== null && (op.op === 'mmio' || op.op === 'sysreg') && (op.access === 'write') !== (op.value !== undefined)) return null;
+  return op;
 }
 
 /** Decode one step; errors are lines with JSON paths under `base` (e.g. `steps[4]`). */
