@@ -1,6 +1,6 @@
 /**
  * fast-check run parameters shared by the property specs. fast-check prints the seed and
- * path of a failure; set FC_SEED (and FC_PATH) to replay it (toolchain.md §5).
+ * path of a failure; set FC_SEED (and FC_PATH) to replay it.
  */
 const FC_SEED = process.env['FC_SEED'];
 const FC_PATH = process.env['FC_PATH'];

@@ -18,7 +18,7 @@ import { checkDelivery, deliveryScenario } from '../src/check/properties.js';
 import { Rng, buildStep } from '../src/conformance/gen.js';
 import { TRACE_FORMAT } from '../src/conformance/trace.js';
 import type { Config } from '../src/machine/config.js';
-import { Machine } from '../src/machine/machine.js';
+import { Machine, TraceError } from '../src/machine/machine.js';
 import { OP_NAMES, decodeOp, type OpName } from '../src/machine/ops.js';
 import type { MutantName } from '../src/xen/mutants.js';
 import { runs } from './fc-replay.js';
@@ -62,13 +62,13 @@ class OpCommand implements fc.Command<Model, Real> {
     r.monitor.before(op.right);
     const res = r.m.apply(op.right, r.steps.length);
     // A trace error changes nothing (checked elsewhere); the step is just not part of the trace.
-    if (E.isLeft(res)) {
+    if (res instanceof TraceError) {
       this.resolved += ' (trace error, skipped)';
       return;
     }
     r.steps.push(raw);
     model.crashed = r.m.crashed !== null;
-    const found = r.monitor.after(op.right, res.right);
+    const found = r.monitor.after(op.right, res);
     if (found.length > 0) {
       const why = found.map(describeFinding).join('; ');
       const file = join(tmpdir(), 'vgic-model-based-failure.json');

@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import * as E from 'fp-ts/lib/Either.js';
-import type { Machine, Result } from '../src/machine/machine.js';
+import { TraceError, type Machine, type Result } from '../src/machine/machine.js';
 import { decodeOp, type Op } from '../src/machine/ops.js';
 import { DOM, stepIndex } from './helpers.js';
 import { d, hex } from './mmio-helpers.js';
@@ -43,9 +43,9 @@ export class Watch {
     const op = opOf(u);
     this.mon.before?.(op);
     const r = this.m.apply(op, this.index++);
-    if (E.isLeft(r)) return expect.fail(`unexpected trace error: ${r.left}`);
+    if (r instanceof TraceError) return expect.fail(`unexpected trace error: ${r.message}`);
     corrupt?.();
-    return { r: r.right, found: this.mon.after(op, r.right) };
+    return { r, found: this.mon.after(op, r) };
   }
 
   go(u: Record<string, unknown>, corrupt?: () => void): Found[] {

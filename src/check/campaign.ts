@@ -4,9 +4,8 @@
  * scenarios (P1). Used by `vgic fuzz --check` (`npm run fuzz`) and by the mutation runner.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { generateTrace, type ConfigOptions, type GeneratedTrace } from '../conformance/gen.js';
-import { Machine } from '../machine/machine.js';
-import { decodeOp } from '../machine/ops.js';
+import { generateTraceWithOps, type ConfigOptions, type GeneratedTrace } from '../conformance/gen.js';
+import { Machine, TraceError } from '../machine/machine.js';
 import type { MutantName } from '../xen/mutants.js';
 import { StepMonitor, describeFinding } from './monitor.js';
 import { checkDelivery, deliveryScenario } from './properties.js';
@@ -65,7 +64,7 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
   const mutant = o.mutant ?? null;
   for (let i = 0; i < o.count && res.violation === null; i++) {
     const seed = o.seed + i;
-    const trace = generateTrace(seed, { ...o, steps: o.steps });
+    const { trace, ops } = generateTraceWithOps(seed, { ...o, steps: o.steps });
     const c = trace.config;
     res.configs[c.gic] += 1;
     widen(res.configs.nrLrs, c.nr_lrs);
@@ -76,19 +75,19 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
     }
     const m = E.getOrElseW(() => { throw new Error(`seed ${seed}: generated config refused`); })(Machine.create(c, 'config', mutant));
     const monitor = new StepMonitor(m);
-    for (let k = 0; k < trace.steps.length; k++) {
-      const op = E.getOrElseW(() => { throw new Error(`seed ${seed}: generated step ${k} does not decode`); })(decodeOp(trace.steps[k]));
+    const cut = (k: number): GeneratedTrace => ({ ...trace, steps: trace.steps.slice(0, k + 1) });
+    for (let k = 0; k < ops.length; k++) {
+      const op = ops[k]!;
       monitor.before(op);
       const r = m.apply(op, k);
       res.steps += 1;
-      const cut = (): GeneratedTrace => ({ ...trace, steps: trace.steps.slice(0, k + 1) });
-      if (E.isLeft(r)) {
-        res.violation = { seed, step: k, op: op.op, ids: ['trace error'], findings: [r.left], trace: cut() };
+      if (r instanceof TraceError) {
+        res.violation = { seed, step: k, op: op.op, ids: ['trace error'], findings: [r.message], trace: cut(k) };
         break;
       }
-      const found = monitor.after(op, r.right);
+      const found = monitor.after(op, r);
       if (found.length > 0) {
-        res.violation = { seed, step: k, op: op.op, ids: [...new Set(found.map((f) => f.id))], findings: found.map(describeFinding), trace: cut() };
+        res.violation = { seed, step: k, op: op.op, ids: [...new Set(found.map((f) => f.id))], findings: found.map(describeFinding), trace: cut(k) };
         break;
       }
       if (m.crashed !== null) {

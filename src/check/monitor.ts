@@ -29,10 +29,10 @@ export class StepMonitor {
   /** Everything violated by the step just applied (nothing after a crash: the machine is dead). */
   after(op: Op, result: Result): Finding[] {
     if (this.machine.crashed !== null) return [];
-    return [
-      ...this.invariants.check(op).map((v) => ({ id: v.id, message: v.message })),
-      ...this.properties.after(op, result),
-    ];
+    const violations = this.invariants.check(op);
+    const failures = this.properties.after(op, result);
+    if (violations.length === 0) return failures;
+    return [...violations.map((v) => ({ id: v.id, message: v.message })), ...failures];
   }
 }
 

@@ -25,7 +25,7 @@ import { Rng } from '../conformance/gen.js';
 import { toHex } from '../machine/decode.js';
 import { vgicGetTargetVcpu, vgicIsSpi } from '../xen/vgic.js';
 import { GUEST_GICD_BASE } from '../xen/vgic-v2.js';
-import { lrsHoldingTwice } from './invariants.js';
+import { lrsHoldTwice, lrsHoldingTwice } from './invariants.js';
 
 export const PROPERTY_IDS = ['P1', 'P2', 'P3', 'P4', 'P5', 'P6'] as const;
 export type PropertyId = (typeof PROPERTY_IDS)[number];
@@ -44,11 +44,20 @@ export interface PropertyFailure {
   message: string;
 }
 
+/** A vCPU's LRs as they were before the current step, if it was not running then (P3). */
+interface SavedLrs {
+  lrs: Uint32Array;
+  /** The `before` call that filled `lrs`. */
+  at: number;
+}
+
 /** Follows one machine: call `before(op)` then `after(op, result)` around every step. */
 export class PropertyMonitor {
   /** Guest acknowledgements per record. */
   private readonly acks = new Map<PendingIrq, number>();
-  private savedLrs = new Map<Vcpu, Uint32Array>();
+  /** One reusable buffer per vCPU, valid when its `at` is `beforeCount`. */
+  private readonly savedLrs = new Map<Vcpu, SavedLrs>();
+  private beforeCount = 0;
   private snapshotBefore: string | null = null;
 
   constructor(readonly machine: Machine, readonly q34Tainted: ReadonlySet<PendingIrq> = new Set()) {}
@@ -56,11 +65,17 @@ export class PropertyMonitor {
   /** Record what the properties compare against, just before `op` runs. */
   before(op: Op): void {
     const m = this.machine;
-    this.savedLrs = new Map();
+    const at = ++this.beforeCount;
     for (const d of m.host.domains.values()) {
-      for (const v of d.vcpus) if (v.runningOn === null) this.savedLrs.set(v, v.saved.lrs.slice());
+      for (const v of d.vcpus) {
+        if (v.runningOn !== null) continue;
+        let s = this.savedLrs.get(v);
+        if (s === undefined || s.lrs.length !== v.saved.lrs.length) this.savedLrs.set(v, s = { lrs: new Uint32Array(v.saved.lrs.length), at });
+        s.lrs.set(v.saved.lrs);
+        s.at = at;
+      }
     }
-    this.snapshotBefore = this.mustBeIgnored(op) ? JSON.stringify(m.snapshot()) : null;
+    this.snapshotBefore = this.mustBeIgnored(op) ? m.snapshotJson() : null;
   }
 
   /** Is `op` an injection Xen must drop (P6)? */
@@ -80,7 +95,7 @@ export class PropertyMonitor {
     if (m.crashed !== null) return out;
     const host = m.host;
     // P6
-    if (this.snapshotBefore !== null && result.outcome === 'ok' && JSON.stringify(m.snapshot()) !== this.snapshotBefore) {
+    if (this.snapshotBefore !== null && result.outcome === 'ok' && m.snapshotJson() !== this.snapshotBefore) {
       const i = op as Extract<Op, { op: 'inject' }>;
       const why = i.level === false ? 'level low' : 'offline target';
       out.push({ id: 'P6', message: `d${i.domain}: inject of irq ${i.virq}${i.vcpu !== null ? ` for vCPU ${i.vcpu}` : ''} (${why}) should have been ignored but changed the state` });
@@ -99,17 +114,18 @@ export class PropertyMonitor {
       }
     }
     for (const d of host.domains.values()) {
+      const q34 = this.q34Tainted.size > 0 && d.pendingIrqs.some((p) => this.q34Tainted.has(p));
       for (const v of d.vcpus) {
         // P3
         const before = this.savedLrs.get(v);
-        if (before !== undefined && v.runningOn === null && !before.every((w, i) => w === v.saved.lrs[i])) {
+        if (before !== undefined && before.at === this.beforeCount && v.runningOn === null && !sameWords(before.lrs, v.saved.lrs)) {
           out.push({ id: 'P3', message: `d${d.id}v${v.id} does not run, yet its LRs changed during ${op.op}` });
         }
         // P2
-        const q34 = d.pendingIrqs.some((p) => this.q34Tainted.has(p));
-        if (!m.cpuOnWithLiveState.has(v) && !q34) {
-          for (const x of lrsHoldingTwice(m, host.interfaceOf(v).iface.lrs)) {
-            out.push({ id: 'P2', message: `d${d.id}v${v.id} has INTID ${x.virq} in two LRs` });
+        if (!q34 && !m.cpuOnWithLiveState.has(v)) {
+          const lrs = v.runningOn === null ? v.saved.lrs : host.pcpus[v.runningOn]!.cpuif.lrs;
+          if (lrsHoldTwice(m, lrs)) {
+            for (const x of lrsHoldingTwice(m, lrs)) out.push({ id: 'P2', message: `d${d.id}v${v.id} has INTID ${x.virq} in two LRs` });
           }
         }
       }
@@ -124,6 +140,12 @@ export class PropertyMonitor {
     }
     return out;
   }
+}
+
+/** Does every word of `before` equal the same word of `now` (as `before.every` would say)? */
+function sameWords(before: Uint32Array, now: Uint32Array): boolean {
+  for (let i = 0; i < before.length; i++) if (before[i] !== now[i]) return false;
+  return true;
 }
 
 // ----- P1: delivery -----

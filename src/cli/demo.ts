@@ -4,7 +4,7 @@
  * guest acknowledging and EOI-ing until everything has drained.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { Machine } from '../machine/machine.js';
+import { Machine, TraceError } from '../machine/machine.js';
 import { describeSnapshot } from '../machine/describe.js';
 import type { Op } from '../machine/ops.js';
 
@@ -70,9 +70,9 @@ export function runDemo(): string {
   let lastAcked = 1023;
   const apply = (op: Op): string => {
     const r = m.apply(op, index++);
-    if (E.isLeft(r)) throw new Error(r.left);
-    if (r.right.intid !== undefined) lastAcked = r.right.intid;
-    const { outcome, ...extra } = r.right;
+    if (r instanceof TraceError) throw new Error(r.message);
+    if (r.intid !== undefined) lastAcked = r.intid;
+    const { outcome, ...extra } = r;
     return Object.keys(extra).length === 0 ? outcome : `${outcome} ${JSON.stringify(extra)}`;
   };
 

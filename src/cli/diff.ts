@@ -7,8 +7,8 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { writeFileSync } from 'node:fs';
-import { divergenceTrace, runCase, shrinkCase, type DiffCase } from '../conformance/diff.js';
-import { ModelDriver, ProcessDriver, ProtocolError, type Driver } from '../conformance/driver.js';
+import { divergenceTrace, shrinkCase, startCase, type DiffCase, type RunningCase } from '../conformance/diff.js';
+import { ModelDriver, ProcessDriver, ProtocolError } from '../conformance/driver.js';
 import { generateTrace } from '../conformance/gen.js';
 import { show } from '../conformance/schema.js';
 import { TRACE_FORMAT, expandPaths, loadTraceFile } from '../conformance/trace.js';
@@ -77,7 +77,7 @@ export async function diffCommand(argv: string[], io: Io): Promise<number> {
     }
   }
 
-  const model: Driver = new ModelDriver();
+  const model = new ModelDriver();
   const other = new ProcessDriver(against, timeout);
   try {
     const hello = await other.hello();
@@ -93,21 +93,34 @@ export async function diffCommand(argv: string[], io: Io): Promise<number> {
     let stepsCompared = 0;
     let skipped = 0;
     const total = random > 0 ? random : fileCases.length;
-    for (let i = 0; i < total; i++) {
-      let c: DiffCase;
+    /** Case i, ready to run, or why it is skipped (said when its turn comes). */
+    const prepare = (i: number): { c: DiffCase; skip: string | null } => {
       if (random > 0) {
         const tr = generateTrace(seed + i, { ...gen, ops });
-        c = { name: tr.name, config: tr.config, steps: tr.steps };
-      } else {
-        c = fileCases[i]!;
-        const missing = [...new Set(c.steps.map((s) => String(s['op'])))].filter((op) => !ops.has(op));
-        if (missing.length > 0) {
-          io.err(`skipped ${esc(c.name)}: the other side does not support ${esc(missing.join(', '))}\n`);
-          skipped += 1;
-          continue;
-        }
+        return { c: { name: tr.name, config: tr.config, steps: tr.steps }, skip: null };
       }
-      const outcome = await runCase(model, other, c);
+      const c = fileCases[i]!;
+      const missing = [...new Set(c.steps.map((s) => String(s['op'])))].filter((op) => !ops.has(op));
+      return { c, skip: missing.length > 0 ? `skipped ${esc(c.name)}: the other side does not support ${esc(missing.join(', '))}\n` : null };
+    };
+    /** Case i prepared and, unless skipped, started (its first requests written; see startCase). */
+    const begin = (i: number): { c: DiffCase; skip: string | null; run: RunningCase | null } => {
+      const p = prepare(i);
+      return { ...p, run: p.skip === null ? startCase(model, other, p.c) : null };
+    };
+    // One case ahead: case i+1 is generated, run on the model and sent while the other side
+    // still answers case i (answers come back in order; a case not needed is abandoned).
+    let current = total > 0 ? begin(0) : null;
+    for (let i = 0; i < total; i++) {
+      const { c, skip, run } = current!;
+      current = i + 1 < total ? begin(i + 1) : null;
+      if (run === null) {
+        io.err(skip!);
+        skipped += 1;
+        continue;
+      }
+      const outcome = await run.finish();
+      if (outcome.kind !== 'same') current?.run?.abandon();
       if (outcome.kind === 'invalid') {
         io.err(`${esc(c.name)}: the model rejects it at ${outcome.step < 0 ? 'reset' : `step ${outcome.step}`}: ${esc(outcome.error)}\n`);
         return 2;

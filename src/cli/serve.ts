@@ -36,16 +36,28 @@ export function serveCommand(argv: string[], io: Io): Promise<number> {
       stdin.destroy();
       resolve(code);
     };
+    // The answers to the lines of one input chunk are written together, with one write (a
+    // client that pipelines its requests sends many lines at once).
     const handle = (events: LineEvent[]): void => {
+      let out = '';
       for (const ev of events) {
-        if (done) return;
+        if (done) break;
         if (!('line' in ev) || ev.line.trim() !== '') {
           const reply = 'line' in ev ? server.handle(ev.line) : tooLongRequestReply();
-          io.out(`${reply.line}\n`);
-          if (reply.diagnostic !== undefined) io.err(`${reply.diagnostic}\n`);
-          if (reply.exit !== undefined) finish(reply.exit);
+          out += `${reply.line}\n`;
+          if (reply.diagnostic !== undefined) {
+            io.out(out);
+            out = '';
+            io.err(`${reply.diagnostic}\n`);
+          }
+          if (reply.exit !== undefined) {
+            io.out(out);
+            out = '';
+            finish(reply.exit);
+          }
         }
       }
+      if (out !== '') io.out(out);
     };
     const onData = (chunk: Buffer): void => handle(reader.push(chunk));
     stdin.on('data', onData);

@@ -4,9 +4,13 @@
  * divergence is shrunk to a short trace that still diverges, ready to be written out as a
  * vgic-trace/1 file.
  */
+import * as E from 'fp-ts/lib/Either.js';
+import type { Result } from '../machine/machine.js';
+import { agrees } from './agree.js';
+import { decodeAnswer, type Answer, type Driver, type ModelDriver, type Reply } from './driver.js';
+import { parseJson } from './json.js';
 import { firstDifference, RESULT, SNAPSHOT, type Mismatch } from './schema.js';
-import type { Driver } from './driver.js';
-import { TRACE_FORMAT } from './trace.js';
+import { TRACE_FORMAT, resultJson } from './trace.js';
 
 export type RawStep = Record<string, unknown>;
 
@@ -47,37 +51,277 @@ function divergenceOf(step: number, op: string, m: Mismatch): Divergence {
   return { step, op, path: m.path, model: m.expected, other: m.actual, ...(m.why !== undefined ? { why: m.why } : {}) };
 }
 
-/** Run one case on both sides until the first difference. */
-export async function runCase(model: Driver, other: Driver, c: DiffCase): Promise<CaseOutcome> {
-  const a = await model.reset(c.config);
-  if (!a.ok) return { kind: 'invalid', step: -1, error: a.error };
-  const b = await other.reset(c.config);
-  if (!b.ok) return { kind: 'diverged', divergence: { step: -1, op: 'reset', path: 'reset', model: 'ok', other: b.error, why: 'the other side refused the config' } };
-  for (let i = 0; i < c.steps.length; i++) {
-    const step = c.steps[i]!;
-    const op = String(step['op']);
-    const ra = await model.step(step);
-    const rb = await other.step(step);
-    // The model calls this a trace error: the case is only usable up to here.
-    if (!ra.ok) return { kind: 'invalid', step: i, error: ra.error };
-    if (!rb.ok) {
-      return { kind: 'diverged', divergence: { step: i, op, path: 'trace error', model: comparableResult(ra.value), other: rb.error, why: 'the other side reports a trace error', modelResult: comparableResult(ra.value) } };
-    }
-    const ca = comparableResult(ra.value);
-    const mr = firstDifference(RESULT, ca, comparableResult(rb.value), 'result');
-    if (mr !== null) return { kind: 'diverged', divergence: { ...divergenceOf(i, op, mr), modelResult: ca } };
-    if (ca['outcome'] === 'crash') return { kind: 'same', steps: i + 1 };
-    const sa = await model.snapshot();
-    const sb = await other.snapshot();
-    if (!sa.ok) throw new Error(`the model has no snapshot after step ${i}: ${sa.error}`);
-    if (!sb.ok) {
-      return { kind: 'diverged', divergence: { step: i, op, path: 'snapshot', model: 'a snapshot', other: sb.error, why: 'the other side refused the snapshot', modelResult: ca, modelSnapshot: sa.value } };
-    }
-    const ms = firstDifference(SNAPSHOT, sa.value, sb.value, 'snapshot');
-    if (ms !== null) return { kind: 'diverged', divergence: { ...divergenceOf(i, op, ms), modelResult: ca, modelSnapshot: sa.value } };
-  }
-  return { kind: 'same', steps: c.steps.length };
+/** An answer of the other side: a raw line (line drivers) or a reply already decoded (any other Driver). */
+type OtherAnswer = Answer | { record: Record<string, unknown> };
+
+/** The other side as runCase drives it: requests queued, answers read in order. */
+interface OtherSession {
+  readonly label: string;
+  readonly outstanding: number;
+  send(cmd: 'reset' | 'step' | 'snapshot', value?: unknown): void;
+  flush(): void;
+  next(): Promise<OtherAnswer>;
+  abandon(): void;
 }
+
+/** A Driver without a pipeline (a test double, say): its methods one at a time, in order. */
+class SequentialSession implements OtherSession {
+  private readonly queue: (() => Promise<Record<string, unknown>>)[] = [];
+
+  constructor(private readonly d: Driver) {}
+
+  get label(): string {
+    return this.d.label;
+  }
+
+  get outstanding(): number {
+    return this.queue.length;
+  }
+
+  send(cmd: 'reset' | 'step' | 'snapshot', value?: unknown): void {
+    const asRecord = (key: string) => (r: Reply<unknown>): Record<string, unknown> => (r.ok ? { ok: true, [key]: r.value } : { ok: false, error: r.error });
+    this.queue.push(cmd === 'reset' ? () => this.d.reset(value).then(asRecord('value'))
+      : cmd === 'step' ? () => this.d.step(value).then(asRecord('result'))
+        : () => this.d.snapshot().then(asRecord('snapshot')));
+  }
+
+  flush(): void {}
+
+  async next(): Promise<OtherAnswer> {
+    const call = this.queue.shift();
+    if (call === undefined) throw new Error('SequentialSession.next: no request is waiting for an answer');
+    return { record: await call() };
+  }
+
+  abandon(): void {
+    this.queue.length = 0;
+  }
+}
+
+function openSession(other: Driver): OtherSession {
+  return other.pipeline !== undefined ? other.pipeline() : new SequentialSession(other);
+}
+
+/** What the model answered to one request sent to the other side, in the order they were sent. */
+type Expected =
+  | { kind: 'reset' }
+  /** `result`: the model's RESULT (canonical, `log` included) and its JSON text; `error`: the model's trace error. */
+  | { kind: 'step'; i: number; op: string; result: ModelResult | null; error: string }
+  /** `snap`: the model's snapshot after step i as canonical JSON text. */
+  | { kind: 'snapshot'; i: number; op: string; result: ModelResult; snap: string };
+
+interface ModelResult {
+  json: Record<string, unknown>;
+  text: string;
+}
+
+/** The RESULTs that are nothing but an outcome (most of them), made once. */
+const BARE_RESULTS = new Map<string, ModelResult>();
+
+function modelResult(r: Result): ModelResult {
+  let bare = true;
+  for (const k in r) {
+    if (k !== 'outcome') {
+      bare = false;
+      break;
+    }
+  }
+  if (!bare) {
+    const json = resultJson(r);
+    return { json, text: JSON.stringify(json) };
+  }
+  let m = BARE_RESULTS.get(r.outcome);
+  if (m === undefined) {
+    const json = resultJson(r);
+    m = { json, text: JSON.stringify(json) };
+    BARE_RESULTS.set(r.outcome, m);
+  }
+  return m;
+}
+
+/** How far the model runs ahead of the other side's answers: requests, and bytes of snapshot text held. */
+const WINDOW_REQUESTS = 512;
+const WINDOW_BYTES = 8 * 1024 * 1024;
+/** Requests are written in batches of this many, so that the other side can start early. */
+const BATCH_REQUESTS = 48;
+
+/** The other side's answer is `{"id":..,"ok":true,<key>:...}` with the same id: the parsed object, else null. */
+function okEnvelope(u: unknown, id: number, key: string): Record<string, unknown> | null {
+  if (typeof u !== 'object' || u === null || Array.isArray(u)) return null;
+  const r = u as Record<string, unknown>;
+  return r['id'] === id && r['ok'] === true && key in r ? r : null;
+}
+
+/** Is `line` exactly `{"id":<id>,"ok":true,"<key>":<body>}` (what the model itself would write)? Compared in place. */
+function isOkLine(line: string, id: number, key: string, body: string): boolean {
+  const head = `{"id":${id},"ok":true,"${key}":`;
+  return line.length === head.length + body.length + 1 && line.startsWith(head) && line.startsWith(body, head.length) && line.charCodeAt(line.length - 1) === 0x7d;
+}
+
+/**
+ * The other side's answer as a response object (decodeAnswer: a malformed one is a
+ * ProtocolError), or `same` when it is certainly a valid `ok:true` response whose payload
+ * under `key` agrees with the model's: byte-identical to the line the model would write
+ * (`body`: the payload text), or parsed and walked once by `agreesWith`.
+ */
+function judge(
+  session: OtherSession, a: OtherAnswer, key: string, body: string | null, agreesWith: ((u: unknown) => boolean) | null,
+): 'same' | Record<string, unknown> {
+  if (!('line' in a)) return a.record;
+  if (body !== null && isOkLine(a.line, a.id, key, body)) return 'same';
+  const p = parseJson(a.line, { base: 'response' });
+  if (E.isRight(p) && agreesWith !== null) {
+    const env = okEnvelope(p.right, a.id, key);
+    if (env !== null && agreesWith(env[key])) return 'same';
+  }
+  return decodeAnswer(session.label, a.cmd, a.id, a.line, E.isRight(p) ? p.right : undefined);
+}
+
+/** A case under way (startCase): its first requests are written; `finish` reads and compares the answers. */
+export interface RunningCase {
+  finish(): Promise<CaseOutcome>;
+  /** Give up on the case without reading its answers (they are discarded as they arrive). */
+  abandon(): void;
+}
+
+/**
+ * Start one case: build the model's machine, run the model ahead and write the first
+ * requests to the other side, without waiting for any answer. Cases started one after the
+ * other on the same side must be finished (or abandoned) in the order they were started:
+ * the answers come back in that order. `vgic diff` starts case k+1 before it finishes case k,
+ * so that the other side always has work while this side generates and runs the next case.
+ *
+ * The model (our own side) is a Machine driven directly: no request lines, no decoding of its
+ * answers. The other side gets its requests pipelined: the model runs ahead by up to
+ * WINDOW_REQUESTS requests (reset, then each step followed by a snapshot request), those are
+ * written in batches, and the answers are read back in order and compared as they come. The
+ * requests are exactly those a one-at-a-time run would send up to the point it stops (no
+ * snapshot after a crash, nothing after the model's own trace error), plus, when it stops at a
+ * divergence, the ones already written beyond it: their answers are discarded unread
+ * (Pipeline.abandon), and the next request sent is answered by the next line read, its id
+ * checked as always. Decisions and messages are those of a one-at-a-time run: answers are
+ * judged in request order, and any answer that is not certainly valid and equal goes through
+ * the full decode (decodeAnswer) and firstDifference.
+ */
+export function startCase(model: ModelDriver, other: Driver, c: DiffCase): RunningCase {
+  const created = model.machineFor(c.config);
+  if (E.isLeft(created)) {
+    const outcome: CaseOutcome = { kind: 'invalid', step: -1, error: created.left.join('; ') };
+    return { finish: () => Promise.resolve(outcome), abandon: () => {} };
+  }
+  const machine = created.right;
+  const session = openSession(other);
+  const expected: Expected[] = [{ kind: 'reset' }];
+  let head = 0;
+  session.send('reset', c.config);
+  let next = 0;
+  let planning = true;
+  let held = 0;
+  /** Run the model ahead and queue the matching requests, up to the window. */
+  const plan = (): void => {
+    let batch = 0;
+    while (planning && session.outstanding < WINDOW_REQUESTS && held < WINDOW_BYTES) {
+      if (next >= c.steps.length) {
+        planning = false;
+        break;
+      }
+      const i = next++;
+      const step = c.steps[i]!;
+      const op = String(step['op']);
+      const r = machine.step(step, i, 'step');
+      session.send('step', step);
+      if (E.isLeft(r)) {
+        // The model calls this a trace error: the case is only usable up to here.
+        expected.push({ kind: 'step', i, op, result: null, error: r.left });
+        planning = false;
+        break;
+      }
+      const result = modelResult(r.right);
+      expected.push({ kind: 'step', i, op, result, error: '' });
+      if (result.json['outcome'] === 'crash') {
+        planning = false;
+        break;
+      }
+      const snap = machine.snapshotJson();
+      held += snap.length;
+      session.send('snapshot');
+      expected.push({ kind: 'snapshot', i, op, result, snap });
+      if ((batch += 2) >= BATCH_REQUESTS) {
+        session.flush();
+        batch = 0;
+      }
+    }
+    session.flush();
+  };
+
+  const finish = async (): Promise<CaseOutcome> => {
+    try {
+      for (;;) {
+        if (session.outstanding <= WINDOW_REQUESTS / 2) plan();
+        const e = expected[head];
+        if (e === undefined) break;
+        expected[head++] = undefined as unknown as Expected;
+        const a = await session.next();
+        switch (e.kind) {
+          case 'reset': {
+            const b = 'line' in a && a.line === `{"id":${a.id},"ok":true}` ? 'same' : judge(session, a, 'ok', null, null);
+            if (b !== 'same' && b['ok'] !== true) {
+              return { kind: 'diverged', divergence: { step: -1, op: 'reset', path: 'reset', model: 'ok', other: b['error'], why: 'the other side refused the config' } };
+            }
+            break;
+          }
+          case 'step': {
+            const { i, op, result } = e;
+            const b = judge(session, a, 'result', result?.text ?? null,
+              result === null ? null : (u) => agrees(RESULT, result.json, u, IGNORED_RESULT_FIELDS));
+            if (result === null) return { kind: 'invalid', step: i, error: e.error };
+            if (b === 'same') {
+              if (result.json['outcome'] === 'crash') return { kind: 'same', steps: i + 1 };
+              break;
+            }
+            const ca = comparableResult(result.json);
+            if (b['ok'] !== true) {
+              return { kind: 'diverged', divergence: { step: i, op, path: 'trace error', model: ca, other: b['error'], why: 'the other side reports a trace error', modelResult: ca } };
+            }
+            const mr = firstDifference(RESULT, ca, comparableResult(b['result'] as Record<string, unknown>), 'result');
+            if (mr !== null) return { kind: 'diverged', divergence: { ...divergenceOf(i, op, mr), modelResult: ca } };
+            if (ca['outcome'] === 'crash') return { kind: 'same', steps: i + 1 };
+            break;
+          }
+          case 'snapshot': {
+            const { i, op, snap } = e;
+            held -= snap.length;
+            let mine: Record<string, unknown> | null = null;
+            const modelSnapshot = (): Record<string, unknown> => (mine ??= JSON.parse(snap) as Record<string, unknown>);
+            const b = judge(session, a, 'snapshot', snap, (u) => agrees(SNAPSHOT, modelSnapshot(), u));
+            if (b === 'same') break;
+            const ca = comparableResult(e.result.json);
+            if (b['ok'] !== true) {
+              return { kind: 'diverged', divergence: { step: i, op, path: 'snapshot', model: 'a snapshot', other: b['error'], why: 'the other side refused the snapshot', modelResult: ca, modelSnapshot: modelSnapshot() } };
+            }
+            const ms = firstDifference(SNAPSHOT, modelSnapshot(), b['snapshot'], 'snapshot');
+            if (ms !== null) return { kind: 'diverged', divergence: { ...divergenceOf(i, op, ms), modelResult: ca, modelSnapshot: modelSnapshot() } };
+            break;
+          }
+        }
+      }
+      return { kind: 'same', steps: c.steps.length };
+    } finally {
+      session.abandon();
+    }
+  };
+
+  plan();
+  return { finish, abandon: () => session.abandon() };
+}
+
+/** Run one case on both sides until the first difference (startCase, then finish). */
+export function runCase(model: ModelDriver, other: Driver, c: DiffCase): Promise<CaseOutcome> {
+  return startCase(model, other, c).finish();
+}
+
+/** RESULT fields that are each side's own (comparableResult): checked for shape, not compared. */
+const IGNORED_RESULT_FIELDS = ['log', 'reason'] as const;
 
 export interface ShrinkResult {
   case: DiffCase;
@@ -112,7 +356,7 @@ function smallerConfigs(config: unknown): unknown[] {
  * exit), and try smaller configs; a candidate is kept when the model accepts every step and
  * the two sides still differ somewhere.
  */
-export async function shrinkCase(model: Driver, other: Driver, c: DiffCase, d: Divergence, maxRuns = 3000): Promise<ShrinkResult> {
+export async function shrinkCase(model: ModelDriver, other: Driver, c: DiffCase, d: Divergence, maxRuns = 3000): Promise<ShrinkResult> {
   let best: DiffCase = { ...c, steps: c.steps.slice(0, d.step + 1) };
   let bestDiv = d;
   let runs = 0;

@@ -3,10 +3,13 @@
  * speaks the protocol on stdin/stdout. Replies are decoded with io-ts; a side that breaks the
  * protocol (dies, writes something that is not a response, answers another id, times out)
  * rejects with ProtocolError, which the differential runner turns into exit status 2.
+ * Besides one request at a time (the Driver methods), line drivers can pipeline requests
+ * (Pipeline), which is how `vgic diff` runs a case: see runCase in diff.ts.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as E from 'fp-ts/lib/Either.js';
 import { escapeControl } from '../machine/decode.js';
+import { Machine } from '../machine/machine.js';
 import type { MutantName } from '../xen/mutants.js';
 import { jsonErrorText, parseJson } from './json.js';
 import { MAX_RESPONSE_LINE_BYTES, formatBytes } from './limits.js';
@@ -36,31 +39,136 @@ export interface Driver {
   step(step: unknown): Promise<Reply<Record<string, unknown>>>;
   snapshot(): Promise<Reply<Record<string, unknown>>>;
   close(): Promise<void>;
+  /** Requests sent ahead of their answers, when the driver can (line drivers). */
+  pipeline?(): Pipeline;
 }
 
-/** Shared request/response bookkeeping: ids, decoding, reply shapes. */
-abstract class LineDriver implements Driver {
+/** One answer read through a Pipeline: the request it answers and the raw response line. */
+export interface Answer {
+  cmd: CommandName;
+  id: number;
+  line: string;
+}
+
+/**
+ * Decode one response line of `label` to request `id` (`cmd`): the response object, or a
+ * ProtocolError saying what is wrong with the line (not JSON, refused JSON, malformed for
+ * `cmd`, another id). `parsed` is the line already read by parseJson, when the caller has it.
+ */
+export function decodeAnswer(label: string, cmd: CommandName, id: number, text: string, parsed?: unknown): Record<string, unknown> {
+  let u = parsed;
+  if (u === undefined) {
+    const p = parseJson(text, { base: 'response' });
+    if (E.isLeft(p)) {
+      const quoted = escapeControl(text.slice(0, 200));
+      throw new ProtocolError(label, p.left.syntax
+        ? `answered ${cmd} with a line that is not JSON: ${quoted}`
+        : `answered ${cmd} with JSON that is refused: ${jsonErrorText(p.left)}`);
+    }
+    u = p.right;
+  }
+  const r = decodeResponse(cmd, u);
+  if (E.isLeft(r)) throw new ProtocolError(label, `answered ${cmd} with a malformed response: ${r.left.slice(0, 3).join('; ')}`);
+  if (r.right['id'] !== id) throw new ProtocolError(label, `answered request ${id} (${cmd}) with id ${JSON.stringify(r.right['id'])}`);
+  return r.right;
+}
+
+/**
+ * Shared request/response bookkeeping: ids, decoding, reply shapes, and the queue of response
+ * lines. Lines are answered in order (one response line per request line, trace-format §7),
+ * so a reader needs nothing but a count to know which request a line answers; the id each
+ * response echoes is checked all the same.
+ */
+export abstract class LineDriver implements Driver {
   private nextId = 1;
+  /** Response lines received and not yet read. */
+  private readonly queue: string[] = [];
+  /** Response lines still owed to abandoned requests: dropped as they arrive. */
+  private discarding = 0;
+  private waiter: ((line: string | null) => void) | null = null;
+  /** Why no further line will come (the side exited, or broke the line limit), or null. */
+  protected ended: string | null = null;
 
-  constructor(readonly label: string) {}
+  constructor(readonly label: string, readonly timeoutMs = Infinity) {}
 
-  protected abstract exchange(line: string): Promise<string>;
+  /** Write request text (one or more lines, each ending in a newline). */
+  protected abstract write(text: string): void;
+  /** What to say when a response is wanted and none will come. */
+  protected abstract describeEnd(): string;
   abstract close(): Promise<void>;
 
-  private async call(cmd: CommandName, extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
-    const id = this.nextId++;
-    const text = await this.exchange(JSON.stringify({ id, cmd, ...extra }));
-    const u = parseJson(text, { base: 'response' });
-    if (E.isLeft(u)) {
-      const quoted = escapeControl(text.slice(0, 200));
-      throw new ProtocolError(this.label, u.left.syntax
-        ? `answered ${cmd} with a line that is not JSON: ${quoted}`
-        : `answered ${cmd} with JSON that is refused: ${jsonErrorText(u.left)}`);
+  /** A response line has arrived. */
+  protected receive(line: string): void {
+    if (this.discarding > 0) {
+      this.discarding -= 1;
+    } else if (this.waiter !== null) {
+      const w = this.waiter;
+      this.waiter = null;
+      w(line);
+    } else {
+      this.queue.push(line);
     }
-    const r = decodeResponse(cmd, u.right);
-    if (E.isLeft(r)) throw new ProtocolError(this.label, `answered ${cmd} with a malformed response: ${r.left.slice(0, 3).join('; ')}`);
-    if (r.right['id'] !== id) throw new ProtocolError(this.label, `answered request ${id} (${cmd}) with id ${JSON.stringify(r.right['id'])}`);
-    return r.right;
+  }
+
+  /** No response line will arrive after the ones already received. */
+  protected end(why: string): void {
+    if (this.ended !== null) return;
+    this.ended = why;
+    if (this.waiter !== null) {
+      const w = this.waiter;
+      this.waiter = null;
+      w(null);
+    }
+  }
+
+  /** A fresh request id. */
+  protected takeId(): number {
+    return this.nextId++;
+  }
+
+  /** The next response line; `request` (the line it answers) names it in a timeout. */
+  protected readLine(request: string): Promise<string> {
+    const queued = this.queue.shift();
+    if (queued !== undefined) return Promise.resolve(queued);
+    if (this.ended !== null) return Promise.reject(new ProtocolError(this.label, this.describeEnd()));
+    return new Promise((resolve, reject) => {
+      const timer = Number.isFinite(this.timeoutMs)
+        ? setTimeout(() => {
+          this.waiter = null;
+          reject(new ProtocolError(this.label, `no response within ${this.timeoutMs} ms to ${request.slice(0, 120)}`));
+        }, this.timeoutMs)
+        : null;
+      this.waiter = (l) => {
+        if (timer !== null) clearTimeout(timer);
+        if (l === null) reject(new ProtocolError(this.label, this.describeEnd()));
+        else resolve(l);
+      };
+    });
+  }
+
+  /** Drop the next `n` response lines, whether already received or still to come. */
+  protected skip(n: number): void {
+    const now = Math.min(n, this.queue.length);
+    this.queue.splice(0, now);
+    this.discarding += n - now;
+  }
+
+  private async call(cmd: CommandName, extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+    const id = this.takeId();
+    const line = JSON.stringify({ id, cmd, ...extra });
+    if (this.ended !== null && this.queue.length === 0) throw new ProtocolError(this.label, this.describeEnd());
+    this.write(`${line}\n`);
+    return decodeAnswer(this.label, cmd, id, await this.readLine(line));
+  }
+
+  /** Pipelined requests on this driver (see Pipeline); one at a time, and not mixed with the calls below. */
+  pipeline(): Pipeline {
+    return new Pipeline(this.label, {
+      takeId: () => this.takeId(),
+      write: (text) => this.write(text),
+      readLine: (request) => this.readLine(request),
+      skip: (n) => this.skip(n),
+    });
   }
 
   async hello(): Promise<Hello> {
@@ -85,17 +193,109 @@ abstract class LineDriver implements Driver {
   }
 }
 
+/**
+ * Requests sent ahead of their answers (trace-format §7 allows it: one response line per
+ * request line, in order). `send` queues a request, `flush` writes everything queued with one
+ * write, `next` reads the answer to the oldest request not yet read, as a raw line (decoding
+ * and comparing is the caller's business: see decodeAnswer).
+ *
+ * `abandon` gives up on every answer still owed (a divergence was found, or the case ended
+ * early): requests not yet written are dropped, and the answers to those written are counted
+ * and discarded as they arrive, without being read or checked. That is what keeps later
+ * requests in step: the next answer read is the one to the next request sent, and its echoed
+ * id is still checked. A side that dies or times out while answering abandoned requests is
+ * reported at the next request that needs an answer.
+ */
+export class Pipeline {
+  private buffer = '';
+  /** Requests sent or queued and not yet answered, oldest first; the last `unsent` are not written yet. */
+  private readonly owed: { cmd: CommandName; id: number; line: string }[] = [];
+  private head = 0;
+  private unsent = 0;
+
+  constructor(readonly label: string, private readonly io: {
+    takeId: () => number;
+    write: (text: string) => void;
+    readLine: (request: string) => Promise<string>;
+    skip: (n: number) => void;
+  }) {}
+
+  /** Answers owed (requests queued or written, not yet read). */
+  get outstanding(): number {
+    return this.owed.length - this.head;
+  }
+
+  /** Queue a request; `value` goes under the command's key (`config` for reset, `step` for step). */
+  send(cmd: 'reset' | 'step' | 'snapshot', value?: unknown): void {
+    const id = this.io.takeId();
+    const line = cmd === 'reset' ? JSON.stringify({ id, cmd, config: value })
+      : cmd === 'step' ? JSON.stringify({ id, cmd, step: value })
+        : JSON.stringify({ id, cmd });
+    this.owed.push({ cmd, id, line });
+    this.buffer += `${line}\n`;
+    this.unsent += 1;
+  }
+
+  /** Write what is queued. */
+  flush(): void {
+    if (this.buffer === '') return;
+    const text = this.buffer;
+    this.buffer = '';
+    this.unsent = 0;
+    this.io.write(text);
+  }
+
+  /** The answer to the oldest request not yet read (written first if need be). */
+  async next(): Promise<Answer> {
+    if (this.head >= this.owed.length) throw new Error('Pipeline.next: no request is waiting for an answer');
+    if (this.owed.length - this.head <= this.unsent) this.flush();
+    const r = this.owed[this.head]!;
+    this.head += 1;
+    if (this.head === this.owed.length) {
+      this.owed.length = 0;
+      this.head = 0;
+    }
+    return { cmd: r.cmd, id: r.id, line: await this.io.readLine(r.line) };
+  }
+
+  /** Give up on every answer still owed (see the class comment). */
+  abandon(): void {
+    const written = this.outstanding - this.unsent;
+    this.buffer = '';
+    this.unsent = 0;
+    this.owed.length = 0;
+    this.head = 0;
+    if (written > 0) this.io.skip(written);
+  }
+}
+
 /** The model itself, through the same request/response lines as `vgic serve`, without a process. */
 export class ModelDriver extends LineDriver {
   private readonly server: Server;
 
-  constructor(mutant: MutantName | null = null) {
+  constructor(readonly mutant: MutantName | null = null) {
     super(mutant === null ? 'model' : `model (mutant ${mutant})`);
     this.server = new Server(mutant);
   }
 
-  protected exchange(line: string): Promise<string> {
-    return Promise.resolve(this.server.handle(line).line);
+  /**
+   * A machine for `config`, to be driven directly (the differential runner's own side: no
+   * lines, no decoding of its answers). Left: the problems with the config.
+   */
+  machineFor(config: unknown): E.Either<string[], Machine> {
+    return Machine.create(config, 'config', this.mutant);
+  }
+
+  protected write(text: string): void {
+    let start = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+      this.receive(this.server.handle(text.slice(start, nl)).line);
+      start = nl + 1;
+    }
+  }
+
+  protected describeEnd(): string {
+    return 'has no answer';
   }
 
   close(): Promise<void> {
@@ -106,13 +306,10 @@ export class ModelDriver extends LineDriver {
 /** Another implementation: a shell command that speaks the protocol. */
 export class ProcessDriver extends LineDriver {
   private readonly child: ChildProcessWithoutNullStreams;
-  private readonly lines: string[] = [];
-  private waiter: ((line: string | null) => void) | null = null;
-  private exited: string | null = null;
   private stderrTail = '';
 
-  constructor(readonly command: string, readonly timeoutMs = 20000) {
-    super(`"${command}"`);
+  constructor(readonly command: string, timeoutMs = 20000) {
+    super(`"${command}"`, timeoutMs);
     // Its own process group, so that closing kills whatever the shell started too.
     this.child = spawn(command, { shell: true, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     // Lines are split here, with a cap: an endless line (`cat /dev/zero`) is a protocol error, not a buffer.
@@ -120,17 +317,11 @@ export class ProcessDriver extends LineDriver {
     const deliver = (events: LineEvent[]): void => {
       for (const ev of events) {
         if (!('line' in ev)) {
-          this.fail(`wrote a line longer than ${formatBytes(MAX_RESPONSE_LINE_BYTES)}, the limit for a response`);
+          this.end(`wrote a line longer than ${formatBytes(MAX_RESPONSE_LINE_BYTES)}, the limit for a response`);
           this.child.stdout.destroy();
           return;
         }
-        if (this.waiter !== null) {
-          const w = this.waiter;
-          this.waiter = null;
-          w(ev.line);
-        } else {
-          this.lines.push(ev.line);
-        }
+        this.receive(ev.line);
       }
     };
     this.child.stdout.on('data', (b: Buffer) => deliver(reader.push(b)));
@@ -139,46 +330,22 @@ export class ProcessDriver extends LineDriver {
       this.stderrTail = (this.stderrTail + b.toString()).slice(-2000);
     });
     this.child.stdin.on('error', () => { /* reported through the exit below */ });
-    this.child.on('error', (e) => this.fail(`could not be started: ${e.message}`));
-    this.child.on('exit', (code, signal) => this.fail(`exited (${signal ?? `status ${code}`})`));
+    this.child.on('error', (e) => this.end(`could not be started: ${e.message}`));
+    this.child.on('exit', (code, signal) => this.end(`exited (${signal ?? `status ${code}`})`));
   }
 
-  private fail(why: string): void {
-    if (this.exited !== null) return;
-    this.exited = why;
-    if (this.waiter !== null) {
-      const w = this.waiter;
-      this.waiter = null;
-      w(null);
-    }
-  }
-
-  private describeExit(): string {
+  protected describeEnd(): string {
     const tail = this.stderrTail.trim();
-    return `${this.exited}${tail !== '' ? `; its standard error ends with: ${tail.split('\n').slice(-5).join(' | ')}` : ''}`;
+    return `${this.ended}${tail !== '' ? `; its standard error ends with: ${tail.split('\n').slice(-5).join(' | ')}` : ''}`;
   }
 
-  protected exchange(line: string): Promise<string> {
-    if (this.exited !== null && this.lines.length === 0) return Promise.reject(new ProtocolError(this.label, this.describeExit()));
-    this.child.stdin.write(`${line}\n`);
-    const queued = this.lines.shift();
-    if (queued !== undefined) return Promise.resolve(queued);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiter = null;
-        reject(new ProtocolError(this.label, `no response within ${this.timeoutMs} ms to ${line.slice(0, 120)}`));
-      }, this.timeoutMs);
-      this.waiter = (l) => {
-        clearTimeout(timer);
-        if (l === null) reject(new ProtocolError(this.label, this.describeExit()));
-        else resolve(l);
-      };
-    });
+  protected write(text: string): void {
+    this.child.stdin.write(text);
   }
 
   /** Ask it to quit, give it a moment, then kill it. */
   async close(): Promise<void> {
-    if (this.exited === null) {
+    if (this.ended === null) {
       this.child.stdin.write(`${JSON.stringify({ id: 0, cmd: 'quit' })}\n`);
       this.child.stdin.end();
       await new Promise<void>((resolve) => {

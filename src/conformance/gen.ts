@@ -9,8 +9,8 @@ import * as E from 'fp-ts/lib/Either.js';
 import { maxLrsFor, maxVcpusFor, type GicVersion } from '../arch/limits.js';
 import type { Config, DomainConfig } from '../machine/config.js';
 import { toHex } from '../machine/decode.js';
-import { Machine, type Result } from '../machine/machine.js';
-import { decodeOp, type OpName } from '../machine/ops.js';
+import { Machine, TraceError, type Result } from '../machine/machine.js';
+import { decodeOp, type Op, type OpName } from '../machine/ops.js';
 import { getField } from '../arch/lr.js';
 import type { Domain, Pcpu, Vcpu } from '../xen/types.js';
 import { TRACE_FORMAT } from './trace.js';
@@ -328,10 +328,16 @@ export interface GenOptions extends ConfigOptions {
  * tries per step); a crash ends the trace early, since nothing can follow it.
  */
 export function generateTrace(seed: number, o: GenOptions): GeneratedTrace {
+  return generateTraceWithOps(seed, o).trace;
+}
+
+/** generateTrace, with each step also as the decoded op it was applied as (no second decode for the caller). */
+export function generateTraceWithOps(seed: number, o: GenOptions): { trace: GeneratedTrace; ops: Op[] } {
   const rng = new Rng(seed);
   const config = randomConfig(rng, o);
   const m = E.getOrElseW((e: string[]) => { throw new Error(`generator made an invalid config: ${e.join('; ')}`); })(Machine.create(config));
   const steps: RawStep[] = [];
+  const ops: Op[] = [];
   while (steps.length < o.steps && m.crashed === null) {
     let placed = false;
     for (let tries = 0; tries < 100 && !placed; tries++) {
@@ -340,19 +346,21 @@ export function generateTrace(seed: number, o: GenOptions): GeneratedTrace {
       const op = decodeOp(raw);
       if (E.isLeft(op)) throw new Error(`generator made an invalid step ${JSON.stringify(raw)}: ${op.left.join('; ')}`);
       const r = m.apply(op.right, steps.length);
-      if (E.isLeft(r)) continue;
+      if (r instanceof TraceError) continue;
       placed = true;
-      steps.push(withExpect(raw, r.right, m, o.expect ?? 'none'));
+      steps.push(withExpect(raw, r, m, o.expect ?? 'none'));
+      ops.push(op.right);
     }
     if (!placed) break;
   }
-  return {
+  const trace: GeneratedTrace = {
     format: TRACE_FORMAT,
     name: `random-${config.gic}-seed-${seed}`,
     description: `Random trace from seed ${seed} (${steps.length} steps${m.crashed !== null ? `, ends in a crash: ${m.crashed.reason}` : ''}).`,
     config,
     steps,
   };
+  return { trace, ops };
 }
 
 function withExpect(raw: RawStep, r: Result, m: Machine, mode: 'none' | 'results' | 'snapshots'): RawStep {

@@ -123,7 +123,10 @@ function countKeys(v: unknown): number {
   if (typeof v !== 'object' || v === null) return 0;
   let n = 0;
   if (Array.isArray(v)) {
-    for (const x of v) if (typeof x === 'object' && x !== null) n += countKeys(x);
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      if (typeof x === 'object' && x !== null) n += countKeys(x);
+    }
     return n;
   }
   const o = v as Record<string, unknown>;

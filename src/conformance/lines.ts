@@ -27,6 +27,12 @@ export class LineReader {
         out.push({ tooLong: true });
         break;
       }
+      if (nl !== -1 && this.size === 0) {
+        // A whole line inside this chunk (the usual case): decoded in place, no copy.
+        out.push({ line: trimCr(chunk.toString('utf8', start, end)) });
+        start = nl + 1;
+        continue;
+      }
       if (end > start) {
         this.parts.push(chunk.subarray(start, end));
         this.size += end - start;
@@ -45,10 +51,10 @@ export class LineReader {
   }
 
   private take(): string {
-    const text = Buffer.concat(this.parts, this.size).toString('utf8');
+    const text = this.parts.length === 1 ? this.parts[0]!.toString('utf8') : Buffer.concat(this.parts, this.size).toString('utf8');
     this.parts = [];
     this.size = 0;
-    return text.endsWith('\r') ? text.slice(0, -1) : text;
+    return trimCr(text);
   }
 
   private stop(): void {
@@ -56,4 +62,8 @@ export class LineReader {
     this.parts = [];
     this.size = 0;
   }
+}
+
+function trimCr(text: string): string {
+  return text.endsWith('\r') ? text.slice(0, -1) : text;
 }

@@ -42,6 +42,15 @@ export type Request =
 
 const CommandCodec = oneOf(COMMANDS);
 
+/** The keys of each request (REQUEST_CODECS, all required). */
+const REQUEST_KEYS: Record<CommandName, readonly string[]> = {
+  hello: ['id', 'cmd'],
+  reset: ['id', 'cmd', 'config'],
+  step: ['id', 'cmd', 'step'],
+  snapshot: ['id', 'cmd'],
+  quit: ['id', 'cmd'],
+};
+
 /** Decode one request line. Left: a message naming what is wrong, and the id if one was readable. */
 export function decodeRequest(line: string): E.Either<{ id: number | string | null; error: string }, Request> {
   const parsed = parseJson(line, { base: 'request' });
@@ -50,6 +59,22 @@ export function decodeRequest(line: string): E.Either<{ id: number | string | nu
   if (typeof u !== 'object' || u === null || Array.isArray(u)) return E.left({ id: null, error: `request: expected a JSON object, got ${describeValue(u)}` });
   const rec = u as Record<string, unknown>;
   const id = typeof rec['id'] === 'number' || typeof rec['id'] === 'string' ? rec['id'] : null;
+  // The usual request, checked without io-ts: a known command and exactly the keys its codec
+  // requires (every one of them present, the payload any JSON). Anything else takes the codec
+  // below, which names what is wrong.
+  if (id !== null && typeof rec['cmd'] === 'string' && Object.hasOwn(REQUEST_KEYS, rec['cmd'])) {
+    const keys = REQUEST_KEYS[rec['cmd'] as CommandName];
+    let n = 0;
+    let exact = true;
+    for (const k in rec) {
+      n += 1;
+      if (!keys.includes(k)) {
+        exact = false;
+        break;
+      }
+    }
+    if (exact && n === keys.length) return E.right(rec as Request);
+  }
   const cmd = decodeWith(CommandCodec, rec['cmd'], 'cmd');
   if (E.isLeft(cmd)) return E.left({ id, error: `request.${'cmd' in rec ? cmd.left.join('; ') : 'cmd: missing key'}` });
   const r = decodeWith(REQUEST_CODECS[cmd.right] as t.Type<unknown, unknown, unknown>, u, 'request');
@@ -158,7 +183,8 @@ export class Server {
         if (this.machine.crashed !== null) {
           return reply({ ok: false, error: `the machine crashed at step ${this.machine.crashed.step} (${this.machine.crashed.reason}); reset it first` });
         }
-        return reply({ ok: true, snapshot: this.machine.snapshot() });
+        // Written directly: the canonical text, as JSON.stringify of the snapshot would give it.
+        return { line: `{"id":${JSON.stringify(r.id)},"ok":true,"snapshot":${this.machine.snapshotJson()}}` };
       }
       case 'quit':
         return { ...reply({ ok: true }), exit: 0 };

@@ -9,8 +9,8 @@ import { basename, join } from 'node:path';
 import * as t from 'io-ts';
 import { decodeConfig, type Config } from '../machine/config.js';
 import { anyJson, decodeWith, escapeControl, oneOf, strictObject } from '../machine/decode.js';
-import { Machine, type Result } from '../machine/machine.js';
-import { decodeOp, type Op } from '../machine/ops.js';
+import { Machine, TraceError, type Result } from '../machine/machine.js';
+import { decodeOp, decodeOpFast, type Op } from '../machine/ops.js';
 import type { Snapshot } from '../machine/snapshot.js';
 import type { MutantName } from '../xen/mutants.js';
 import { jsonErrorText, parseJson } from './json.js';
@@ -41,9 +41,14 @@ export interface Trace {
   steps: Step[];
 }
 
+/** An array, its elements left to decodeStep (an io-ts array codec would walk every step once more). */
+const StepArray = new t.Type<unknown[], unknown[], unknown>(
+  'an array of steps', (u): u is unknown[] => Array.isArray(u), (u, c) => (Array.isArray(u) ? t.success(u) : t.failure(u, c)), t.identity,
+);
+
 const TraceCodec = strictObject(
   'trace',
-  { format: oneOf([TRACE_FORMAT] as const), config: anyJson('a config object'), steps: t.array(t.unknown, 'an array of steps') },
+  { format: oneOf([TRACE_FORMAT] as const), config: anyJson('a config object'), steps: StepArray },
   { name: t.string, description: t.string, refs: t.array(t.string) },
 );
 
@@ -71,12 +76,22 @@ export function decodeTrace(u: unknown, fallbackName = 'trace'): E.Either<string
   const errors: string[] = [];
   const config = decodeConfig(tr.config, 'config');
   if (E.isLeft(config)) errors.push(...config.left);
-  const steps: Step[] = [];
-  tr.steps.forEach((s, i) => {
+  const steps: Step[] = new Array<Step>(tr.steps.length);
+  let n = 0;
+  for (let i = 0; i < tr.steps.length; i++) {
+    const s = tr.steps[i];
+    // The common case, a well-formed step without EXPECT, takes the fast path (no path text,
+    // no Either); anything else is decoded with its messages.
+    const op = decodeOpFast(s);
+    if (op !== null && (s as Record<string, unknown>)['expect'] === undefined) {
+      steps[n++] = { op, raw: s as Record<string, unknown> };
+      continue;
+    }
     const r = decodeStep(s, `steps[${i}]`);
     if (E.isLeft(r)) errors.push(...r.left);
-    else steps.push(r.right);
-  });
+    else steps[n++] = r.right;
+  }
+  steps.length = n;
   if (errors.length > 0 || E.isLeft(config)) return E.left(errors);
   return E.right({
     name: tr.name ?? fallbackName,
@@ -284,6 +299,8 @@ export interface RunOptions {
  * Run a decoded trace on a fresh machine. The first failed expectation makes it `fail`; a
  * trace error (broken precondition) makes it `error` and stops the run.
  */
+const NONE: readonly { id: string; message: string }[] = [];
+
 export function runTrace(trace: Trace, opts: RunOptions = {}): TraceReport {
   const report: TraceReport = { name: trace.name, status: 'pass', steps: 0, checked: 0 };
   const created = Machine.create(trace.rawConfig, 'config', opts.mutant ?? null);
@@ -294,17 +311,17 @@ export function runTrace(trace: Trace, opts: RunOptions = {}): TraceReport {
     const step = trace.steps[i]!;
     monitor?.before(step.op);
     const r = m.apply(step.op, i);
-    if (E.isLeft(r)) return { ...report, status: 'error', error: r.left };
+    if (r instanceof TraceError) return { ...report, status: 'error', error: r.message };
     report.steps = i + 1;
-    opts.onStep?.({ index: i, step, result: r.right, machine: m });
-    const found = monitor?.after(step.op, r.right) ?? [];
+    opts.onStep?.({ index: i, step, result: r, machine: m });
+    const found = monitor === undefined ? NONE : monitor.after(step.op, r);
     if (found.length > 0 && report.violation === undefined) {
       report.status = 'fail';
       report.violation = { step: i, op: step.op.op, findings: found.map((f) => `${f.id}: ${f.message}`) };
       if (opts.keepGoing !== true) return report;
     }
     if (step.expect === undefined) continue;
-    const miss = checkExpect(step.expect, r.right, () => m.snapshot(), m.crashed !== null);
+    const miss = checkExpect(step.expect, r, () => m.snapshot(), m.crashed !== null);
     report.checked += 1;
     if (typeof miss === 'string') return { ...report, status: 'error', error: `step ${i} (${step.op.op}): ${miss}` };
     if (miss !== null && report.failure === undefined) {

@@ -118,7 +118,7 @@ export function strictObject<R extends t.Props, O extends t.Props = {}>(
         }
       }
       for (const [k, codec] of Object.entries(req)) {
-        if (!(k in o)) {
+        if (!Object.hasOwn(o, k)) {
           errors.push({ value: undefined, context: [...c, { key: k, type: codec, actual: undefined }], message: 'missing key' });
           continue;
         }
@@ -127,7 +127,7 @@ export function strictObject<R extends t.Props, O extends t.Props = {}>(
         else out[k] = r.right;
       }
       for (const [k, codec] of Object.entries(optional)) {
-        if (!(k in o) || o[k] === undefined) continue;
+        if (!Object.hasOwn(o, k) || o[k] === undefined) continue;
         const r = codec.validate(o[k], [...c, { key: k, type: codec, actual: o[k] }]);
         if (E.isLeft(r)) errors.push(...r.left);
         else out[k] = r.right;

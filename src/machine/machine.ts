@@ -18,11 +18,11 @@ import {
 } from '../xen/vgic-v3.js';
 import type { MmioOutcome } from '../xen/vreg.js';
 import { doIrq, routeIrqToGuest } from '../xen/irq.js';
-import { withMutant, type MutantName } from '../xen/mutants.js';
+import { restoreMutant, switchMutant, type MutantName } from '../xen/mutants.js';
 import { toHex } from './decode.js';
 import { decodeConfig, type Config } from './config.js';
 import { decodeOp, type Op, type OpName, type OpOf } from './ops.js';
-import { takeSnapshot, type Snapshot } from './snapshot.js';
+import { snapshotJson, takeSnapshot, type Snapshot } from './snapshot.js';
 
 export type Outcome = 'ok' | 'abort' | 'undef' | 'error' | 'latched' | 'crash';
 
@@ -39,13 +39,36 @@ export interface Result {
   log?: LogEntry[];
 }
 
-const OK: Result = { outcome: 'ok' };
+/**
+ * A broken precondition (trace-format §3): the step is refused and nothing changed. `message`
+ * names the step and the problem (`step 4 (enter): pCPU 0 is idle; enter needs it hyp`).
+ */
+export class TraceError {
+  constructor(readonly message: string) {}
+}
 
-/** A broken precondition: the reason, without the step prefix. */
-type Check<A> = E.Either<string, A>;
+/** Did `apply` refuse the step? */
+export function isTraceError(r: Result | TraceError): r is TraceError {
+  return r instanceof TraceError;
+}
+
+// The results that carry nothing but their outcome are shared, never modified.
+const OK: Result = Object.freeze({ outcome: 'ok' });
+const ABORT: Result = Object.freeze({ outcome: 'abort' });
+const UNDEF: Result = Object.freeze({ outcome: 'undef' });
+const LATCHED: Result = Object.freeze({ outcome: 'latched' });
+
+/**
+ * A handler's answer: a Result, or a string saying which precondition is broken (without the
+ * step prefix). Plain values, so the hot path allocates nothing to say "fine".
+ */
+type Check<A> = A | string;
 
 type Handler<K extends OpName> = (m: Machine, op: OpOf<K>) => Check<Result>;
 
+const IDLE_OR_HYP: readonly Pcpu['mode'][] = ['idle', 'hyp'];
+const HYP: readonly Pcpu['mode'][] = ['hyp'];
+const GUEST: readonly Pcpu['mode'][] = ['guest'];
 
 export class Machine {
   readonly host: Host;
@@ -71,38 +94,52 @@ export class Machine {
   /** Build a machine from an (untrusted) config; Left lists every problem found. */
   static create(config: unknown, base = 'config', mutant: MutantName | null = null): E.Either<string[], Machine> {
     const decoded = decodeConfig(config, base);
-    return E.isLeft(decoded) ? decoded : E.right(withMutant(mutant, () => new Machine(decoded.right, mutant)));
+    return E.isLeft(decoded) ? decoded : E.right(Machine.build(decoded.right, mutant));
   }
 
-  /** Decode and apply one step; Left is a trace error naming the step and the problem. */
+  /** Build a machine from a config already decoded and checked (decodeConfig). */
+  static build(config: Config, mutant: MutantName | null = null): Machine {
+    const saved = switchMutant(mutant);
+    try {
+      return new Machine(config, mutant);
+    } finally {
+      restoreMutant(saved);
+    }
+  }
+
+  /** Decode and apply one step (the convenient entry); Left is a trace error naming the step and the problem. */
   step(u: unknown, index: number, base = `steps[${index}]`): E.Either<string, Result> {
     const decoded = decodeOp(u, base);
     if (E.isLeft(decoded)) return E.left(`step ${index}: ${decoded.left.join('; ')}`);
-    return this.apply(decoded.right, index);
+    const r = this.apply(decoded.right, index);
+    return r instanceof TraceError ? E.left(r.message) : E.right(r);
   }
 
-  /** Apply one decoded op. */
-  apply(op: Op, index: number): E.Either<string, Result> {
-    return withMutant(this.mutant, () => this.applyOp(op, index));
-  }
-
-  private applyOp(op: Op, index: number): E.Either<string, Result> {
-    const prefix = `step ${index} (${op.op})`;
+  /**
+   * Apply one decoded op (the core path): its Result, or a TraceError when a precondition is
+   * broken (then nothing changed). A Xen crash is a Result with outcome `crash`, and the machine
+   * refuses every later step.
+   */
+  apply(op: Op, index: number): Result | TraceError {
     if (this.crashed !== null) {
-      return E.left(`${prefix}: the machine crashed at step ${this.crashed.step} (${this.crashed.reason}); reset it first`);
+      return new TraceError(`step ${index} (${op.op}): the machine crashed at step ${this.crashed.step} (${this.crashed.reason}); reset it first`);
     }
+    const saved = switchMutant(this.mutant);
     const handler = HANDLERS[op.op] as Handler<OpName>;
-    this.host.log.length = 0;
+    const log = this.host.log;
+    if (log.length !== 0) log.length = 0;
     let result: Check<Result>;
     try {
       result = handler(this, op);
     } catch (e) {
       if (!(e instanceof XenCrash)) throw e;
       this.crashed = { step: index, reason: e.reason };
-      result = E.right({ outcome: 'crash', reason: e.reason });
+      result = { outcome: 'crash', reason: e.reason };
+    } finally {
+      restoreMutant(saved);
     }
-    if (E.isLeft(result)) return E.left(`${prefix}: ${result.left}`);
-    if (this.host.log.length > 0) return E.right({ ...result.right, log: [...this.host.log] });
+    if (typeof result === 'string') return new TraceError(`step ${index} (${op.op}): ${result}`);
+    if (log.length > 0) return { ...result, log: log.slice() };
     return result;
   }
 
@@ -110,29 +147,35 @@ export class Machine {
     return takeSnapshot(this.host);
   }
 
-  // ----- lookups that double as precondition checks -----
+  /** The snapshot as canonical JSON text, byte-identical to `JSON.stringify(snapshot())`, written directly. */
+  snapshotJson(): string {
+    return snapshotJson(this.host);
+  }
+
+  // ----- lookups that double as precondition checks (a string says what is wrong) -----
 
   pcpu(id: number): Check<Pcpu> {
     const cpu = this.host.pcpus[id];
-    return cpu === undefined ? E.left(`pCPU ${id} does not exist (pcpus: ${this.host.pcpus.length})`) : E.right(cpu);
+    return cpu === undefined ? `pCPU ${id} does not exist (pcpus: ${this.host.pcpus.length})` : cpu;
   }
 
   domain(id: number): Check<Domain> {
     const d = this.host.domains.get(id);
-    return d === undefined ? E.left(`domain ${id} does not exist`) : E.right(d);
+    return d === undefined ? `domain ${id} does not exist` : d;
   }
 
   vcpu(domain: number, vcpu: number): Check<Vcpu> {
-    return E.flatMap(this.domain(domain), (d) => {
-      const v = d.vcpus[vcpu];
-      return v === undefined ? E.left(`domain ${domain} has no vCPU ${vcpu} (it has ${d.vcpus.length})`) : E.right(v);
-    });
+    const d = this.domain(domain);
+    if (typeof d === 'string') return d;
+    const v = d.vcpus[vcpu];
+    return v === undefined ? `domain ${domain} has no vCPU ${vcpu} (it has ${d.vcpus.length})` : v;
   }
 
   /** A pCPU in one of `modes`. */
   pcpuIn(id: number, modes: readonly Pcpu['mode'][], what: string): Check<Pcpu> {
-    return E.flatMap(this.pcpu(id), (cpu) =>
-      modes.includes(cpu.mode) ? E.right(cpu) : E.left(`pCPU ${id} is ${cpu.mode}; ${what} needs it ${modes.join(' or ')}`));
+    const cpu = this.pcpu(id);
+    if (typeof cpu === 'string') return cpu;
+    return modes.includes(cpu.mode) ? cpu : `pCPU ${id} is ${cpu.mode}; ${what} needs it ${modes.join(' or ')}`;
   }
 
   /** gic_save_state: the live interface goes back into the vCPU that was running. */
@@ -160,19 +203,14 @@ export class Machine {
   };
 }
 
-function ok(): Check<Result> {
-  return E.right(OK);
-}
-
-/** The running vCPU of a pCPU in guest mode (for the guest CPU interface ops). */
-function guestCpu(m: Machine, pcpu: number, what: string): Check<Pcpu> {
-  return m.pcpuIn(pcpu, ['guest'], what);
-}
-
 const HANDLERS: { [K in OpName]: Handler<K> } = {
-  run: (m, op) => E.flatMap(m.pcpuIn(op.pcpu, ['idle', 'hyp'], 'run'), (cpu) => E.flatMap(m.vcpu(op.domain, op.vcpu), (v) => {
-    if (!v.online) return E.left(`d${op.domain}v${op.vcpu} is offline`);
-    if (v.runningOn !== null) return E.left(`d${op.domain}v${op.vcpu} is already running on pCPU ${v.runningOn}`);
+  run: (m, op) => {
+    const cpu = m.pcpuIn(op.pcpu, IDLE_OR_HYP, 'run');
+    if (typeof cpu === 'string') return cpu;
+    const v = m.vcpu(op.domain, op.vcpu);
+    if (typeof v === 'string') return v;
+    if (!v.online) return `d${op.domain}v${op.vcpu} is offline`;
+    if (v.runningOn !== null) return `d${op.domain}v${op.vcpu} is already running on pCPU ${v.runningOn}`;
     m.saveCurrent(cpu);
     if (v.processor !== cpu.id) {
       v.processor = cpu.id;
@@ -180,65 +218,81 @@ const HANDLERS: { [K in OpName]: Handler<K> } = {
     }
     m.restore(cpu, v);
     cpu.mode = 'hyp';
-    return ok();
-  })),
+    return OK;
+  },
 
-  idle: (m, op) => E.flatMap(m.pcpuIn(op.pcpu, ['idle', 'hyp'], 'idle'), (cpu) => {
+  idle: (m, op) => {
+    const cpu = m.pcpuIn(op.pcpu, IDLE_OR_HYP, 'idle');
+    if (typeof cpu === 'string') return cpu;
     m.saveCurrent(cpu);
     cpu.mode = 'idle';
-    return ok();
-  }),
+    return OK;
+  },
 
-  enter: (m, op) => E.flatMap(m.pcpuIn(op.pcpu, ['hyp'], 'enter'), (cpu) => {
+  enter: (m, op) => {
+    const cpu = m.pcpuIn(op.pcpu, HYP, 'enter');
+    if (typeof cpu === 'string') return cpu;
     vgicSyncToLrs(cpu);
     cpu.mode = 'guest';
-    return ok();
-  }),
+    return OK;
+  },
 
-  exit: (m, op) => E.flatMap(m.pcpuIn(op.pcpu, ['guest'], 'exit'), (cpu) => {
+  exit: (m, op) => {
+    const cpu = m.pcpuIn(op.pcpu, GUEST, 'exit');
+    if (typeof cpu === 'string') return cpu;
     vgicSyncFromLrs(cpu, cpu.current);
     cpu.mode = 'hyp';
-    return ok();
-  }),
+    return OK;
+  },
 
-  vcpu_off: (m, op) => E.flatMap(m.vcpu(op.domain, op.vcpu), (v) => {
-    if (!v.online) return E.left(`d${op.domain}v${op.vcpu} is already offline`);
-    if (v.runningOn !== null) return E.left(`d${op.domain}v${op.vcpu} is running on pCPU ${v.runningOn}`);
+  vcpu_off: (m, op) => {
+    const v = m.vcpu(op.domain, op.vcpu);
+    if (typeof v === 'string') return v;
+    if (!v.online) return `d${op.domain}v${op.vcpu} is already offline`;
+    if (v.runningOn !== null) return `d${op.domain}v${op.vcpu} is running on pCPU ${v.runningOn}`;
     v.online = false;
-    return ok();
-  }),
+    return OK;
+  },
 
-  vcpu_on: (m, op) => E.flatMap(m.vcpu(op.domain, op.vcpu), (v) => {
-    if (v.online) return E.left(`d${op.domain}v${op.vcpu} is already online`);
+  vcpu_on: (m, op) => {
+    const v = m.vcpu(op.domain, op.vcpu);
+    if (typeof v === 'string') return v;
+    if (v.online) return `d${op.domain}v${op.vcpu} is already online`;
     if (hasLiveState(v)) m.cpuOnWithLiveState.add(v);
     vgicClearPendingIrqs(v);
     v.online = true;
-    return ok();
-  }),
+    return OK;
+  },
 
-  inject: (m, op) => E.flatMap(m.pcpuIn(op.pcpu, ['idle', 'hyp'], 'inject'), (cpu) => E.flatMap(m.domain(op.domain), (d) => {
+  inject: (m, op) => {
+    const cpu = m.pcpuIn(op.pcpu, IDLE_OR_HYP, 'inject');
+    if (typeof cpu === 'string') return cpu;
+    const d = m.domain(op.domain);
+    if (typeof d === 'string') return d;
     const spiEnd = 32 + d.nrSpis;
     let target: Vcpu | null = null;
     if (isPrivate(op.virq)) {
-      if (op.vcpu === null) return E.left(`virq ${op.virq} is an SGI/PPI, so vcpu must name a vCPU, not null`);
+      if (op.vcpu === null) return `virq ${op.virq} is an SGI/PPI, so vcpu must name a vCPU, not null`;
       const v = d.vcpus[op.vcpu];
-      if (v === undefined) return E.left(`domain ${op.domain} has no vCPU ${op.vcpu} (it has ${d.vcpus.length})`);
+      if (v === undefined) return `domain ${op.domain} has no vCPU ${op.vcpu} (it has ${d.vcpus.length})`;
       target = v;
     } else if (op.virq < spiEnd) {
-      if (op.vcpu !== null) return E.left(`virq ${op.virq} is an SPI, so vcpu must be null (SPIs go to their rank target)`);
+      if (op.vcpu !== null) return `virq ${op.virq} is an SPI, so vcpu must be null (SPIs go to their rank target)`;
     } else {
-      return E.left(`virq ${op.virq} is neither an SGI/PPI nor an SPI of domain ${op.domain} (SPIs 32..${spiEnd - 1})`);
+      return `virq ${op.virq} is neither an SGI/PPI nor an SPI of domain ${op.domain} (SPIs 32..${spiEnd - 1})`;
     }
     vgicInjectIrq(cpu, d, target, op.virq, op.level ?? true);
-    return ok();
-  })),
+    return OK;
+  },
 
-  mmio: (m, op) => E.flatMap(m.pcpuIn(op.pcpu, ['hyp'], 'mmio'), (cpu) => {
+  mmio: (m, op) => {
+    const cpu = m.pcpuIn(op.pcpu, HYP, 'mmio');
+    if (typeof cpu === 'string') return cpu;
     const addr = op.addr;
     const size = op.size;
-    if (addr % BigInt(size) !== 0n) return E.left(`addr ${toHex(addr)} is not aligned to the access size ${size}`);
+    if (addr % BigInt(size) !== 0n) return `addr ${toHex(addr)} is not aligned to the access size ${size}`;
     const value = op.value ?? 0n;
-    if (value >= 1n << BigInt(8 * size)) return E.left(`value ${toHex(value)} does not fit in ${size} byte${size > 1 ? 's' : ''}`);
+    if (value >= 1n << BigInt(8 * size)) return `value ${toHex(value)} does not fit in ${size} byte${size > 1 ? 's' : ''}`;
     const write = op.access === 'write';
     const v3 = m.host.version === 'v3';
     const gicd = v3 ? GUEST_GICV3_GICD_BASE : GUEST_GICD_BASE;
@@ -253,57 +307,77 @@ const HANDLERS: { [K in OpName]: Handler<K> } = {
       const where = v3
         ? `the GICD frame 0x3001000..0x3010fff or the redistributor region 0x3020000..0x401ffff`
         : `the GICD frame 0x3001000..0x3001fff`;
-      return E.left(`addr ${toHex(addr)} is outside ${where}`);
+      return `addr ${toHex(addr)} is outside ${where}`;
     }
-    if (outcome.outcome === 'abort') return E.right({ outcome: 'abort' });
-    return E.right(write ? OK : { outcome: 'ok', value: toHex(outcome.value ?? 0n) });
-  }),
+    if (outcome.outcome === 'abort') return ABORT;
+    return write ? OK : { outcome: 'ok', value: toHex(outcome.value ?? 0n) };
+  },
 
-  sysreg: (m, op) => E.flatMap(m.pcpuIn(op.pcpu, ['hyp'], 'sysreg'), (cpu) => {
-    if ((op.value ?? 0n) >= 1n << 64n) return E.left(`value ${toHex(op.value!)} does not fit in a 64-bit system register`);
+  sysreg: (m, op) => {
+    const cpu = m.pcpuIn(op.pcpu, HYP, 'sysreg');
+    if (typeof cpu === 'string') return cpu;
+    if ((op.value ?? 0n) >= 1n << 64n) return `value ${toHex(op.value!)} does not fit in a 64-bit system register`;
     // A GICv2 guest has no GICv3 CPU interface: every one of these is UNDEF (trace-format §3.3).
-    if (m.host.version === 'v2') return E.right({ outcome: 'undef' });
+    if (m.host.version === 'v2') return UNDEF;
     const r = vgicV3EmulateSysreg(cpu, op.reg, op.access === 'write', op.value ?? 0n);
-    return E.right(r === 'ok' ? OK : { outcome: 'undef' });
-  }),
+    return r === 'ok' ? OK : UNDEF;
+  },
 
-  ack: (m, op) => E.flatMap(guestCpu(m, op.pcpu, 'ack'), (cpu) => E.right({ outcome: 'ok', intid: cpu.cpuif.acknowledge() })),
+  ack: (m, op) => {
+    const cpu = m.pcpuIn(op.pcpu, GUEST, 'ack');
+    if (typeof cpu === 'string') return cpu;
+    return { outcome: 'ok', intid: cpu.cpuif.acknowledge() };
+  },
 
-  eoi: (m, op) => E.flatMap(guestCpu(m, op.pcpu, 'eoi'), (cpu) => {
+  eoi: (m, op) => {
+    const cpu = m.pcpuIn(op.pcpu, GUEST, 'eoi');
+    if (typeof cpu === 'string') return cpu;
     cpu.cpuif.endOfInterrupt(op.intid, m.deactivatePhysical);
-    return ok();
-  }),
+    return OK;
+  },
 
-  dir: (m, op) => E.flatMap(guestCpu(m, op.pcpu, 'dir'), (cpu) => {
+  dir: (m, op) => {
+    const cpu = m.pcpuIn(op.pcpu, GUEST, 'dir');
+    if (typeof cpu === 'string') return cpu;
     cpu.cpuif.deactivate(op.intid, m.deactivatePhysical);
-    return ok();
-  }),
+    return OK;
+  },
 
-  pmr: (m, op) => E.flatMap(guestCpu(m, op.pcpu, 'pmr'), (cpu) => {
+  pmr: (m, op) => {
+    const cpu = m.pcpuIn(op.pcpu, GUEST, 'pmr');
+    if (typeof cpu === 'string') return cpu;
     cpu.cpuif.setPmr(op.value);
-    return ok();
-  }),
+    return OK;
+  },
 
-  eoimode: (m, op) => E.flatMap(guestCpu(m, op.pcpu, 'eoimode'), (cpu) => {
+  eoimode: (m, op) => {
+    const cpu = m.pcpuIn(op.pcpu, GUEST, 'eoimode');
+    if (typeof cpu === 'string') return cpu;
     cpu.cpuif.setEoimode(op.value);
-    return ok();
-  }),
+    return OK;
+  },
 
-  pending_check: (m, op) => E.flatMap(m.pcpuIn(op.pcpu, ['hyp'], 'pending_check'), (cpu) =>
-    E.right({ outcome: 'ok', pending: vgicVcpuPendingIrq(cpu, cpu.current!) })),
+  pending_check: (m, op) => {
+    const cpu = m.pcpuIn(op.pcpu, HYP, 'pending_check');
+    if (typeof cpu === 'string') return cpu;
+    return { outcome: 'ok', pending: vgicVcpuPendingIrq(cpu, cpu.current!) };
+  },
 
-  snapshot: (m) => E.right({ outcome: 'ok', snapshot: m.snapshot() }),
+  snapshot: (m) => ({ outcome: 'ok', snapshot: m.snapshot() }),
 
-  route: (m, op) => E.flatMap(m.domain(op.domain), (d) => {
+  route: (m, op) => {
+    const d = m.domain(op.domain);
+    if (typeof d === 'string') return d;
     const rc = routeIrqToGuest(m.host, d, op.virq, op.pirq);
-    return E.right(rc === 0 ? OK : { outcome: 'error', errno: rc });
-  }),
+    return rc === 0 ? OK : { outcome: 'error', errno: rc };
+  },
 
   hw_irq: (m, op) => {
     const desc = m.host.irqDescs.get(op.pirq);
-    if (desc === undefined || desc.guest === null) return E.left(`pirq ${op.pirq} is not routed to a guest`);
-    return E.flatMap(m.pcpuIn(desc.affinity, ['idle', 'hyp'], `hw_irq ${op.pirq} (its affinity is pCPU ${desc.affinity})`),
-      (cpu) => E.right(doIrq(cpu, desc) === 'ok' ? OK : { outcome: 'latched' }));
+    if (desc === undefined || desc.guest === null) return `pirq ${op.pirq} is not routed to a guest`;
+    const cpu = m.pcpuIn(desc.affinity, IDLE_OR_HYP, `hw_irq ${op.pirq} (its affinity is pCPU ${desc.affinity})`);
+    if (typeof cpu === 'string') return cpu;
+    return doIrq(cpu, desc) === 'ok' ? OK : LATCHED;
   },
 };
 

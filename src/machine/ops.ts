@@ -8,41 +8,148 @@ import * as t from 'io-ts';
 import { HexString, Nat, decodeWith, intRange, nullable, oneOf, strictObject } from './decode.js';
 
 const IGNORE = ['op', 'expect'] as const;
-const Access = oneOf(['read', 'write'] as const);
-const SysReg = oneOf(['ICC_SGI1R_EL1', 'ICC_ASGI1R_EL1', 'ICC_SGI0R_EL1'] as const);
 
-/** One codec per op name; the `op` key itself is checked before dispatch. */
-export const OP_CODECS = {
-  run: strictObject('run', { pcpu: Nat, domain: Nat, vcpu: Nat }, {}, IGNORE),
-  idle: strictObject('idle', { pcpu: Nat }, {}, IGNORE),
-  enter: strictObject('enter', { pcpu: Nat }, {}, IGNORE),
-  exit: strictObject('exit', { pcpu: Nat }, {}, IGNORE),
-  vcpu_off: strictObject('vcpu_off', { domain: Nat, vcpu: Nat }, {}, IGNORE),
-  vcpu_on: strictObject('vcpu_on', { domain: Nat, vcpu: Nat }, {}, IGNORE),
-  inject: strictObject('inject', { pcpu: Nat, domain: Nat, vcpu: nullable(Nat), virq: Nat }, { level: t.boolean }, IGNORE),
-  route: strictObject('route', { domain: Nat, virq: Nat, pirq: Nat }, {}, IGNORE),
-  hw_irq: strictObject('hw_irq', { pirq: Nat }, {}, IGNORE),
-  mmio: strictObject('mmio', { pcpu: Nat, access: Access, addr: HexString, size: oneOf([1, 2, 4, 8] as const) }, { value: HexString }, IGNORE),
-  sysreg: strictObject('sysreg', { pcpu: Nat, access: Access, reg: SysReg }, { value: HexString }, IGNORE),
-  ack: strictObject('ack', { pcpu: Nat }, {}, IGNORE),
-  eoi: strictObject('eoi', { pcpu: Nat, intid: Nat }, {}, IGNORE),
-  dir: strictObject('dir', { pcpu: Nat, intid: Nat }, {}, IGNORE),
-  pmr: strictObject('pmr', { pcpu: Nat, value: intRange(0, 255) }, {}, IGNORE),
-  eoimode: strictObject('eoimode', { pcpu: Nat, value: oneOf([0, 1] as const) }, {}, IGNORE),
-  pending_check: strictObject('pending_check', { pcpu: Nat }, {}, IGNORE),
-  snapshot: strictObject('snapshot', {}, {}, IGNORE),
+/**
+ * The kinds of argument an op takes. Each has its io-ts codec (which decides, and words every
+ * error) and a plain check used on the fast path of `decodeOp`: the check may only accept what
+ * the codec accepts, with the same value (a spec checks this on random input); anything it
+ * does not accept goes through the codec.
+ */
+const KINDS = {
+  nat: Nat,
+  natOrNull: nullable(Nat),
+  bool: t.boolean,
+  hex: HexString,
+  access: oneOf(['read', 'write'] as const),
+  sysreg: oneOf(['ICC_SGI1R_EL1', 'ICC_ASGI1R_EL1', 'ICC_SGI0R_EL1'] as const),
+  size: oneOf([1, 2, 4, 8] as const),
+  byte: intRange(0, 255),
+  bit: oneOf([0, 1] as const),
 } as const;
+type Kind = keyof typeof KINDS;
+type KindValue<K extends Kind> = t.TypeOf<(typeof KINDS)[K]>;
 
-export type OpName = keyof typeof OP_CODECS;
-export const OP_NAMES = Object.keys(OP_CODECS) as OpName[];
+function isNat(u: unknown): u is number {
+  return typeof u === 'number' && Number.isSafeInteger(u) && u >= 0;
+}
 
-type Args<K extends OpName> = t.TypeOf<(typeof OP_CODECS)[K]>;
+/** Fast-path conversion of one argument: the decoded value, or NOT_FAST to let the codec decide. */
+const NOT_FAST = Symbol('not fast');
+const FAST: { [K in Kind]: (u: unknown) => KindValue<K> | typeof NOT_FAST } = {
+  nat: (u) => (isNat(u) ? u : NOT_FAST),
+  natOrNull: (u) => (u === null || isNat(u) ? u : NOT_FAST),
+  bool: (u) => (typeof u === 'boolean' ? u : NOT_FAST),
+  // Up to 16 hex digits after 0x always fit in 64 bits; longer strings go to the codec.
+  hex: (u) => (typeof u === 'string' && u.length <= 18 && HEX.test(u) ? BigInt(u) : NOT_FAST),
+  access: (u) => (u === 'read' || u === 'write' ? u : NOT_FAST),
+  sysreg: (u) => (u === 'ICC_SGI1R_EL1' || u === 'ICC_ASGI1R_EL1' || u === 'ICC_SGI0R_EL1' ? u : NOT_FAST),
+  size: (u) => (u === 1 || u === 2 || u === 4 || u === 8 ? u : NOT_FAST),
+  byte: (u) => (typeof u === 'number' && Number.isInteger(u) && u >= 0 && u <= 255 ? u : NOT_FAST),
+  bit: (u) => (u === 0 || u === 1 ? u : NOT_FAST),
+};
+const HEX = /^0[xX][0-9a-fA-F]+$/;
+
+interface OpSpec {
+  readonly req: Readonly<Record<string, Kind>>;
+  readonly opt?: Readonly<Record<string, Kind>>;
+}
+
+/** Every op of trace-format §3: its required and optional arguments, in the order they are written. */
+const OP_SPECS = {
+  run: { req: { pcpu: 'nat', domain: 'nat', vcpu: 'nat' } },
+  idle: { req: { pcpu: 'nat' } },
+  enter: { req: { pcpu: 'nat' } },
+  exit: { req: { pcpu: 'nat' } },
+  vcpu_off: { req: { domain: 'nat', vcpu: 'nat' } },
+  vcpu_on: { req: { domain: 'nat', vcpu: 'nat' } },
+  inject: { req: { pcpu: 'nat', domain: 'nat', vcpu: 'natOrNull', virq: 'nat' }, opt: { level: 'bool' } },
+  route: { req: { domain: 'nat', virq: 'nat', pirq: 'nat' } },
+  hw_irq: { req: { pirq: 'nat' } },
+  mmio: { req: { pcpu: 'nat', access: 'access', addr: 'hex', size: 'size' }, opt: { value: 'hex' } },
+  sysreg: { req: { pcpu: 'nat', access: 'access', reg: 'sysreg' }, opt: { value: 'hex' } },
+  ack: { req: { pcpu: 'nat' } },
+  eoi: { req: { pcpu: 'nat', intid: 'nat' } },
+  dir: { req: { pcpu: 'nat', intid: 'nat' } },
+  pmr: { req: { pcpu: 'nat', value: 'byte' } },
+  eoimode: { req: { pcpu: 'nat', value: 'bit' } },
+  pending_check: { req: { pcpu: 'nat' } },
+  snapshot: { req: {} },
+} as const satisfies Record<string, OpSpec>;
+
+export type OpName = keyof typeof OP_SPECS;
+export const OP_NAMES = Object.keys(OP_SPECS) as OpName[];
+
+type Spec<K extends OpName> = (typeof OP_SPECS)[K];
+type Required<K extends OpName> = { [F in keyof Spec<K>['req']]: KindValue<Spec<K>['req'][F] & Kind> };
+type Optional<K extends OpName> = Spec<K> extends { opt: infer O } ? { [F in keyof O]?: KindValue<O[F] & Kind> } : {};
+type Args<K extends OpName> = Required<K> & Optional<K>;
+
 /** A decoded step: the op name plus its arguments. */
 export type Op = { [K in OpName]: { op: K } & Args<K> }[OpName];
 export type OpOf<K extends OpName> = Extract<Op, { op: K }>;
 
+function codecsOf(fields: Readonly<Record<string, Kind>> | undefined): t.Props {
+  const out: t.Props = {};
+  for (const [k, kind] of Object.entries(fields ?? {})) out[k] = KINDS[kind];
+  return out;
+}
+
+/** One io-ts codec per op, built from OP_SPECS; the `op` key itself is checked before dispatch. */
+export const OP_CODECS = {} as Record<OpName, t.Type<unknown, unknown, unknown>>;
+/** One specialised fast-path decoder per op, generated from the same table (see fastDecoder). */
+const FAST_DECODERS = {} as Record<OpName, (o: Record<string, unknown>) => Op | null>;
+for (const name of OP_NAMES) {
+  const spec: OpSpec = OP_SPECS[name];
+  OP_CODECS[name] = strictObject(name, codecsOf(spec.req), codecsOf(spec.opt), IGNORE) as t.Type<unknown, unknown, unknown>;
+  FAST_DECODERS[name] = fastDecoder(name, spec);
+}
+
+/**
+ * The fast-path decoder of one op, generated once at load time from its row of OP_SPECS (our
+ * own table: no input reaches the generated text). A generic loop over the table costs more
+ * than the op itself (keyed loads on steps of many shapes, objects grown key by key); a
+ * function per op reads each argument by a constant key and builds its op in one literal.
+ * It answers null whenever anything is unusual, and the codec then decides.
+ */
+function fastDecoder(name: OpName, spec: OpSpec): (o: Record<string, unknown>) => Op | null {
+  const fields = [
+    ...Object.entries(spec.req).map(([key, kind]) => ({ key, kind, required: true })),
+    ...Object.entries(spec.opt ?? {}).map(([key, kind]) => ({ key, kind, required: false })),
+  ];
+  let body = 'let seen = 1;\n';
+  fields.forEach((f, i) => {
+    const k = JSON.stringify(f.key);
+    body += `const r${i} = o[${k}];\nlet v${i};\n`;
+    body += `if (r${i} === undefined) { ${f.required ? 'return null;' : ''} } else { v${i} = check${i}(r${i}); if (v${i} === NOT_FAST) return null; seen++; }\n`;
+  });
+  // Every own key must be an argument of the op, `op` or `expect` (an inherited argument is
+  // read above but not counted here, so it fails too).
+  body += 'if (o.expect !== undefined) seen++;\nlet present = 0;\nfor (const k in o) if (hasOwn(o, k)) present++;\nif (present !== seen) return null;\n';
+  const parts = fields.map((f, i) => (f.required ? `${JSON.stringify(f.key)}: v${i}` : `...(v${i} !== undefined ? { ${JSON.stringify(f.key)}: v${i} } : {})`));
+  body += `return { op: ${JSON.stringify(name)}${parts.map((p) => `, ${p}`).join('')} };`;
+  const checks = fields.map((f) => FAST[f.kind]);
+  const make = new Function('NOT_FAST', 'hasOwn', ...fields.map((_, i) => `check${i}`), `return function decode_${name}(o) {\n${body}\n};`);
+  return make(NOT_FAST, Object.hasOwn, ...checks) as (o: Record<string, unknown>) => Op | null;
+}
+
 function isOpName(s: unknown): s is OpName {
-  return typeof s === 'string' && Object.prototype.hasOwnProperty.call(OP_CODECS, s);
+  return typeof s === 'string' && Object.prototype.hasOwnProperty.call(OP_SPECS, s);
+}
+
+/**
+ * The fast path of decodeOp: plain checks of a well-formed step, no io-ts and no error
+ * values. Null when anything is unusual (an unknown or missing key, a value the plain check
+ * does not take): then the codec decides and words the errors.
+ */
+export function decodeOpFast(u: unknown): Op | null {
+  if (typeof u !== 'object' || u === null || Array.isArray(u)) return null;
+  const o = u as Record<string, unknown>;
+  const name = o['op'];
+  if (!isOpName(name)) return null;
+  const op = FAST_DECODERS[name](o);
+  // `value` goes with writes only (trace-format §3.3): anything else is decodeOp's to word.
+  if (op !== null && (op.op === 'mmio' || op.op === 'sysreg') && (op.access === 'write') !== (op.value !== undefined)) return null;
+  return op;
 }
 
 /** Decode one step; errors are lines with JSON paths under `base` (e.g. `steps[4]`). */
@@ -51,9 +158,12 @@ export function decodeOp(u: unknown, base = 'step'): E.Either<string[], Op> {
   const op = (u as Record<string, unknown>)['op'];
   if (op === undefined) return E.left([`${base}.op: missing key (expected one of ${OP_NAMES.join(', ')})`]);
   if (!isOpName(op)) return E.left([`${base}.op: unknown op ${JSON.stringify(op)} (expected one of ${OP_NAMES.join(', ')})`]);
-  const r = decodeWith(OP_CODECS[op] as t.Type<unknown, unknown, unknown>, u, base);
-  if (E.isLeft(r)) return r;
-  const decoded = { op, ...(r.right as object) } as Op;
+  let decoded = decodeOpFast(u);
+  if (decoded === null) {
+    const r = decodeWith(OP_CODECS[op], u, base);
+    if (E.isLeft(r)) return r;
+    decoded = { op, ...(r.right as object) } as Op;
+  }
   // `value` goes with writes only (trace-format §3.3).
   if (decoded.op === 'mmio' || decoded.op === 'sysreg') {
     if (decoded.access === 'write' && decoded.value === undefined) return E.left([`${base}.value: missing key (a write needs a hex string value)`]);

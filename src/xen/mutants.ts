@@ -127,6 +127,18 @@ export function mutated(name: MutantName): boolean {
   return active === name;
 }
 
+/** Switch `mutant` on (null: Xen's behaviour) and return the one it replaces, for `restoreMutant`. */
+export function switchMutant(mutant: MutantName | null): MutantName | null {
+  const saved = active;
+  active = mutant;
+  return saved;
+}
+
+/** Put back what `switchMutant` returned. */
+export function restoreMutant(saved: MutantName | null): void {
+  active = saved;
+}
+
 /** Run `fn` with `mutant` switched on (null: Xen's behaviour), restoring the previous one. */
 export function withMutant<A>(mutant: MutantName | null, fn: () => A): A {
   const saved = active;
