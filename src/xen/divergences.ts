@@ -49,7 +49,7 @@ export const DIVERGENCES = {
     rule: 'The priority an interrupt is signalled with is the one in GICD_IPRIORITYR now: changing it while the interrupt is pending changes its order.',
     xen: 'The priority is captured when the IRQ becomes inflight; an IPRIORITYR write leaves the captured value, and the order of inflight and lr_pending, as they are.',
     switched: 'an IPRIORITYR write also re-prioritises an inflight IRQ that is not in an LR yet: new captured priority, moved to its new place in inflight and lr_pending (an IRQ already in an LR keeps its LR priority).',
-    step: 5,
+    step: 7,
     path: 'snapshot.domains[id=1].vcpus[id=0].inflight[0].irq',
   },
   'disabled-irq-stays-listed': {
@@ -59,7 +59,7 @@ export const DIVERGENCES = {
     xen: 'ICENABLER only clears ENABLED and takes the IRQ off lr_pending; an IRQ already in an LR stays there and the guest can still acknowledge it.',
     switched: 'ICENABLER also takes an IRQ that is only pending in an LR out of that LR; it stays inflight and QUEUED, so enabling it again delivers it.',
     step: 3,
-    path: 'snapshot.domains[id=1].vcpus[id=0].lr_mask',
+    path: 'snapshot.domains[id=1].vcpus[id=0].inflight[0].lr',
   },
   'icpendr-ignored': {
     ref: 'Q19',
@@ -68,7 +68,7 @@ export const DIVERGENCES = {
     xen: 'ICPENDR only prints a warning for an inflight IRQ; the IRQ stays queued or in its LR and is delivered.',
     switched: 'ICPENDR withdraws an inflight IRQ that is still queued, or only pending in an LR: it leaves lr_pending, inflight and its LR, QUEUED is cleared.',
     step: 3,
-    path: 'snapshot.domains[id=1].vcpus[id=0].lr_mask',
+    path: 'snapshot.domains[id=1].vcpus[id=0].inflight',
   },
   'ipriorityr-keeps-low-bits': {
     ref: 'Q24',
