@@ -14,6 +14,8 @@ export * from './machine/snapshot.js';
 export * from './machine/machine.js';
 export * from './xen/irq.js';
 export * from './xen/mutants.js';
+export * from './xen/variant.js';
+export * from './xen/divergences.js';
 export * from './conformance/schema.js';
 export * from './conformance/trace.js';
 export * from './conformance/replay.js';
