@@ -69,7 +69,7 @@ describe('divergences: the catalogue of where Xen differs from the architecture 
       expect(architectural({ variant: XEN_VARIANT }, name)).to.equal(false);
       const on = { variant: makeVariant(null, [name]) };
       expect(DIVERGENCE_NAMES.filter((n) => architectural(on, n))).to.deep.equal([name]);
-      const m = Machine.create(load(name).rawConfig, 'config', makeVariant(null, [name]));
+      const m = Machine.fromJson(load(name).rawConfig, 'config', makeVariant(null, [name]));
       if (E.isLeft(m)) return expect.fail(m.left.join('; '));
       expect(architectural(m.right.host, name)).to.equal(true);
       expect(m.right.mutant).to.equal(null);
@@ -105,8 +105,8 @@ describe('divergences: the catalogue of where Xen differs from the architecture 
     expect(describeVariant(XEN_VARIANT)).to.equal('xen');
     expect(makeVariant()).to.equal(XEN_VARIANT);
     const t = load('icpendr-ignored');
-    const byName = Machine.create(t.rawConfig, 'config', 'evict-on-equal');
-    const byVariant = Machine.create(t.rawConfig, 'config', v);
+    const byName = Machine.fromJson(t.rawConfig, 'config', 'evict-on-equal');
+    const byVariant = Machine.fromJson(t.rawConfig, 'config', v);
     if (E.isLeft(byName) || E.isLeft(byVariant)) return expect.fail('Machine.create failed');
     expect(byName.right.mutant).to.equal('evict-on-equal');
     expect(byName.right.variant.architectural.size).to.equal(0);

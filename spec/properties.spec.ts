@@ -40,7 +40,7 @@ const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
 
 /** Machine.create with a mutant, unwrapped. */
 function mutantMachine(cfg: unknown, mutant: MutantName | null): Machine {
-  const r = Machine.create(cfg, 'config', mutant);
+  const r = Machine.fromJson(cfg, 'config', mutant);
   if (E.isLeft(r)) return expect.fail(`Machine.create failed: ${r.left.join('; ')}`);
   return r.right;
 }

@@ -27,8 +27,8 @@ export interface VariantDifference {
  * every step agrees, or Left when either side refuses the config or a step (a trace error).
  */
 export function firstVariantDifference(trace: Trace, a: Variant, b: Variant): E.Either<string, VariantDifference | null> {
-  const ma = Machine.create(trace.rawConfig, 'config', a);
-  const mb = Machine.create(trace.rawConfig, 'config', b);
+  const ma = Machine.fromJson(trace.rawConfig, 'config', a);
+  const mb = Machine.fromJson(trace.rawConfig, 'config', b);
   if (E.isLeft(ma)) return E.left(ma.left.join('; '));
   if (E.isLeft(mb)) return E.left(mb.left.join('; '));
   for (let i = 0; i < trace.steps.length; i++) {

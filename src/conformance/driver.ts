@@ -283,7 +283,7 @@ export class ModelDriver extends LineDriver {
    * lines, no decoding of its answers). Left: the problems with the config.
    */
   machineFor(config: unknown): E.Either<string[], Machine> {
-    return Machine.create(config, 'config', this.mutant);
+    return Machine.fromJson(config, 'config', this.mutant);
   }
 
   protected write(text: string): void {

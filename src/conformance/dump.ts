@@ -67,7 +67,7 @@ export function stripExpect(raw: Record<string, unknown>): Record<string, unknow
  * config is refused (a decoded trace's config has already been checked).
  */
 export function collectSteps(trace: Trace): E.Either<string, DumpRun> {
-  const created = Machine.create(trace.rawConfig);
+  const created = Machine.fromJson(trace.rawConfig);
   if (E.isLeft(created)) return E.left(created.left.join('\n'));
   const initial = created.right.snapshot();
   const steps: DumpStep[] = [];

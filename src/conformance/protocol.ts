@@ -161,7 +161,7 @@ export class Server {
           ops: OP_NAMES,
         });
       case 'reset': {
-        const m = Machine.create(r.config, 'config', this.mutant);
+        const m = Machine.fromJson(r.config, 'config', this.mutant);
         if (E.isLeft(m)) {
           // No half-valid state: the old machine is gone too.
           this.machine = null;

@@ -98,10 +98,17 @@ export class Machine {
   }
 
   /**
-   * Build a machine from an (untrusted) config; Left lists every problem found. `variant`:
+   * Build a machine from a typed config (a wrong key or kind is a compile error); Left lists the limits it breaks. `variant`:
    * Xen's behaviour (null), one mutant by name, or a whole Variant (src/xen/variant.ts).
    */
-  static create(config: unknown, base = 'config', variant: MutantName | Variant | null = null): E.Either<string[], Machine> {
+  static create(config: Config, base = 'config', variant: MutantName | Variant | null = null): E.Either<string[], Machine> {
+    // The type rules out wrong keys and kinds at compile time; the limits (and whatever a
+    // cast let through) are still checked here.
+    return Machine.fromJson(config, base, variant);
+  }
+
+  /** Build a machine from untrusted input (a config read from JSON): decoded with io-ts, Left lists every problem found. */
+  static fromJson(config: unknown, base = 'config', variant: MutantName | Variant | null = null): E.Either<string[], Machine> {
     const decoded = decodeConfig(config, base);
     return E.isLeft(decoded) ? decoded : E.right(Machine.build(decoded.right, variant));
   }
