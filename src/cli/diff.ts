@@ -34,7 +34,7 @@ export const DIFF_CMD: CommandSpec = {
   },
   details: `Every RESULT is compared and, after every step, the snapshots at the level --compare
 names: full (Xen's whole state, docs/trace-format.md §5), guest (what the guest and the
-hardware can observe, §5.1) or results (no snapshots). A level the other side does not
+hardware can observe, §5.1 there) or results (no snapshots). A level the other side does not
 announce in hello ("snapshots") is refused. Only the ops the other side lists in hello are
 used: a trace file that needs another op is skipped.
 

@@ -16,8 +16,8 @@ import { TRACE_FORMAT, resultJson } from './trace.js';
 
 /**
  * What a differential run compares (trace-format §7): `results` the RESULTs only; `guest` the
- * RESULTs and, after every step, the guest snapshots (§5.1); `full` the RESULTs and the full
- * snapshots (§5).
+ * RESULTs and, after every step, the guest snapshots (trace-format §5.1); `full` the RESULTs and the full
+ * snapshots (trace-format §5).
  */
 export const COMPARE_LEVELS = ['results', 'guest', 'full'] as const;
 export type CompareLevel = (typeof COMPARE_LEVELS)[number];
@@ -83,7 +83,7 @@ export interface Divergence {
   why?: string;
   /**
    * The model's RESULT and snapshot at the diverging step (for the written trace), as
-   * compared at the level: at `guest` the snapshot is its guest view (§5.1), and a RESULT's
+   * compared at the level: at `guest` the snapshot is its guest view (trace-format §5.1), and a RESULT's
    * `snapshot` field too; at `results` there is no snapshot.
    */
   modelResult?: Record<string, unknown>;
@@ -270,7 +270,7 @@ export interface RunningCase {
  * the full decode (decodeAnswer) and firstDifference.
  *
  * `opts` sets the comparison level (COMPARE_FULL by default): at `results` no snapshot is
- * requested; at `guest` the model's guest snapshot (§5.1) is compared with the other side's
+ * requested; at `guest` the model's guest snapshot (trace-format §5.1) is compared with the other side's
  * guest snapshot, or with the guest view of its full one (CompareOptions.guestRequest).
  */
 export function startCase(model: ModelDriver, other: Driver, c: DiffCase, opts: CompareOptions = COMPARE_FULL): RunningCase {

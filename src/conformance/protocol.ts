@@ -28,7 +28,7 @@ export type CommandName = (typeof COMMANDS)[number];
 
 /**
  * What a side announces in hello as `snapshots` (trace-format §7): the snapshots it can
- * answer. `full` answers both levels; `guest` only guest snapshots (§5.1); `none` neither.
+ * answer. `full` answers both levels; `guest` only guest snapshots (trace-format §5.1); `none` neither.
  * A hello without the key is taken as `full` (the drivers written before the key existed).
  */
 export const SNAPSHOT_ABILITIES = ['none', 'guest', 'full'] as const;
@@ -128,7 +128,7 @@ function named<A>(codec: t.Type<A, A, unknown>, name: string): t.Type<A, A, unkn
 
 /**
  * Decode a response to `cmd`: `{id, ok:true, ...payload}` or `{id, ok:false, error}`.
- * `level`: the level of a snapshot request (a guest snapshot answers the §5.1 shape).
+ * `level`: the level of a snapshot request (a guest snapshot answers the shape of trace-format §5.1).
  * Left: lines with JSON paths under `response`.
  */
 export function decodeResponse(cmd: CommandName, u: unknown, level: SnapshotLevel = 'full'): E.Either<string[], Record<string, unknown>> {
