@@ -65,7 +65,7 @@ function fixtureCases(): DiffCase[] {
 
 /** The model's machine after each step of a case: calls `at` with it (not after a crash). */
 function eachState(c: DiffCase, at: (m: Machine, i: number) => void): void {
-  const m = Machine.create(c.config);
+  const m = Machine.fromJson(c.config);
   if (E.isLeft(m)) throw new Error(m.left.join('; '));
   at(m.right, -1);
   c.steps.forEach((s, i) => {
