@@ -289,27 +289,44 @@ export function renderText(run: DumpRun, k?: number): E.Either<string, string> {
 
 /**
  * Run `trace` and dump the state after step `step` (default: the last step applied). Keeps
- * only that step and the newest state, so that it works on traces of any length; `check`
- * adds what the invariant checker and step properties found after the step.
+ * only that step and the newest state, and takes states only near it, so that it works on
+ * traces of any length; `check` adds what the invariant checker and step properties found
+ * after the step.
  */
 export function dumpText(trace: Trace, step?: number, opts: { check?: boolean } = {}): E.Either<string, string> {
   if (step !== undefined) {
     const ok = checkStep(trace, step);
     if (E.isLeft(ok)) return ok;
   }
-  let state: StateAt | null = null;
-  let last: DumpStep | undefined;
-  // Every step is applied (a later trace error is still reported), but states are taken
-  // only up to the step asked for.
-  const upTo = step ?? Number.MAX_SAFE_INTEGER;
-  const walked = walkRun(trace, { ...(opts.check === true ? { check: true } : {}), snapshotAt: (i) => i <= upTo }, (s) => {
-    if (s.index > upTo) return;
-    last = s;
-    if (s.snapshot !== null) state = { after: s.index, snapshot: s.snapshot };
-  });
-  if (E.isLeft(walked)) return walked;
-  const end = walked.right;
-  const target = step ?? end.applied - 1;
-  const rec = last !== undefined && last.index === target ? last : undefined;
-  return E.right(formatText(trace, target, rec, state ?? { after: -1, snapshot: end.initial }, end.stopped));
+  const check = opts.check === true ? { check: true } : {};
+  let target = step;
+  if (target === undefined) {
+    // The last step applied: one run without states to find it.
+    const found = walkRun(trace, { snapshotAt: () => false }, () => undefined);
+    if (E.isLeft(found)) return found;
+    target = found.right.applied - 1;
+  }
+  const k = target;
+  // Every step is applied (a later trace error is still reported); states are taken from
+  // the step before k (a crash at k shows the state before it).
+  const run = (from: number, last?: number): E.Either<string, { end: WalkEnd; rec: DumpStep | undefined; state: StateAt | null }> => {
+    let state: StateAt | null = null;
+    let rec: DumpStep | undefined;
+    const walked = walkRun(trace, { ...check, ...(last === undefined ? {} : { last }), snapshotAt: (i) => i >= from && i <= k }, (s) => {
+      if (s.index > k) return;
+      if (s.index === k) rec = s;
+      if (s.snapshot !== null) state = { after: s.index, snapshot: s.snapshot };
+    });
+    return E.isLeft(walked) ? walked : E.right({ end: walked.right, rec, state });
+  };
+  const first = run(k - 1);
+  if (E.isLeft(first)) return first;
+  let { end, rec, state } = first.right;
+  if (state === null && end.applied > 0 && end.applied - 1 < k - 1) {
+    // The run stopped (trace error) before k: the last good state is one of the last two steps applied.
+    const again = run(end.applied - 2, end.applied - 1);
+    if (E.isLeft(again)) return again;
+    state = again.right.state;
+  }
+  return E.right(formatText(trace, k, rec, state ?? { after: -1, snapshot: end.initial }, end.stopped));
 }
