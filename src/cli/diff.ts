@@ -8,7 +8,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { writeFileSync } from 'node:fs';
 import {
-  COMPARE_LEVELS, compareOptionsFor, divergenceTrace, shrinkCase, startCase, type CompareLevel, type DiffCase, type RunningCase,
+  COMPARE_LEVELS, compareOptionsFor, divergenceTrace, shrinkCase, startCase, type CompareLevel, type CompareOptions, type DiffCase, type Divergence, type RunningCase,
 } from '../conformance/diff.js';
 import { ModelDriver, ProcessDriver, ProtocolError } from '../conformance/driver.js';
 import { generateTrace } from '../conformance/gen.js';
@@ -18,6 +18,9 @@ import { escapeControl as esc } from '../machine/decode.js';
 import { OP_NAMES } from '../machine/ops.js';
 import { parseCommand, usageLine, UsageError, type CommandSpec, type Io } from './args.js';
 import { genOptions, genOptionsWith } from './gen-options.js';
+import { divergenceList } from './mutant.js';
+import { explainDivergence } from '../check/divergences.js';
+import { DIVERGENCES } from '../xen/divergences.js';
 
 export const DIFF_CMD: CommandSpec = {
   name: 'diff',
@@ -29,6 +32,10 @@ export const DIFF_CMD: CommandSpec = {
     random: { type: 'string', value: 'N', help: 'compare N random traces, generated from the ops the other side lists', int: [1, 10_000_000] },
     ...genOptionsWith('random'),
     compare: { type: 'string', help: 'what is compared: RESULTs only, RESULTs and guest snapshots, or RESULTs and full snapshots', choices: COMPARE_LEVELS, default: 'full' },
+    allow: {
+      type: 'string', value: 'NAME[,NAME...]',
+      help: 'accept these known differences of the divergence catalogue (docs/divergences.md): a case whose first difference one of them explains ends there, counted as allowed',
+    },
     out: { type: 'string', value: 'FILE', help: 'where the shrunk divergence is written', default: 'vgic-diff-divergence.json' },
     timeout: { type: 'string', value: 'MS', help: 'how long to wait for each answer of the other side', int: [100, 3_600_000], default: 20000 },
   },
@@ -64,6 +71,7 @@ export async function diffCommand(argv: string[], io: Io): Promise<number> {
   const outFile = o.str('out')!;
   const timeout = o.int('timeout')!;
   const level = o.str('compare')! as CompareLevel;
+  const allowed = divergenceList('allow', o.str('allow'));
 
   // Trace files are read before anything is started, so bad input costs nothing.
   const fileCases: DiffCase[] = [];
@@ -100,11 +108,13 @@ export async function diffCommand(argv: string[], io: Io): Promise<number> {
       io.err(`vgic diff: ${esc(other.label)} ${compare.left}\n`);
       return 2;
     }
-    const opts = compare.right;
+    const opts: CompareOptions = allowed.length === 0 ? compare.right
+      : { ...compare.right, allow: (d: Divergence, c: DiffCase) => explainDivergence(c, d, allowed) };
+    const allowedBy: Record<string, number> = {};
     const ops = new Set(hello.ops);
     io.err(`vgic diff: against ${esc(hello.name)} (${hello.ops.length} ops: ${esc(hello.ops.join(', '))})\n`);
     let compared = 0;
-    let allowed = 0;
+    let allowedCases = 0;
     let stepsCompared = 0;
     let skipped = 0;
     const total = random > 0 ? random : fileCases.length;
@@ -143,7 +153,8 @@ export async function diffCommand(argv: string[], io: Io): Promise<number> {
       compared += 1;
       if (outcome.kind === 'allowed') {
         // A known divergence (CompareOptions.allow): the case ends there, counted, not reported.
-        allowed += 1;
+        allowedCases += 1;
+        allowedBy[outcome.name] = (allowedBy[outcome.name] ?? 0) + 1;
         stepsCompared += outcome.steps;
         continue;
       }
@@ -156,6 +167,12 @@ export async function diffCommand(argv: string[], io: Io): Promise<number> {
       const d = outcome.divergence;
       io.out(`divergence in ${esc(c.name)} at step ${d.step} (${esc(d.op)}): ${esc(d.path)}${d.why !== undefined ? ` (${d.why})` : ''}\n`);
       io.out(`  model: ${esc(show(d.model))}\n  other: ${esc(show(d.other))}\n`);
+      // Is it a known difference between Xen and the architecture or KVM?
+      const known = explainDivergence(c, d);
+      if (known !== null) {
+        const info = DIVERGENCES[known];
+        io.out(`  this is the divergence catalogue entry ${known} (${info.ref}: ${info.rule}); docs/divergences.md; --allow ${known} accepts it\n`);
+      } else io.out('  no entry of the divergence catalogue explains it (docs/divergences.md)\n');
       const shrunk = await shrinkCase(model, other, c, d, undefined, opts);
       const sd = shrunk.divergence;
       writeFileSync(outFile, `${JSON.stringify(divergenceTrace(shrunk, against), null, 1)}\n`);
@@ -175,7 +192,8 @@ export async function diffCommand(argv: string[], io: Io): Promise<number> {
       return 1;
     }
     const what = level === 'full' ? 'results and snapshots' : level === 'guest' ? 'results and guest snapshots' : 'results only';
-    const allowedText = allowed > 0 ? `, ${allowed} ended at an allowed divergence` : '';
+    const allowedText = allowedCases > 0
+      ? `, ${allowedCases} ended at an allowed divergence (${Object.entries(allowedBy).sort().map(([n, k]) => `${n} ${k}`).join(', ')})` : '';
     io.out(`no divergence: ${compared} traces, ${stepsCompared} steps compared (${what})${skippedText}${allowedText}\n`);
     return 0;
   } catch (e) {

@@ -1,15 +1,20 @@
-/** `vgic serve [--mutant NAME] [--snapshots LEVEL]`: the model as a driver on stdin/stdout (docs/trace-format.md §7). */
+/** `vgic serve [--mutant NAME] [--divergence NAMES] [--snapshots LEVEL]`: the model as a driver on stdin/stdout (docs/trace-format.md §7). */
 import { LineReader, type LineEvent } from '../conformance/lines.js';
 import { MAX_REQUEST_LINE_BYTES } from '../conformance/limits.js';
 import { SNAPSHOT_ABILITIES, Server, tooLongRequestReply, type SnapshotAbility } from '../conformance/protocol.js';
 import { parseCommand, usageLine, type CommandSpec, type Io } from './args.js';
-import { mutantOption } from './mutant.js';
+import { divergenceList, mutantOption } from './mutant.js';
+import { makeVariant } from '../xen/variant.js';
 
 export const SERVE_CMD: CommandSpec = {
   name: 'serve',
   summary: 'The model as a driver (docs/trace-format.md, "The driver protocol"): one JSON request per line on stdin, one response line each on stdout.',
   options: {
     mutant: { type: 'string', value: 'NAME', help: 'serve a deliberately wrong model (vgic mutants lists them)' },
+    divergence: {
+      type: 'string', value: 'NAME[,NAME...]',
+      help: 'serve the model with these entries of the divergence catalogue (docs/divergences.md) switched to the architectural behaviour',
+    },
     snapshots: {
       type: 'string', choices: SNAPSHOT_ABILITIES, default: 'full',
       help: 'the snapshots it announces in hello and answers; guest or none play a driver that sees less (no snapshot op either)',
@@ -27,7 +32,7 @@ export const SERVE_USAGE = usageLine(SERVE_CMD);
 
 export function serveCommand(argv: string[], io: Io): Promise<number> {
   const o = parseCommand(SERVE_CMD, argv);
-  const server = new Server(mutantOption(o.str('mutant')), o.str('snapshots')! as SnapshotAbility);
+  const server = new Server(makeVariant(mutantOption(o.str('mutant')), divergenceList('divergence', o.str('divergence'))), o.str('snapshots')! as SnapshotAbility);
   return new Promise((resolve) => {
     // Lines are split here, with a cap: an endless line is refused, not buffered.
     const reader = new LineReader(MAX_REQUEST_LINE_BYTES);

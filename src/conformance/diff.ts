@@ -29,7 +29,7 @@ export type CompareLevel = (typeof COMPARE_LEVELS)[number];
  * the case as `allowed` (nothing after it is comparable: the two states have parted), not as
  * a divergence, and is neither shrunk nor written out.
  */
-export type AllowHook = (d: Divergence) => string | null;
+export type AllowHook = (d: Divergence, c: DiffCase) => string | null;
 
 export interface CompareOptions {
   level: CompareLevel;
@@ -336,7 +336,7 @@ export function startCase(model: ModelDriver, other: Driver, c: DiffCase, opts: 
   /** A difference: reported, or accepted by the allow hook. */
   const differs = (d: Divergence): CaseOutcome => {
     const divergence: Divergence = level === 'full' ? d : { ...d, level };
-    const name = opts.allow?.(divergence) ?? null;
+    const name = opts.allow?.(divergence, c) ?? null;
     return name === null ? { kind: 'diverged', divergence } : { kind: 'allowed', name, steps: Math.max(0, d.step), divergence };
   };
 

@@ -11,6 +11,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { escapeControl } from '../machine/decode.js';
 import { Machine } from '../machine/machine.js';
 import type { MutantName } from '../xen/mutants.js';
+import { describeVariant, toVariant, type Variant } from '../xen/variant.js';
 import { jsonErrorText, parseJson } from './json.js';
 import { MAX_RESPONSE_LINE_BYTES, formatBytes } from './limits.js';
 import { LineReader, type LineEvent } from './lines.js';
@@ -287,9 +288,19 @@ export class ModelDriver extends LineDriver {
   private readonly server: Server;
 
   /** `snapshots`: what it announces and answers (Server); below `full` it stands in for a driver that sees less. */
-  constructor(readonly mutant: MutantName | null = null, snapshots: SnapshotAbility = 'full') {
-    super(mutant === null ? 'model' : `model (mutant ${mutant})`);
-    this.server = new Server(mutant, snapshots);
+  /** Xen's behaviour, a mutant, or divergence switches (src/xen/variant.ts). */
+  readonly variant: Variant;
+
+  constructor(variant: MutantName | Variant | null = null, snapshots: SnapshotAbility = 'full') {
+    const v = toVariant(variant);
+    super(describeVariant(v) === 'xen' ? 'model' : `model (${describeVariant(v)})`);
+    this.variant = v;
+    this.server = new Server(v, snapshots);
+  }
+
+  /** The mutant switched on, if any. */
+  get mutant(): MutantName | null {
+    return this.variant.mutant;
   }
 
   /**
@@ -297,7 +308,7 @@ export class ModelDriver extends LineDriver {
    * lines, no decoding of its answers). Left: the problems with the config.
    */
   machineFor(config: unknown): E.Either<string[], Machine> {
-    return Machine.fromJson(config, 'config', this.mutant);
+    return Machine.fromJson(config, 'config', this.variant);
   }
 
   protected write(text: string): void {

@@ -10,6 +10,7 @@ import { Machine } from '../machine/machine.js';
 import { guestSnapshotJson } from '../machine/snapshot.js';
 import { OP_NAMES } from '../machine/ops.js';
 import type { MutantName } from '../xen/mutants.js';
+import { describeVariant, toVariant, type Variant } from '../xen/variant.js';
 import { jsonErrorText, parseJson } from './json.js';
 import { MAX_REQUEST_LINE_BYTES, formatBytes } from './limits.js';
 import { GuestSnapshotCodec, ResultCodec, SnapshotCodec } from './schema.js';
@@ -181,7 +182,17 @@ export class Server {
    * (`guest`) or none (`none`), and neither lists nor runs the `snapshot` op, whose RESULT is
    * a full snapshot.
    */
-  constructor(readonly mutant: MutantName | null = null, readonly snapshots: SnapshotAbility = 'full') {}
+  /** What the served model is: Xen's behaviour, a mutant, or divergence switches (src/xen/variant.ts). */
+  readonly variant: Variant;
+
+  constructor(variant: MutantName | Variant | null = null, readonly snapshots: SnapshotAbility = 'full') {
+    this.variant = toVariant(variant);
+  }
+
+  /** The mutant switched on, if any. */
+  get mutant(): MutantName | null {
+    return this.variant.mutant;
+  }
 
   handle(line: string): ServerReply {
     const req = decodeRequest(line);
@@ -194,12 +205,12 @@ export class Server {
     switch (r.cmd) {
       case 'hello':
         return reply({
-          ok: true, format: TRACE_FORMAT, name: this.mutant === null ? MODEL_NAME : `${MODEL_NAME}, mutant ${this.mutant}`,
+          ok: true, format: TRACE_FORMAT, name: describeVariant(this.variant) === 'xen' ? MODEL_NAME : `${MODEL_NAME}, ${describeVariant(this.variant)}`,
           ops: this.snapshots === 'full' ? OP_NAMES : OP_NAMES.filter((op) => op !== 'snapshot'),
           snapshots: this.snapshots,
         });
       case 'reset': {
-        const m = Machine.fromJson(r.config, 'config', this.mutant);
+        const m = Machine.fromJson(r.config, 'config', this.variant);
         if (E.isLeft(m)) {
           // No half-valid state: the old machine is gone too.
           this.machine = null;
