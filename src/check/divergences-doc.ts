@@ -73,7 +73,15 @@ Each entry gives the quirk it comes from (explained in [xen-behaviour.md](xen-be
 the rule Xen departs from, what Xen does, and a **switch** of the same name. A switch is part
 of a machine's *variant* (\`src/xen/variant.ts\`): turned on, it makes the model follow the
 architecture (or KVM) at that one place. In a program using the package:
-\`Machine.create(config, 'config', makeVariant(null, ['icpendr-ignored']))\`.
+\`Machine.create(config, 'config', makeVariant(null, ['icpendr-ignored']))\`; from the command line,
+\`vgic serve --divergence icpendr-ignored\` serves that model.
+
+**Testing another implementation.** \`vgic diff\` says, for every divergence it finds, which
+entry of this catalogue explains it (the model with that entry's switch agrees with the other
+side where Xen's model did not), or that none does. \`vgic diff --allow NAME[,NAME...]\`
+accepts the named differences: a case whose first difference one of them explains ends there
+and is counted as allowed, so an implementation that follows the architecture (or KVM) at
+those places can run \`vgic diff --compare guest --allow ...\` and see only its real bugs.
 
 Every entry has a minimal trace, \`fixtures/divergences/NAME.json\`, whose expectations record
 Xen's behaviour; \`vgic replay\` passes it on the model. Run with the switch on, the trace
