@@ -6,6 +6,10 @@
  * they ever compile).
  */
 import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import * as api from '../src/index.js';
 import { Machine, isLeft, isRight, type Config, type Op } from '../src/index.js';
@@ -62,5 +66,17 @@ describe('the reusable API', () => {
     fc.assert(testing.modelBasedProperty(null), runs(40));
     const out = fc.check(testing.modelBasedProperty('enable-raises-visible'), { numRuns: 2000, seed: 42 });
     expect(out.failed).to.equal(true);
+  });
+
+  it('npm run docs generates the API documentation from the source with TypeDoc (api/)', function () {
+    this.timeout(120000);
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const out = join(root, 'api');
+    rmSync(out, { recursive: true, force: true });
+    const r = spawnSync(process.execPath, [join(root, 'node_modules', 'typedoc', 'bin', 'typedoc'), '--options', 'typedoc.json'], { cwd: root, encoding: 'utf8' });
+    expect(r.status, r.stdout + r.stderr).to.equal(0);
+    expect(existsSync(join(out, 'index.html'))).to.equal(true);
+    expect(readFileSync(join(out, 'classes', 'index.Machine.html'), 'utf8')).to.contain('fromJson');
+    expect(existsSync(join(out, 'functions', 'testing_arbitraries.arbTrace.html'))).to.equal(true);
   });
 });
