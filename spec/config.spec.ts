@@ -22,7 +22,7 @@ function left(u: unknown): string[] {
 }
 
 function machine(u: unknown): Machine {
-  const r = Machine.create(u);
+  const r = Machine.fromJson(u);
   if (E.isLeft(r)) throw new Error(`expected the config to be accepted, got: ${r.left.join('; ')}`);
   return r.right;
 }
@@ -213,7 +213,7 @@ describe('Machine configuration (docs/trace-format.md §2.1)', () => {
     for (const bad of BAD) {
       it(`${bad.name}: rejected`, () => {
         expect(left(bad.config)).to.deep.equal(bad.lines);
-        const m = Machine.create(bad.config);
+        const m = Machine.fromJson(bad.config);
         expect(E.isLeft(m) ? m.left : 'accepted').to.deep.equal(bad.lines);
       });
     }
@@ -228,7 +228,7 @@ describe('Machine configuration (docs/trace-format.md §2.1)', () => {
     for (const good of GOOD) {
       it(`${good.name}: accepted`, () => {
         expect(E.isRight(decodeConfig(good.config))).to.equal(true);
-        expect(E.isRight(Machine.create(good.config))).to.equal(true);
+        expect(E.isRight(Machine.fromJson(good.config))).to.equal(true);
       });
     }
 

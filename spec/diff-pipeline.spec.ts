@@ -34,7 +34,7 @@ function someSnapshots(seeds: number, steps = 30): Json[] {
   const out: Json[] = [];
   for (let seed = 1; seed <= seeds; seed++) {
     const c = caseOf(seed, steps);
-    const m = Machine.create(c.config);
+    const m = Machine.fromJson(c.config);
     if (E.isLeft(m)) throw new Error(m.left.join('; '));
     c.steps.forEach((s, i) => {
       if (E.isRight(m.right.step(s, i)) && m.right.crashed === null) out.push(JSON.parse(m.right.snapshotJson()) as Json);
@@ -242,7 +242,7 @@ describe('vgic serve: the quick request check (src/conformance/protocol.ts)', ()
     const s = new Server();
     const c = caseOf(3);
     s.handle(JSON.stringify({ id: 1, cmd: 'reset', config: c.config }));
-    const m = Machine.create(c.config);
+    const m = Machine.fromJson(c.config);
     if (E.isLeft(m)) return expect.fail(m.left.join('; '));
     c.steps.slice(0, 10).forEach((st, i) => {
       s.handle(JSON.stringify({ id: 2 + i, cmd: 'step', step: st }));

@@ -225,10 +225,12 @@ describe('vgic dump: text', () => {
 describe('vgic dump: HTML page', () => {
   const spill = right(dumpHtml(trace(SPILL, { description: 'Spill & evict.', refs: ['3.2', 'Q12'] })));
 
-  it('is one self-contained page: inline CSS, no script, no external resources', () => {
+  it('is one self-contained page: inline CSS and one inline script, no external resources', () => {
     expect(spill.startsWith('<!DOCTYPE html>')).to.equal(true);
     expect(spill).to.contain('<style>');
-    expect(spill).to.not.match(/<script|<link|<img|<iframe|\bsrc=|href="(?!#)|url\(|@import|https?:/i);
+    expect(spill.match(/<script/g)).to.have.length(1);
+    expect(spill).to.contain('<script>(function () {');
+    expect(spill).to.not.match(/<script[^>]|<link|<img|<iframe|\bsrc=|href="(?!#)|url\(|@import|https?:|fetch\(|XMLHttpRequest/i);
   });
 
   it('heads the page with the trace name, description, refs and config', () => {
@@ -240,7 +242,8 @@ describe('vgic dump: HTML page', () => {
 
   it('escapes user text: a <script> in the trace name, description and refs stays text', () => {
     const page = right(dumpHtml(trace([run()], { name: '<script>alert(1)</script>', description: '"><img src=x onerror=alert(2)>', refs: ["</span><script>x</script>"] })));
-    expect(page).to.not.match(/<script|<img/i);
+    expect(page.match(/<script/g)).to.have.length(1); // the page's own
+    expect(page).to.not.match(/<img|<script>alert|<script>x/i);
     expect(page).to.contain('<h1>&lt;script&gt;alert(1)&lt;/script&gt;</h1>');
     expect(page).to.contain('<title>&lt;script&gt;alert(1)&lt;/script&gt; — vgic dump</title>');
     expect(page).to.contain('&quot;&gt;&lt;img src=x onerror=alert(2)&gt;');
@@ -256,25 +259,25 @@ describe('vgic dump: HTML page', () => {
   });
 
   it('highlights abort outcomes in the column header', () => {
-    expect(header(spill, 12)).to.match(/^col out-abort\|/);
+    expect(header(spill, 12)).to.match(/^col out-abort nav-abort\|/);
     expect(header(spill, 12)).to.contain('<span class="badge">abort</span>');
-    expect(header(spill, 10)).to.match(/^col out-ok\|/);
+    expect(header(spill, 10)).to.match(/^col out-ok has-chg\|/);
   });
 
   it('shows LR cells with virq, state colour, priority, and marks a cell that changed since the previous step', () => {
     const lr0 = rowCells(spill, 'd1v0', 'LR0');
     // Column 0 is the initial state; step k is column k + 1.
-    expect(lr0[6]).to.match(/^<td class="st-p chg" title="LR0: virq 40, pending, priority 0xa0, group 1; raw 0x50a0000000000028"><b>40<\/b> <span class="sx">P<\/span> <span class="pr">a0<\/span><\/td>$/);
+    expect(lr0[6]).to.match(/^<td class="st-p chg" title="LR0: virq 40, pending, priority 0xa0, group 1; raw 0x50a0000000000028"><b data-q="d1:40">40<\/b> <span class="sx">P<\/span> <span class="pr">a0<\/span><\/td>$/);
     expect(lr0[7]).to.equal(lr0[6]!.replace(' chg', ''));
     expect(lr0[9]).to.contain('class="st-p chg"'); // step 8: 42 evicts 40
-    expect(lr0[9]).to.contain('<b>42</b>');
+    expect(lr0[9]).to.contain('<b data-q="d1:42">42</b>');
     expect(lr0[11]).to.contain('class="st-a chg"'); // step 10: the guest acknowledges 42
     const pending = rowCells(spill, 'd1v0', 'lr_pending');
-    expect(pending[8]).to.match(/^<td class="list chg"[^>]*>42<\/td>$/);
-    expect(pending[9]).to.match(/^<td class="list chg"[^>]*>40<\/td>$/);
-    expect(pending[10]).to.match(/^<td class="list"[^>]*>40<\/td>$/);
+    expect(pending[8]).to.match(/^<td class="list chg"[^>]*><i data-q="d1:42">42<\/i><\/td>$/);
+    expect(pending[9]).to.match(/^<td class="list chg"[^>]*><i data-q="d1:40">40<\/i><\/td>$/);
+    expect(pending[10]).to.match(/^<td class="list"[^>]*><i data-q="d1:40">40<\/i><\/td>$/);
     const inflight = rowCells(spill, 'd1v0', 'inflight');
-    expect(inflight[9]).to.contain('>42@0 41@1 40@–</td>');
+    expect(inflight[9]).to.contain('><i data-q="d1:42">42</i>@0 <i data-q="d1:41">41</i>@1 <i data-q="d1:40">40</i>@–</td>');
   });
 
   it('shows per-pCPU mode and UIE rows', () => {
@@ -289,15 +292,18 @@ describe('vgic dump: HTML page', () => {
 
   it('trace-format §4: shows a crash column with its reason, no state under it, and the trace error column after it', () => {
     const page = right(dumpHtml(trace(CRASH, {}, CRASH_CONFIG)));
-    expect(header(page, 21)).to.match(/^col out-crash\|/);
+    expect(header(page, 21)).to.match(/^col out-crash nav-crash\|/);
     expect(header(page, 21)).to.contain('<span class="badge">crash</span>');
     expect(page).to.contain("CRASH at step 21: gic_restore_pending_irqs: eviction walk for IRQ 36 ran past the head of d1v0&#39;s inflight list");
-    expect(header(page, 22)).to.match(/^col out-stop\|/);
+    expect(header(page, 22)).to.match(/^col out-stop nav-crash\|/);
     expect(header(page, 22)).to.contain('trace error');
     expect(page).to.match(/TRACE ERROR at step 22: step 22 \(ack\): the machine crashed at step 21/);
     const lr2 = rowCells(page, 'd1v0', 'LR2');
     expect(lr2).to.have.length(24); // init + steps 0..21 + the trace error column
-    expect(lr2[22]).to.match(/^<td class="dead" title="no state: Xen crashed at this step">/);
+    // The crash column repeats the state after step 20, greyed, and says so in its header.
+    expect(lr2[22]).to.equal(lr2[21]!.replace(/^<td class="([^"]*)"/, (_, c: string) => `<td class="${c.replace(' chg', '')} pre"`));
+    expect(header(page, 21)).to.contain('<div class="prenote">greyed cells: the state after step 20, the last one (no state after a crash)</div>');
+    expect(header(page, 21)).to.contain("<div class=\"why\">gic_restore_pending_irqs: eviction walk for IRQ 36 ran past the head of d1v0&#39;s inflight list</div>");
     expect(lr2[23]).to.match(/^<td class="dead" title="not applied: trace error">/);
   });
 
@@ -306,17 +312,17 @@ describe('vgic dump: HTML page', () => {
       run(), { op: 'route', domain: 1, virq: 48, pirq: 48 }, priority(48, 0xa0), enableSpis(0x10000), { op: 'hw_irq', pirq: 48 }, enter(),
     ], {}, { domains: [{ id: 1, vcpus: 1, nr_spis: 64, pirqs: [48] }] });
     const page = right(dumpHtml(hw));
-    expect(rowCells(page, 'd1v0', 'LR0')[5]).to.match(/^<td class="st-p chg" title="LR0: virq 48, pending, priority 0xa0, group 1, HW pirq 48; raw 0x[0-9a-f]+"><b>48<\/b> <span class="sx">P<\/span> <span class="pr">a0<\/span> <span class="hw">hw 48<\/span><\/td>$/);
+    expect(rowCells(page, 'd1v0', 'LR0')[5]).to.match(/^<td class="st-p chg" title="LR0: virq 48, pending, priority 0xa0, group 1, HW pirq 48; raw 0x[0-9a-f]+"><b data-q="d1:48">48<\/b> <span class="sx">P<\/span> <span class="pr">a0<\/span> <span class="hw">hw 48<\/span><\/td>$/);
     const pirq = rowCells(page, 'routed host IRQs', 'pirq 48');
     expect(pirq[1]).to.equal('<td></td>');
-    expect(pirq[2]).to.match(/^<td class="chg" title="pirq 48 -&gt; d1 virq 48: disabled[^"]*">d1:48 dis @0<\/td>$/);
-    expect(pirq[5]).to.match(/>d1:48 en A IP @0<\/td>$/);
+    expect(pirq[2]).to.match(/^<td class="chg" title="pirq 48 -&gt; d1 virq 48: disabled[^"]*"><i data-q="d1:48">d1:48<\/i> dis @0<\/td>$/);
+    expect(pirq[5]).to.match(/>d1:48<\/i> en A IP @0<\/td>$/);
   });
 
   it('keeps large configs readable: LRs that are never used (beyond 16) and vCPUs that never hold state (beyond 8) are left out, and the page says so', () => {
     const v2 = right(dumpHtml(trace([run(), priority(40, 0xa0), enableSpis(0x100), inject(40)], {}, { gic: 'v2', nr_lrs: 20 })));
     expect(v2).to.contain('19 of 20 LRs are never used and not shown');
-    expect(rowCells(v2, 'd1v0', 'LR0')[4]).to.contain('<b>40</b>');
+    expect(rowCells(v2, 'd1v0', 'LR0')[4]).to.contain('<b data-q="d1:40">40</b>');
     expect(v2).to.not.contain('>LR1</th>');
     const many = right(dumpHtml(trace([run(3)], {}, { domains: [{ id: 1, vcpus: 10, nr_spis: 32 }] })));
     expect(many).to.contain('d1: 9 of 10 vCPUs hold no state throughout and are not shown');
@@ -326,7 +332,7 @@ describe('vgic dump: HTML page', () => {
 
   it('marks the requested step\'s column and refuses a step outside the trace', () => {
     const page = right(dumpHtml(trace(SPILL), { step: 8 }));
-    expect(header(page, 8)).to.match(/^col out-ok sel\|/);
+    expect(header(page, 8)).to.match(/^col out-ok has-chg sel\|/);
     expect(rowCells(page, 'd1v0', 'LR0')[9]).to.contain('chg sel');
     expect(dumpHtml(trace(SPILL), { step: 40 })).to.deep.equal(E.left('step 40 is out of range: trace "spill-evict" has 13 steps (valid: 0..12)'));
   });
@@ -413,7 +419,7 @@ describe('vgic dump: the command', () => {
     expect(() => dumpCommand([f, '--step', 'x'], io())).to.throw(UsageError, /--step: expected a whole number/);
     expect(() => dumpCommand([f, '--html', ''], io())).to.throw(UsageError, /--html needs a file name/);
     expect(() => dumpCommand([f, '--frob'], io())).to.throw(UsageError);
-    expect(DUMP_USAGE).to.equal('vgic dump <trace.json> [--step K] [--html FILE]');
+    expect(DUMP_USAGE).to.equal('vgic dump <trace.json> [--step K] [--check] [--html FILE [--from K] [--to L]]');
   });
 
   it('with --html writes the page, prints only its path and exits 0', () => {

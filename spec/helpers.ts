@@ -35,7 +35,7 @@ const nextIndex = new WeakMap<Machine, number>();
 
 /** Machine.create, unwrapped (fails the test on Left). */
 export function machine(cfg: unknown = config()): Machine {
-  const r = Machine.create(cfg);
+  const r = Machine.fromJson(cfg);
   if (E.isLeft(r)) return expect.fail(`Machine.create failed: ${r.left.join('; ')}`);
   nextIndex.set(r.right, 0);
   return r.right;

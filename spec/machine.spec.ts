@@ -16,7 +16,7 @@ import {
 
 describe('machine: config limits (2.1, Q33)', () => {
   it('Q33: nr_spis 961 is rejected by Machine.create with a message naming config.domains[0].nr_spis', () => {
-    const r = Machine.create(config({ nr_spis: 961 }));
+    const r = Machine.fromJson(config({ nr_spis: 961 }));
     expect(E.isLeft(r)).to.equal(true);
     if (E.isRight(r)) return;
     expect(r.left).to.have.length(1);

@@ -153,7 +153,7 @@ function stateless(v: Vcpu): boolean {
 const EVICTION_WALK_CRASH = /^gic_restore_pending_irqs: eviction walk for IRQ \d+ ran past the head of d\d+v\d+'s inflight list$/;
 
 function newMachine(cfg: FuzzCfg): Machine {
-  const created = Machine.create(config({ gic: cfg.gic, vcpus: cfg.vcpus, nr_spis: cfg.nr_spis, nr_lrs: cfg.nr_lrs, pcpus: cfg.pcpus }));
+  const created = Machine.fromJson(config({ gic: cfg.gic, vcpus: cfg.vcpus, nr_spis: cfg.nr_spis, nr_lrs: cfg.nr_lrs, pcpus: cfg.pcpus }));
   if (E.isLeft(created)) throw new Error(created.left.join('; '));
   return created.right;
 }

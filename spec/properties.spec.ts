@@ -23,7 +23,8 @@ import {
 } from '../src/check/properties.js';
 import { decodeTrace, runTrace } from '../src/conformance/trace.js';
 import { Machine } from '../src/machine/machine.js';
-import { MUTANTS, MUTANT_NAMES, isMutantName, mutated, withMutant, type MutantName } from '../src/xen/mutants.js';
+import { MUTANTS, MUTANT_NAMES, isMutantName, mutated, type MutantName } from '../src/xen/mutants.js';
+import { XEN_VARIANT, makeVariant } from '../src/xen/variant.js';
 import { GIC_IRQ_GUEST_ACTIVE, GIC_IRQ_GUEST_QUEUED, listAddTail, setBit } from '../src/xen/types.js';
 import {
   DOM, config, lrPending, machine, pcpu, prepare, rec, status, vcpu, type Cfg,
@@ -39,7 +40,7 @@ const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
 
 /** Machine.create with a mutant, unwrapped. */
 function mutantMachine(cfg: unknown, mutant: MutantName | null): Machine {
-  const r = Machine.create(cfg, 'config', mutant);
+  const r = Machine.fromJson(cfg, 'config', mutant);
   if (E.isLeft(r)) return expect.fail(`Machine.create failed: ${r.left.join('; ')}`);
   return r.right;
 }
@@ -790,7 +791,7 @@ describe('properties: runMutant and formatMutationTable', () => {
 // ----- the mutant catalogue -----
 
 describe('properties: the mutant catalogue (src/xen/mutants.ts)', () => {
-  /** Every `mutated('NAME')` test point in src/ (excluding the catalogue's own comment). */
+  /** Every `mutated(<host>, 'NAME')` test point in src/ (excluding the catalogue's own comment). */
   function testPoints(): Map<string, number> {
     const counts = new Map<string, number>();
     const walk = (dir: string): void => {
@@ -798,7 +799,7 @@ describe('properties: the mutant catalogue (src/xen/mutants.ts)', () => {
         const p = join(dir, e.name);
         if (e.isDirectory()) walk(p);
         else if (e.name.endsWith('.ts') && p !== join(SRC, 'xen', 'mutants.ts')) {
-          for (const hit of readFileSync(p, 'utf8').matchAll(/mutated\('([a-z0-9-]+)'\)/g)) counts.set(hit[1]!, (counts.get(hit[1]!) ?? 0) + 1);
+          for (const hit of readFileSync(p, 'utf8').matchAll(/mutated\([a-zA-Z.]+, '([a-z0-9-]+)'\)/g)) counts.set(hit[1]!, (counts.get(hit[1]!) ?? 0) + 1);
         }
       }
     };
@@ -820,28 +821,41 @@ describe('properties: the mutant catalogue (src/xen/mutants.ts)', () => {
   });
 
   for (const name of MUTANT_NAMES) {
-    it(`mutant ${name}: switched on only inside withMutant('${name}', ...), and tested at exactly one place in src/`, () => {
-      expect(mutated(name)).to.equal(false);
-      const inside = withMutant(name, () => MUTANT_NAMES.filter((n) => mutated(n)));
-      expect(inside).to.deep.equal([name]);
-      expect(mutated(name)).to.equal(false);
-      // Nested: the inner switch wins, the outer one comes back, and a throw restores it.
-      withMutant(name, () => {
-        expect(withMutant(null, () => mutated(name))).to.equal(false);
-        expect(mutated(name)).to.equal(true);
-        expect(() => withMutant(null, () => { throw new Error('boom'); })).to.throw('boom');
-        expect(mutated(name)).to.equal(true);
-      });
-      expect(mutated(name)).to.equal(false);
-      expect(testPoints().get(name), `mutated('${name}') in src/`).to.equal(1);
+    it(`mutant ${name}: switched on only by a variant naming it, read through the host, and tested at exactly one place in src/`, () => {
+      expect(mutated({ variant: XEN_VARIANT }, name)).to.equal(false);
+      const on = { variant: makeVariant(name) };
+      expect(MUTANT_NAMES.filter((n) => mutated(on, n))).to.deep.equal([name]);
+      // A machine built with the mutant carries it on its host, and only there.
+      const m = mutantMachine(config(), name);
+      expect(m.mutant).to.equal(name);
+      expect(mutated(m.host, name)).to.equal(true);
+      expect(mutated(mutantMachine(config(), null).host, name)).to.equal(false);
+      expect(testPoints().get(name), `mutated(<host>, '${name}') in src/`).to.equal(1);
     });
   }
+
+  it('no module-level switch is left: src/ has no switchMutant / withMutant, and src/arch/ imports nothing from src/xen/', () => {
+    const offenders: string[] = [];
+    const walk = (dir: string): void => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const p = join(dir, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (e.name.endsWith('.ts')) {
+          const text = readFileSync(p, 'utf8');
+          if (/\b(switchMutant|restoreMutant|withMutant)\b/.test(text)) offenders.push(`${p}: module-level mutant switch`);
+          if (p.startsWith(join(SRC, 'arch')) && /from '\.\.\/xen\//.test(text)) offenders.push(`${p}: imports from src/xen/`);
+        }
+      }
+    };
+    walk(SRC);
+    expect(offenders).to.deep.equal([]);
+  });
 
   it('no test point in src/ names a mutant missing from the catalogue', () => {
     expect([...testPoints().keys()].filter((n) => !isMutantName(n))).to.deep.equal([]);
   });
 
-  it('a Machine switches its mutant on only for its own calls: two machines side by side', () => {
+  it('a Machine carries its mutant on its own host: two machines side by side', () => {
     const plain = machine(config());
     const mut = mutantMachine(config(), 'inject-into-offline');
     for (const m of [plain, mut]) {
@@ -851,7 +865,8 @@ describe('properties: the mutant catalogue (src/xen/mutants.ts)', () => {
     }
     expect(watch(plain).go(injectOp(27, 1))).to.deep.equal([]);
     expect(watch(mut).go(injectOp(27, 1)).map((f) => f.id)).to.deep.equal(['P6']);
-    expect(mutated('inject-into-offline')).to.equal(false);
+    expect(mutated(plain.host, 'inject-into-offline')).to.equal(false);
+    expect(mutated(mut.host, 'inject-into-offline')).to.equal(true);
     expect(lrPending(plain, 1)).to.deep.equal([]);
     expect(lrPending(mut, 1)).to.deep.equal([27]);
   });

@@ -16,7 +16,7 @@ import { decodeOp } from '../src/machine/ops.js';
 const XEN = fileURLToPath(new URL('../../fixtures/xen/', import.meta.url));
 
 function build(config: unknown): Machine {
-  const m = Machine.create(config);
+  const m = Machine.fromJson(config);
   if (E.isLeft(m)) throw new Error(m.left.join('; '));
   return m.right;
 }

@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import * as E from 'fp-ts/lib/Either.js';
-import { LR_STATE_PENDING, setRawLr } from '../src/arch/lr.js';
+import { LR_STATE_PENDING, lrLayout, setRawLr } from '../src/arch/lr.js';
 import { IrqDesc } from '../src/hw/irqdesc.js';
 import {
   gicAddToLrPending, gicFindUnusedLr, gicRaiseGuestIrq, gicRaiseInflightIrq, gicRemoveFromLrPending,
@@ -13,7 +13,7 @@ import {
 } from '../src/xen/gic-vgic.js';
 import {
   Domain, GIC_IRQ_GUEST_PRISTINE_LPI, GIC_IRQ_GUEST_QUEUED,
-  PendingIrq, XenCrash, listRecords, setBit, statusNames,
+  Host, PendingIrq, XenCrash, listRecords, setBit, statusNames,
 } from '../src/xen/types.js';
 import {
   domainVgicInit, vgicAllocateVirq, vgicClearPendingIrqs, vgicFreeVirq, vgicGetRank, vgicInjectIrq,
@@ -1278,15 +1278,17 @@ describe('xen core: vgic_reserve_virq / vgic_allocate_virq / vgic_free_virq (3.2
 
 describe('xen core: domain_vgic_init limits (2.3)', () => {
   it('Q33: 961 SPIs round up to 992 and are refused with EINVAL; 960 gives 30 ranks ending at INTID 991', () => {
-    expect(domainVgicInit(new Domain(1, 'v3', 1), 961)).to.equal('EINVAL');
-    expect(domainVgicInit(new Domain(1, 'v3', 1), 988)).to.equal('EINVAL');
-    const d = new Domain(1, 'v3', 1);
+    const h3 = new Host('v3', 4, lrLayout('v3'));
+    const h2 = new Host('v2', 4, lrLayout('v2'));
+    expect(domainVgicInit(new Domain(1, 'v3', 1, h3), 961)).to.equal('EINVAL');
+    expect(domainVgicInit(new Domain(1, 'v3', 1, h3), 988)).to.equal('EINVAL');
+    const d = new Domain(1, 'v3', 1, h3);
     expect(domainVgicInit(d, 960)).to.equal(0);
     expect(d.nrSpis).to.equal(960);
     expect(d.sharedIrqs).to.have.length(30);
     expect(d.sharedIrqs[29]!.index).to.equal(30);
     expect(d.pendingIrqs[959]!.irq).to.equal(991);
-    const e = new Domain(2, 'v2', 1);
+    const e = new Domain(2, 'v2', 1, h2);
     expect(domainVgicInit(e, 33)).to.equal(0);
     expect(e.nrSpis).to.equal(64);
     expect(e.ctlr).to.equal(0);

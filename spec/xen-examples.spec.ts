@@ -28,7 +28,7 @@ describe('trace-format §8: traces recorded from Xen replay exactly', () => {
   for (const file of files) {
     const trace = JSON.parse(readFileSync(join(EXAMPLES, file), 'utf8')) as { name: string; refs: string[]; config: unknown; steps: TraceStep[] };
     it(`${trace.refs.join(', ')}: ${trace.name} matches Xen's RESULT and snapshot after every step`, () => {
-      const created = Machine.create(trace.config);
+      const created = Machine.fromJson(trace.config);
       if (E.isLeft(created)) throw new Error(created.left.join('\n'));
       const m = created.right;
       trace.steps.forEach((s, i) => {

@@ -8,7 +8,6 @@
  * The layouts are data: one row per field (word, shift, mask). Reads and writes of any
  * field go through the same two helpers.
  */
-import { mutated } from '../xen/mutants.js';
 import type { GicVersion } from './limits.js';
 
 /** One field of a list register: which 32-bit word, where, how wide. */
@@ -109,17 +108,20 @@ export function emptyGicLr(): GicLr {
 /**
  * gicv2_update_lr / gicv3_update_lr: program LR `lr` from scratch with (virq, 8-bit
  * priority, physical INTID or INVALID_IRQ, state). `guestV3` is "current's domain uses a
- * vGICv3" and selects Group 1 on a GICv3 host.
+ * vGICv3" and selects Group 1 on a GICv3 host. `v2LowBits` is a deliberately wrong encoding
+ * the caller may choose (a mutant): a GICv2 LR then carries the priority's low 5 bits
+ * instead of its top 5; it changes nothing on a GICv3 layout.
  */
 export function updateLr(
   layout: LrLayout, file: Uint32Array, lr: number,
   virq: number, priority: number, hwIrq: number | null, state: number, guestV3: boolean,
+  v2LowBits = false,
 ): void {
   file[2 * lr] = 0;
   file[2 * lr + 1] = 0;
   setField(file, lr, layout.state, state);
   if (layout === GICV3_LR && guestV3) setField(file, lr, layout.grp1, 1);
-  setField(file, lr, layout.priority, mutated('v2-lr-priority-low-bits') && layout.priorityShift === 3 ? priority & 0x1f : priority >> layout.priorityShift);
+  setField(file, lr, layout.priority, v2LowBits && layout.priorityShift === 3 ? priority & 0x1f : priority >> layout.priorityShift);
   setField(file, lr, layout.virq, virq);
   if (hwIrq !== null) {
     setField(file, lr, layout.hw, 1);

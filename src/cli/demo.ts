@@ -4,6 +4,7 @@
  * guest acknowledging and EOI-ing until everything has drained.
  */
 import * as E from 'fp-ts/lib/Either.js';
+import type { Config } from '../machine/config.js';
 import { Machine, TraceError } from '../machine/machine.js';
 import { describeSnapshot } from '../machine/describe.js';
 import type { Op } from '../machine/ops.js';
@@ -58,7 +59,7 @@ function opText(op: Op): string {
 /** Run the demonstration and return its text. */
 export function runDemo(): string {
   const out: string[] = [];
-  const config = { gic: 'v3', nr_lrs: 4, pcpus: 1, domains: [{ id: 1, vcpus: 1, nr_spis: 64 }] };
+  const config: Config = { gic: 'v3', nr_lrs: 4, pcpus: 1, domains: [{ id: 1, vcpus: 1, nr_spis: 64 }] };
   const created = Machine.create(config);
   if (E.isLeft(created)) throw new Error(created.left.join('\n'));
   const m = created.right;

@@ -7,7 +7,9 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { writeFileSync } from 'node:fs';
-import { divergenceTrace, shrinkCase, startCase, type DiffCase, type RunningCase } from '../conformance/diff.js';
+import {
+  COMPARE_LEVELS, compareOptionsFor, divergenceTrace, shrinkCase, startCase, type CompareLevel, type CompareOptions, type DiffCase, type Divergence, type RunningCase,
+} from '../conformance/diff.js';
 import { ModelDriver, ProcessDriver, ProtocolError } from '../conformance/driver.js';
 import { generateTrace } from '../conformance/gen.js';
 import { show } from '../conformance/schema.js';
@@ -16,6 +18,9 @@ import { escapeControl as esc } from '../machine/decode.js';
 import { OP_NAMES } from '../machine/ops.js';
 import { parseCommand, usageLine, UsageError, type CommandSpec, type Io } from './args.js';
 import { genOptions, genOptionsWith } from './gen-options.js';
+import { divergenceList } from './mutant.js';
+import { explainDivergence } from '../check/divergences.js';
+import { DIVERGENCES } from '../xen/divergences.js';
 
 export const DIFF_CMD: CommandSpec = {
   name: 'diff',
@@ -26,16 +31,25 @@ export const DIFF_CMD: CommandSpec = {
     against: { type: 'string', value: '"<command>"', help: 'the other side, started through the shell (the model itself: "npx vgic serve")', required: true },
     random: { type: 'string', value: 'N', help: 'compare N random traces, generated from the ops the other side lists', int: [1, 10_000_000] },
     ...genOptionsWith('random'),
+    compare: { type: 'string', help: 'what is compared: RESULTs only, RESULTs and guest snapshots, or RESULTs and full snapshots', choices: COMPARE_LEVELS, default: 'full' },
+    allow: {
+      type: 'string', value: 'NAME[,NAME...]',
+      help: 'accept these known differences of the divergence catalogue (docs/divergences.md): a case whose first difference one of them explains ends there, counted as allowed',
+    },
     out: { type: 'string', value: 'FILE', help: 'where the shrunk divergence is written', default: 'vgic-diff-divergence.json' },
     timeout: { type: 'string', value: 'MS', help: 'how long to wait for each answer of the other side', int: [100, 3_600_000], default: 20000 },
   },
-  details: `Every RESULT and, after every step, the snapshots are compared. Only the ops the other side
-lists in hello are used: a trace file that needs another op is skipped.
+  details: `Every RESULT is compared and, after every step, the snapshots at the level --compare
+names: full (Xen's whole state, docs/trace-format.md §5), guest (what the guest and the
+hardware can observe, §5.1 there) or results (no snapshots). A level the other side does not
+announce in hello ("snapshots") is refused. Only the ops the other side lists in hello are
+used: a trace file that needs another op is skipped.
 
 exit status: 0 no divergence (at least one step compared); 1 a divergence (shrunk and written
 to --out), or nothing compared (every trace skipped, the other side lists no ops, or no
 steps); 2 bad usage, invalid trace files, or another side that breaks the protocol (dies,
-answers something that is not a response, times out, lists ops the model does not know).`,
+answers something that is not a response, times out, lists ops the model does not know), or
+one that cannot answer the --compare level.`,
 };
 
 export const DIFF_USAGE = usageLine(DIFF_CMD);
@@ -56,6 +70,8 @@ export async function diffCommand(argv: string[], io: Io): Promise<number> {
   const { seed, gen } = genOptions(o);
   const outFile = o.str('out')!;
   const timeout = o.int('timeout')!;
+  const level = o.str('compare')! as CompareLevel;
+  const allowed = divergenceList('allow', o.str('allow'));
 
   // Trace files are read before anything is started, so bad input costs nothing.
   const fileCases: DiffCase[] = [];
@@ -87,9 +103,18 @@ export async function diffCommand(argv: string[], io: Io): Promise<number> {
     if (unknown.length > 0) {
       throw new ProtocolError(other.label, `lists ops in hello that vgic-trace/1 does not have: ${unknown.map((op) => JSON.stringify(op)).join(', ')} (known: ${OP_NAMES.join(', ')})`);
     }
+    const compare = compareOptionsFor(level, hello);
+    if (E.isLeft(compare)) {
+      io.err(`vgic diff: ${esc(other.label)} ${compare.left}\n`);
+      return 2;
+    }
+    const opts: CompareOptions = allowed.length === 0 ? compare.right
+      : { ...compare.right, allow: (d: Divergence, c: DiffCase) => explainDivergence(c, d, allowed) };
+    const allowedBy: Record<string, number> = {};
     const ops = new Set(hello.ops);
     io.err(`vgic diff: against ${esc(hello.name)} (${hello.ops.length} ops: ${esc(hello.ops.join(', '))})\n`);
     let compared = 0;
+    let allowedCases = 0;
     let stepsCompared = 0;
     let skipped = 0;
     const total = random > 0 ? random : fileCases.length;
@@ -106,7 +131,7 @@ export async function diffCommand(argv: string[], io: Io): Promise<number> {
     /** Case i prepared and, unless skipped, started (its first requests written; see startCase). */
     const begin = (i: number): { c: DiffCase; skip: string | null; run: RunningCase | null } => {
       const p = prepare(i);
-      return { ...p, run: p.skip === null ? startCase(model, other, p.c) : null };
+      return { ...p, run: p.skip === null ? startCase(model, other, p.c, opts) : null };
     };
     // One case ahead: case i+1 is generated, run on the model and sent while the other side
     // still answers case i (answers come back in order; a case not needed is abandoned).
@@ -120,12 +145,19 @@ export async function diffCommand(argv: string[], io: Io): Promise<number> {
         continue;
       }
       const outcome = await run.finish();
-      if (outcome.kind !== 'same') current?.run?.abandon();
+      if (outcome.kind !== 'same' && outcome.kind !== 'allowed') current?.run?.abandon();
       if (outcome.kind === 'invalid') {
         io.err(`${esc(c.name)}: the model rejects it at ${outcome.step < 0 ? 'reset' : `step ${outcome.step}`}: ${esc(outcome.error)}\n`);
         return 2;
       }
       compared += 1;
+      if (outcome.kind === 'allowed') {
+        // A known divergence (CompareOptions.allow): the case ends there, counted, not reported.
+        allowedCases += 1;
+        allowedBy[outcome.name] = (allowedBy[outcome.name] ?? 0) + 1;
+        stepsCompared += outcome.steps;
+        continue;
+      }
       if (outcome.kind === 'same') {
         stepsCompared += outcome.steps;
         if (io.tty) io.err(`\rvgic diff: ${i + 1}/${total} cases, ${stepsCompared} steps, no divergence`);
@@ -135,7 +167,13 @@ export async function diffCommand(argv: string[], io: Io): Promise<number> {
       const d = outcome.divergence;
       io.out(`divergence in ${esc(c.name)} at step ${d.step} (${esc(d.op)}): ${esc(d.path)}${d.why !== undefined ? ` (${d.why})` : ''}\n`);
       io.out(`  model: ${esc(show(d.model))}\n  other: ${esc(show(d.other))}\n`);
-      const shrunk = await shrinkCase(model, other, c, d);
+      // Is it a known difference between Xen and the architecture or KVM?
+      const known = explainDivergence(c, d);
+      if (known !== null) {
+        const info = DIVERGENCES[known];
+        io.out(`  this is the divergence catalogue entry ${known} (${info.ref}: ${info.rule}); docs/divergences.md; --allow ${known} accepts it\n`);
+      } else io.out('  no entry of the divergence catalogue explains it (docs/divergences.md)\n');
+      const shrunk = await shrinkCase(model, other, c, d, undefined, opts);
       const sd = shrunk.divergence;
       writeFileSync(outFile, `${JSON.stringify(divergenceTrace(shrunk, against), null, 1)}\n`);
       io.out(`shrunk from ${d.step + 1} to ${shrunk.case.steps.length} steps (${shrunk.runs} runs): step ${sd.step} (${esc(sd.op)}): ${esc(sd.path)}${sd.why !== undefined ? ` (${sd.why})` : ''}\n`);
@@ -153,7 +191,10 @@ export async function diffCommand(argv: string[], io: Io): Promise<number> {
       io.out(`nothing compared: ${compared} traces, 0 steps${skippedText}: ${why}\n`);
       return 1;
     }
-    io.out(`no divergence: ${compared} traces, ${stepsCompared} steps compared (results and snapshots)${skippedText}\n`);
+    const what = level === 'full' ? 'results and snapshots' : level === 'guest' ? 'results and guest snapshots' : 'results only';
+    const allowedText = allowedCases > 0
+      ? `, ${allowedCases} ended at an allowed divergence (${Object.entries(allowedBy).sort().map(([n, k]) => `${n} ${k}`).join(', ')})` : '';
+    io.out(`no divergence: ${compared} traces, ${stepsCompared} steps compared (${what})${skippedText}${allowedText}\n`);
     return 0;
   } catch (e) {
     if (e instanceof ProtocolError) {

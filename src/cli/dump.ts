@@ -1,20 +1,22 @@
 /**
- * `vgic dump <trace.json> [--step K] [--html FILE]`: run one trace and show its state.
+ * `vgic dump <trace.json> [--step K] [--check] [--html FILE [--from K] [--to L]]`: run one
+ * trace and show its state.
  *
- * Without --html: the state after step K (default: the last step applied) as text.
- * With --html: write the whole run as one self-contained page to FILE and print only its
- * path (the page holds every step, so the text dump would only repeat one column of it;
- * `--step K` then highlights column K, and FILE#sK jumps to it).
+ * Without --html: the state after step K (default: the last step applied) as text, with
+ * --check also what the invariant checker and step properties found after it.
+ * With --html: write the run as one self-contained page to FILE and print only its path
+ * (`--step K` then opens the page on column K, and FILE#sK jumps to it). The page is written
+ * as a stream, so memory stays bounded for any number of steps; --from/--to render a window.
  *
- * Exit 0 when the dump was produced — also for a trace that stops early with a trace error
- * or a crash, which the dump shows (use `vgic replay` to judge a trace); 2 for bad usage, an
- * unreadable or invalid trace file (the decoder's lines, naming file and JSON path), a step
- * K outside the trace, or an HTML file that cannot be written.
+ * Exit 0 when the dump was produced — also for a trace that stops early with a trace error,
+ * a crash or (with --check) a violation, which the dump shows (use `vgic replay` to judge a
+ * trace); 2 for bad usage, an unreadable or invalid trace file (the decoder's lines, naming
+ * file and JSON path), a step or window outside the trace, or an HTML file that cannot be
+ * written.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { writeFileSync } from 'node:fs';
-import { collectSteps, renderText } from '../conformance/dump.js';
-import { renderHtml } from '../conformance/html.js';
+import { dumpText } from '../conformance/dump.js';
+import { writeHtmlFile } from '../conformance/html.js';
 import { loadTraceFile } from '../conformance/trace.js';
 import { parseCommand, usageLine, type CommandSpec, type Io, UsageError } from './args.js';
 
@@ -24,15 +26,23 @@ export const DUMP_CMD: CommandSpec = {
   args: '<trace.json>',
   options: {
     step: { type: 'string', value: 'K', help: 'the step to show (default: the last step applied); with --html, the column to highlight', int: [0, Number.MAX_SAFE_INTEGER] },
-    html: { type: 'string', value: 'FILE', help: 'write the whole run as one HTML page to FILE and print its path (FILE#sK jumps to step K)' },
+    check: { type: 'boolean', help: 'run the invariant checker and step properties after every step and show what they find' },
+    html: { type: 'string', value: 'FILE', help: 'write the run as one HTML page to FILE and print its path (FILE#sK jumps to step K)' },
+    from: { type: 'string', value: 'K', help: 'the first step the page shows (the steps before it are applied, not shown)', int: [0, Number.MAX_SAFE_INTEGER], with: 'html' },
+    to: { type: 'string', value: 'L', help: 'the last step the page shows; no step after it is applied', int: [0, Number.MAX_SAFE_INTEGER], with: 'html' },
   },
   details: `The text shows per pCPU its mode and UIE; per vCPU the inflight list, lr_pending and the
 decoded LRs. The page has the steps across and each vCPU's LRs and lists down, changed cells
-outlined, crashes, aborts and failed expectations highlighted.
+outlined, failed expectations marked on the cell with expected and actual, a crash column
+with the state before it, checker findings (--check); its header and legend stay in view,
+keys and buttons go to the next change, abort, crash, failed expectation or violation, and a
+click on an IRQ highlights it in every row and step. It is written as a stream (memory stays
+bounded for a 10^6-step trace); --from/--to render a window of steps.
 
 exit status: 0 the dump was produced (also for a trace that stops with a trace error or a
-crash: use vgic replay to judge a trace); 2 bad usage, an unreadable or invalid trace, a step
-outside the trace, or an HTML file that cannot be written.`,
+crash, or breaks an invariant: use vgic replay to judge a trace); 2 bad usage, an unreadable
+or invalid trace, a step or --from/--to outside the trace, or an HTML file that cannot be
+written.`,
 };
 
 export const DUMP_USAGE = usageLine(DUMP_CMD);
@@ -47,19 +57,18 @@ export function dumpCommand(argv: string[], io: Io): number {
   const htmlFile = o.str('html');
   if (htmlFile === '') throw new UsageError(`--html needs a file name\nusage: ${DUMP_USAGE}`);
 
+  const check = o.flag('check');
+  const from = o.int('from');
+  const to = o.int('to');
+
   const trace = loadTraceFile(positionals[0]!);
   if (E.isLeft(trace)) {
     io.err(`${trace.left.join('\n')}\n`);
     return 2;
   }
-  const run = collectSteps(trace.right);
-  if (E.isLeft(run)) {
-    io.err(`${positionals[0]}: ${run.left}\n`);
-    return 2;
-  }
 
   if (htmlFile === undefined) {
-    const text = renderText(run.right, step);
+    const text = dumpText(trace.right, step, check ? { check } : {});
     if (E.isLeft(text)) {
       io.err(`vgic dump: ${text.left}\n`);
       return 2;
@@ -68,19 +77,19 @@ export function dumpCommand(argv: string[], io: Io): number {
     return 0;
   }
 
-  const page = renderHtml(run.right, step === undefined ? {} : { step });
-  if (E.isLeft(page)) {
-    io.err(`vgic dump: ${page.left}\n`);
+  const written = writeHtmlFile(trace.right, {
+    ...(step === undefined ? {} : { step }),
+    ...(from === undefined ? {} : { from }),
+    ...(to === undefined ? {} : { to }),
+    ...(check ? { check } : {}),
+  }, htmlFile);
+  if (E.isLeft(written)) {
+    io.err(written.left.startsWith(`${htmlFile}: `) ? `${written.left}\n` : `vgic dump: ${written.left}\n`);
     return 2;
   }
-  try {
-    writeFileSync(htmlFile, page.right, 'utf8');
-  } catch (e) {
-    io.err(`${htmlFile}: cannot write: ${(e as NodeJS.ErrnoException).code ?? String(e)}\n`);
-    return 2;
-  }
-  const stopped = run.right.stopped;
-  if (stopped !== null) io.err(`note: the trace stops with a trace error at step ${stopped.step}: ${stopped.message}\n`);
+  const r = written.right;
+  if (r.stopped !== null) io.err(`note: the trace stops with a trace error at step ${r.stopped.step}: ${r.stopped.message}\n`);
+  if (check && r.violations > 0) io.err(`note: ${r.violations} step${r.violations === 1 ? '' : 's'} in ${r.from}..${r.to} break an invariant or property (see the page's check row)\n`);
   io.out(`${htmlFile}\n`);
   return 0;
 }

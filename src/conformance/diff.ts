@@ -1,16 +1,65 @@
 /**
  * Differential runs (trace-format §7): the same steps on the model and on another
- * implementation, comparing every RESULT and, after every step, the snapshots. The first
- * divergence is shrunk to a short trace that still diverges, ready to be written out as a
- * vgic-trace/1 file.
+ * implementation, comparing every RESULT and, after every step, the snapshots at the
+ * comparison level chosen (full, guest or none: CompareOptions). The first divergence is
+ * shrunk to a short trace that still diverges, ready to be written out as a vgic-trace/1 file.
  */
 import * as E from 'fp-ts/lib/Either.js';
 import type { Result } from '../machine/machine.js';
-import { agrees } from './agree.js';
-import { decodeAnswer, type Answer, type Driver, type ModelDriver, type Reply } from './driver.js';
+import { guestSnapshotJson } from '../machine/snapshot.js';
+import { agrees, validFull } from './agree.js';
+import { decodeAnswer, type Answer, type Driver, type Hello, type ModelDriver, type Reply } from './driver.js';
 import { parseJson } from './json.js';
-import { firstDifference, RESULT, SNAPSHOT, type Mismatch } from './schema.js';
+import type { SnapshotLevel } from './protocol.js';
+import { firstDifference, GUEST_SNAPSHOT, guestView, RESULT, SNAPSHOT, type Mismatch } from './schema.js';
 import { TRACE_FORMAT, resultJson } from './trace.js';
+
+/**
+ * What a differential run compares (trace-format §7): `results` the RESULTs only; `guest` the
+ * RESULTs and, after every step, the guest snapshots (trace-format §5.1); `full` the RESULTs and the full
+ * snapshots (trace-format §5).
+ */
+export const COMPARE_LEVELS = ['results', 'guest', 'full'] as const;
+export type CompareLevel = (typeof COMPARE_LEVELS)[number];
+
+/**
+ * Decides whether a difference is a known, accepted one (a catalogue of named divergences
+ * between Xen and a port, say): the name that accepts it, or null to report it. It sees the
+ * first difference of a case (step, op, JSON path, both values, level); an accepted one ends
+ * the case as `allowed` (nothing after it is comparable: the two states have parted), not as
+ * a divergence, and is neither shrunk nor written out.
+ */
+export type AllowHook = (d: Divergence, c: DiffCase) => string | null;
+
+export interface CompareOptions {
+  level: CompareLevel;
+  /**
+   * At level `guest`, how the other side is asked: `guest` sends guest snapshot requests
+   * (`"level":"guest"`); `full` sends plain snapshot requests and compares the guest view of
+   * the answers (a side whose hello does not announce `snapshots`, written before the key
+   * existed, which may not know `level`). Default `guest`.
+   */
+  guestRequest?: 'guest' | 'full';
+  allow?: AllowHook;
+}
+
+/** Today's comparison: RESULTs and full snapshots. */
+export const COMPARE_FULL: CompareOptions = { level: 'full' };
+
+/**
+ * The comparison at `level` against a side that said `hello`, or why it cannot be made: a
+ * side answers the snapshot levels it announces (absent: `full`, without `level` requests).
+ */
+export function compareOptionsFor(level: CompareLevel, hello: Hello): E.Either<string, CompareOptions> {
+  const can = hello.snapshots ?? 'full';
+  const rank = { none: 0, results: 0, guest: 1, full: 2 } as const;
+  if (rank[can] < rank[level]) {
+    const what = can === 'none' ? 'no snapshots' : 'guest snapshots only';
+    const alternatives = can === 'none' ? '--compare results' : '--compare guest or --compare results';
+    return E.left(`cannot compare at level ${level}: its hello announces "snapshots":"${can}" (it answers ${what}); use ${alternatives}`);
+  }
+  return E.right(level === 'guest' ? { level, guestRequest: hello.snapshots === undefined ? 'full' : 'guest' } : { level });
+}
 
 export type RawStep = Record<string, unknown>;
 
@@ -27,10 +76,16 @@ export interface Divergence {
   op: string;
   /** `result...`, `snapshot...`, `reset` or `trace error`. */
   path: string;
+  /** The comparison level it was found at (absent: full). */
+  level?: CompareLevel;
   model: unknown;
   other: unknown;
   why?: string;
-  /** The model's RESULT and snapshot at the diverging step (for the written trace). */
+  /**
+   * The model's RESULT and snapshot at the diverging step (for the written trace), as
+   * compared at the level: at `guest` the snapshot is its guest view (trace-format §5.1), and a RESULT's
+   * `snapshot` field too; at `results` there is no snapshot.
+   */
   modelResult?: Record<string, unknown>;
   modelSnapshot?: Record<string, unknown>;
 }
@@ -39,11 +94,21 @@ export type CaseOutcome =
   | { kind: 'same'; steps: number }
   /** The model itself refused the case (bad config or a trace error): not a usable test. */
   | { kind: 'invalid'; step: number; error: string }
-  | { kind: 'diverged'; divergence: Divergence };
+  | { kind: 'diverged'; divergence: Divergence }
+  /** The first difference was accepted by the AllowHook (`name`); `steps`: the steps compared before it. */
+  | { kind: 'allowed'; name: string; steps: number; divergence: Divergence };
 
-/** Results are compared on trace-format §4's fields; the model's `log` and a crash's `reason` text are its own. */
-export function comparableResult(r: Record<string, unknown>): Record<string, unknown> {
+/**
+ * Results are compared on trace-format §4's fields; the model's `log` and a crash's `reason`
+ * text are its own. The `snapshot` of a RESULT (the `snapshot` op) is compared at the level:
+ * whole at `full`, its guest view at `guest`, not at all at `results`.
+ */
+export function comparableResult(r: Record<string, unknown>, level: CompareLevel = 'full'): Record<string, unknown> {
   const { log: _log, reason: _reason, ...rest } = r;
+  if (level !== 'full' && 'snapshot' in rest) {
+    if (level === 'results') delete rest['snapshot'];
+    else rest['snapshot'] = guestView(rest['snapshot']);
+  }
   return rest;
 }
 
@@ -58,6 +123,7 @@ type OtherAnswer = Answer | { record: Record<string, unknown> };
 interface OtherSession {
   readonly label: string;
   readonly outstanding: number;
+  /** `value`: the config, the step, or the level of a snapshot request (none: a plain full one). */
   send(cmd: 'reset' | 'step' | 'snapshot', value?: unknown): void;
   flush(): void;
   next(): Promise<OtherAnswer>;
@@ -82,7 +148,7 @@ class SequentialSession implements OtherSession {
     const asRecord = (key: string) => (r: Reply<unknown>): Record<string, unknown> => (r.ok ? { ok: true, [key]: r.value } : { ok: false, error: r.error });
     this.queue.push(cmd === 'reset' ? () => this.d.reset(value).then(asRecord('value'))
       : cmd === 'step' ? () => this.d.step(value).then(asRecord('result'))
-        : () => this.d.snapshot().then(asRecord('snapshot')));
+        : () => this.d.snapshot(value as SnapshotLevel | undefined).then(asRecord('snapshot')));
   }
 
   flush(): void {}
@@ -107,7 +173,7 @@ type Expected =
   | { kind: 'reset' }
   /** `result`: the model's RESULT (canonical, `log` included) and its JSON text; `error`: the model's trace error. */
   | { kind: 'step'; i: number; op: string; result: ModelResult | null; error: string }
-  /** `snap`: the model's snapshot after step i as canonical JSON text. */
+  /** `snap`: the model's snapshot after step i as canonical JSON text (its guest view at level guest). */
   | { kind: 'snapshot'; i: number; op: string; result: ModelResult; snap: string };
 
 interface ModelResult {
@@ -174,7 +240,7 @@ function judge(
     const env = okEnvelope(p.right, a.id, key);
     if (env !== null && agreesWith(env[key])) return 'same';
   }
-  return decodeAnswer(session.label, a.cmd, a.id, a.line, E.isRight(p) ? p.right : undefined);
+  return decodeAnswer(session.label, a.cmd, a.id, a.line, E.isRight(p) ? p.right : undefined, a.level);
 }
 
 /** A case under way (startCase): its first requests are written; `finish` reads and compares the answers. */
@@ -202,8 +268,17 @@ export interface RunningCase {
  * checked as always. Decisions and messages are those of a one-at-a-time run: answers are
  * judged in request order, and any answer that is not certainly valid and equal goes through
  * the full decode (decodeAnswer) and firstDifference.
+ *
+ * `opts` sets the comparison level (COMPARE_FULL by default): at `results` no snapshot is
+ * requested; at `guest` the model's guest snapshot (trace-format §5.1) is compared with the other side's
+ * guest snapshot, or with the guest view of its full one (CompareOptions.guestRequest).
  */
-export function startCase(model: ModelDriver, other: Driver, c: DiffCase): RunningCase {
+export function startCase(model: ModelDriver, other: Driver, c: DiffCase, opts: CompareOptions = COMPARE_FULL): RunningCase {
+  const level = opts.level;
+  /** At level guest against a side asked for full snapshots: their guest view is compared. */
+  const viewOfFull = level === 'guest' && opts.guestRequest === 'full';
+  const snapNode = level === 'guest' ? GUEST_SNAPSHOT : SNAPSHOT;
+  const snapWhat = level === 'guest' ? 'the guest snapshot' : 'the snapshot';
   const created = model.machineFor(c.config);
   if (E.isLeft(created)) {
     const outcome: CaseOutcome = { kind: 'invalid', step: -1, error: created.left.join('; ') };
@@ -242,16 +317,27 @@ export function startCase(model: ModelDriver, other: Driver, c: DiffCase): Runni
         planning = false;
         break;
       }
-      const snap = machine.snapshotJson();
-      held += snap.length;
-      session.send('snapshot');
-      expected.push({ kind: 'snapshot', i, op, result, snap });
-      if ((batch += 2) >= BATCH_REQUESTS) {
+      batch += 1;
+      if (level !== 'results') {
+        const snap = level === 'full' ? machine.snapshotJson() : guestSnapshotJson(machine.host);
+        held += snap.length;
+        session.send('snapshot', level === 'guest' && !viewOfFull ? 'guest' : undefined);
+        expected.push({ kind: 'snapshot', i, op, result, snap });
+        batch += 1;
+      }
+      if (batch >= BATCH_REQUESTS) {
         session.flush();
         batch = 0;
       }
     }
     session.flush();
+  };
+
+  /** A difference: reported, or accepted by the allow hook. */
+  const differs = (d: Divergence): CaseOutcome => {
+    const divergence: Divergence = level === 'full' ? d : { ...d, level };
+    const name = opts.allow?.(divergence, c) ?? null;
+    return name === null ? { kind: 'diverged', divergence } : { kind: 'allowed', name, steps: Math.max(0, d.step), divergence };
   };
 
   const finish = async (): Promise<CaseOutcome> => {
@@ -266,7 +352,7 @@ export function startCase(model: ModelDriver, other: Driver, c: DiffCase): Runni
           case 'reset': {
             const b = 'line' in a && a.line === `{"id":${a.id},"ok":true}` ? 'same' : judge(session, a, 'ok', null, null);
             if (b !== 'same' && b['ok'] !== true) {
-              return { kind: 'diverged', divergence: { step: -1, op: 'reset', path: 'reset', model: 'ok', other: b['error'], why: 'the other side refused the config' } };
+              return differs({ step: -1, op: 'reset', path: 'reset', model: 'ok', other: b['error'], why: 'the other side refused the config' });
             }
             break;
           }
@@ -279,12 +365,12 @@ export function startCase(model: ModelDriver, other: Driver, c: DiffCase): Runni
               if (result.json['outcome'] === 'crash') return { kind: 'same', steps: i + 1 };
               break;
             }
-            const ca = comparableResult(result.json);
+            const ca = comparableResult(result.json, level);
             if (b['ok'] !== true) {
-              return { kind: 'diverged', divergence: { step: i, op, path: 'trace error', model: ca, other: b['error'], why: 'the other side reports a trace error', modelResult: ca } };
+              return differs({ step: i, op, path: 'trace error', model: ca, other: b['error'], why: 'the other side reports a trace error', modelResult: ca });
             }
-            const mr = firstDifference(RESULT, ca, comparableResult(b['result'] as Record<string, unknown>), 'result');
-            if (mr !== null) return { kind: 'diverged', divergence: { ...divergenceOf(i, op, mr), modelResult: ca } };
+            const mr = firstDifference(RESULT, ca, comparableResult(b['result'] as Record<string, unknown>, level), 'result');
+            if (mr !== null) return differs({ ...divergenceOf(i, op, mr), modelResult: ca });
             if (ca['outcome'] === 'crash') return { kind: 'same', steps: i + 1 };
             break;
           }
@@ -293,14 +379,18 @@ export function startCase(model: ModelDriver, other: Driver, c: DiffCase): Runni
             held -= snap.length;
             let mine: Record<string, unknown> | null = null;
             const modelSnapshot = (): Record<string, unknown> => (mine ??= JSON.parse(snap) as Record<string, unknown>);
-            const b = judge(session, a, 'snapshot', snap, (u) => agrees(SNAPSHOT, modelSnapshot(), u));
+            const b = viewOfFull
+              // A full snapshot answered: valid as a whole, and its guest view agrees.
+              ? judge(session, a, 'snapshot', null, (u) => validFull(SNAPSHOT, u) && agrees(GUEST_SNAPSHOT, modelSnapshot(), u))
+              : judge(session, a, 'snapshot', snap, (u) => agrees(snapNode, modelSnapshot(), u));
             if (b === 'same') break;
-            const ca = comparableResult(e.result.json);
+            const ca = comparableResult(e.result.json, level);
             if (b['ok'] !== true) {
-              return { kind: 'diverged', divergence: { step: i, op, path: 'snapshot', model: 'a snapshot', other: b['error'], why: 'the other side refused the snapshot', modelResult: ca, modelSnapshot: modelSnapshot() } };
+              return differs({ step: i, op, path: 'snapshot', model: level === 'guest' ? 'a guest snapshot' : 'a snapshot', other: b['error'], why: `the other side refused ${snapWhat}`, modelResult: ca, modelSnapshot: modelSnapshot() });
             }
-            const ms = firstDifference(SNAPSHOT, modelSnapshot(), b['snapshot'], 'snapshot');
-            if (ms !== null) return { kind: 'diverged', divergence: { ...divergenceOf(i, op, ms), modelResult: ca, modelSnapshot: modelSnapshot() } };
+            const theirs = viewOfFull ? guestView(b['snapshot']) : b['snapshot'];
+            const ms = firstDifference(snapNode, modelSnapshot(), theirs, 'snapshot');
+            if (ms !== null) return differs({ ...divergenceOf(i, op, ms), modelResult: ca, modelSnapshot: modelSnapshot() });
             break;
           }
         }
@@ -316,8 +406,8 @@ export function startCase(model: ModelDriver, other: Driver, c: DiffCase): Runni
 }
 
 /** Run one case on both sides until the first difference (startCase, then finish). */
-export function runCase(model: ModelDriver, other: Driver, c: DiffCase): Promise<CaseOutcome> {
-  return startCase(model, other, c).finish();
+export function runCase(model: ModelDriver, other: Driver, c: DiffCase, opts: CompareOptions = COMPARE_FULL): Promise<CaseOutcome> {
+  return startCase(model, other, c, opts).finish();
 }
 
 /** RESULT fields that are each side's own (comparableResult): checked for shape, not compared. */
@@ -354,9 +444,12 @@ function smallerConfigs(config: unknown): unknown[] {
  * Shrink a diverging case: cut it after the diverging step, then, until nothing helps,
  * remove ever smaller chunks of steps (delta debugging), pairs of steps (an enter needs its
  * exit), and try smaller configs; a candidate is kept when the model accepts every step and
- * the two sides still differ somewhere.
+ * the two sides still differ somewhere (at the comparison level of `opts`, and not by a
+ * difference the allow hook accepts).
  */
-export async function shrinkCase(model: ModelDriver, other: Driver, c: DiffCase, d: Divergence, maxRuns = 3000): Promise<ShrinkResult> {
+export async function shrinkCase(
+  model: ModelDriver, other: Driver, c: DiffCase, d: Divergence, maxRuns = 3000, opts: CompareOptions = COMPARE_FULL,
+): Promise<ShrinkResult> {
   let best: DiffCase = { ...c, steps: c.steps.slice(0, d.step + 1) };
   let bestDiv = d;
   let runs = 0;
@@ -364,7 +457,7 @@ export async function shrinkCase(model: ModelDriver, other: Driver, c: DiffCase,
   const attempt = async (cand: DiffCase): Promise<boolean> => {
     if (runs >= maxRuns) return false;
     runs += 1;
-    const out = await runCase(model, other, cand);
+    const out = await runCase(model, other, cand, opts);
     if (out.kind !== 'diverged') return false;
     best = { ...cand, steps: cand.steps.slice(0, out.divergence.step + 1) };
     bestDiv = out.divergence;
@@ -403,7 +496,13 @@ export async function shrinkCase(model: ModelDriver, other: Driver, c: DiffCase,
   return { case: best, divergence: bestDiv, runs };
 }
 
-/** The shrunk case as a vgic-trace/1 file whose last step expects what the model does. */
+/**
+ * The shrunk case as a vgic-trace/1 file whose last step expects what the model does, as far
+ * as it was compared: the RESULT (at `guest` level a `snapshot` in it is the guest view, at
+ * `results` it is left out) and, when the snapshots differed, the model's snapshot (at
+ * `guest` level its guest view, which is a valid PARTIAL snapshot, trace-format §6: replayed,
+ * it checks exactly the guest-visible state).
+ */
 export function divergenceTrace(s: ShrinkResult, otherName: string): Record<string, unknown> {
   const d = s.divergence;
   const steps = s.case.steps.map((st) => ({ ...st }));
@@ -414,7 +513,7 @@ export function divergenceTrace(s: ShrinkResult, otherName: string): Record<stri
   return {
     format: TRACE_FORMAT,
     name: `divergence-${s.case.name}`,
-    description: `Shrunk from ${s.case.name}: at step ${d.step} (${d.op}) ${otherName} differs from the model at ${d.path}.`,
+    description: `Shrunk from ${s.case.name}: at step ${d.step} (${d.op}) ${otherName} differs from the model at ${d.path}${d.level !== undefined && d.level !== 'full' ? ` (compared at level ${d.level})` : ''}.`,
     refs: [],
     config: s.case.config,
     steps,

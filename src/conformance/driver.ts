@@ -11,10 +11,11 @@ import * as E from 'fp-ts/lib/Either.js';
 import { escapeControl } from '../machine/decode.js';
 import { Machine } from '../machine/machine.js';
 import type { MutantName } from '../xen/mutants.js';
+import { describeVariant, toVariant, type Variant } from '../xen/variant.js';
 import { jsonErrorText, parseJson } from './json.js';
 import { MAX_RESPONSE_LINE_BYTES, formatBytes } from './limits.js';
 import { LineReader, type LineEvent } from './lines.js';
-import { Server, decodeResponse, type CommandName } from './protocol.js';
+import { Server, decodeResponse, type CommandName, type SnapshotAbility, type SnapshotLevel } from './protocol.js';
 
 export class ProtocolError extends Error {
   constructor(readonly side: string, message: string) {
@@ -27,6 +28,8 @@ export interface Hello {
   format: string;
   name: string;
   ops: string[];
+  /** The snapshots it announces (trace-format §7); absent: a driver that predates the key (full snapshots, no `level`). */
+  snapshots?: SnapshotAbility;
 }
 
 /** `ok:false` replies carry the other side's message. */
@@ -37,7 +40,8 @@ export interface Driver {
   hello(): Promise<Hello>;
   reset(config: unknown): Promise<Reply<null>>;
   step(step: unknown): Promise<Reply<Record<string, unknown>>>;
-  snapshot(): Promise<Reply<Record<string, unknown>>>;
+  /** A snapshot: `full` (the default: a request without `level`) or `guest` (trace-format §5.1). */
+  snapshot(level?: SnapshotLevel): Promise<Reply<Record<string, unknown>>>;
   close(): Promise<void>;
   /** Requests sent ahead of their answers, when the driver can (line drivers). */
   pipeline?(): Pipeline;
@@ -48,14 +52,17 @@ export interface Answer {
   cmd: CommandName;
   id: number;
   line: string;
+  /** The level of a snapshot request that asked for one (`guest`). */
+  level?: SnapshotLevel;
 }
 
 /**
  * Decode one response line of `label` to request `id` (`cmd`): the response object, or a
  * ProtocolError saying what is wrong with the line (not JSON, refused JSON, malformed for
- * `cmd`, another id). `parsed` is the line already read by parseJson, when the caller has it.
+ * `cmd`, another id). `parsed` is the line already read by parseJson, when the caller has it;
+ * `level` the level of a snapshot request.
  */
-export function decodeAnswer(label: string, cmd: CommandName, id: number, text: string, parsed?: unknown): Record<string, unknown> {
+export function decodeAnswer(label: string, cmd: CommandName, id: number, text: string, parsed?: unknown, level: SnapshotLevel = 'full'): Record<string, unknown> {
   let u = parsed;
   if (u === undefined) {
     const p = parseJson(text, { base: 'response' });
@@ -67,8 +74,9 @@ export function decodeAnswer(label: string, cmd: CommandName, id: number, text: 
     }
     u = p.right;
   }
-  const r = decodeResponse(cmd, u);
-  if (E.isLeft(r)) throw new ProtocolError(label, `answered ${cmd} with a malformed response: ${r.left.slice(0, 3).join('; ')}`);
+  const r = decodeResponse(cmd, u, level);
+  const what = level === 'guest' ? 'a guest snapshot request' : cmd;
+  if (E.isLeft(r)) throw new ProtocolError(label, `answered ${what} with a malformed response: ${r.left.slice(0, 3).join('; ')}`);
   if (r.right['id'] !== id) throw new ProtocolError(label, `answered request ${id} (${cmd}) with id ${JSON.stringify(r.right['id'])}`);
   return r.right;
 }
@@ -158,7 +166,7 @@ export abstract class LineDriver implements Driver {
     const line = JSON.stringify({ id, cmd, ...extra });
     if (this.ended !== null && this.queue.length === 0) throw new ProtocolError(this.label, this.describeEnd());
     this.write(`${line}\n`);
-    return decodeAnswer(this.label, cmd, id, await this.readLine(line));
+    return decodeAnswer(this.label, cmd, id, await this.readLine(line), undefined, extra['level'] === 'guest' ? 'guest' : 'full');
   }
 
   /** Pipelined requests on this driver (see Pipeline); one at a time, and not mixed with the calls below. */
@@ -174,7 +182,8 @@ export abstract class LineDriver implements Driver {
   async hello(): Promise<Hello> {
     const o = await this.call('hello');
     if (o['ok'] !== true) throw new ProtocolError(this.label, `refused hello: ${String(o['error'])}`);
-    return { format: o['format'] as string, name: o['name'] as string, ops: o['ops'] as string[] };
+    const snapshots = o['snapshots'] as SnapshotAbility | undefined;
+    return { format: o['format'] as string, name: o['name'] as string, ops: o['ops'] as string[], ...(snapshots !== undefined ? { snapshots } : {}) };
   }
 
   async reset(config: unknown): Promise<Reply<null>> {
@@ -187,8 +196,8 @@ export abstract class LineDriver implements Driver {
     return o['ok'] === true ? { ok: true, value: o['result'] as Record<string, unknown> } : { ok: false, error: o['error'] as string };
   }
 
-  async snapshot(): Promise<Reply<Record<string, unknown>>> {
-    const o = await this.call('snapshot');
+  async snapshot(level?: SnapshotLevel): Promise<Reply<Record<string, unknown>>> {
+    const o = await this.call('snapshot', level === undefined ? {} : { level });
     return o['ok'] === true ? { ok: true, value: o['snapshot'] as Record<string, unknown> } : { ok: false, error: o['error'] as string };
   }
 }
@@ -209,7 +218,7 @@ export abstract class LineDriver implements Driver {
 export class Pipeline {
   private buffer = '';
   /** Requests sent or queued and not yet answered, oldest first; the last `unsent` are not written yet. */
-  private readonly owed: { cmd: CommandName; id: number; line: string }[] = [];
+  private readonly owed: { cmd: CommandName; id: number; line: string; level?: SnapshotLevel }[] = [];
   private head = 0;
   private unsent = 0;
 
@@ -225,13 +234,17 @@ export class Pipeline {
     return this.owed.length - this.head;
   }
 
-  /** Queue a request; `value` goes under the command's key (`config` for reset, `step` for step). */
+  /**
+   * Queue a request; `value` goes under the command's key (`config` for reset, `step` for
+   * step, `level` for snapshot: none for a plain full snapshot request).
+   */
   send(cmd: 'reset' | 'step' | 'snapshot', value?: unknown): void {
     const id = this.io.takeId();
+    const level = cmd === 'snapshot' && value === 'guest' ? 'guest' : undefined;
     const line = cmd === 'reset' ? JSON.stringify({ id, cmd, config: value })
       : cmd === 'step' ? JSON.stringify({ id, cmd, step: value })
-        : JSON.stringify({ id, cmd });
-    this.owed.push({ cmd, id, line });
+        : value === undefined ? `{"id":${id},"cmd":"snapshot"}` : JSON.stringify({ id, cmd, level: value });
+    this.owed.push(level === undefined ? { cmd, id, line } : { cmd, id, line, level });
     this.buffer += `${line}\n`;
     this.unsent += 1;
   }
@@ -255,7 +268,8 @@ export class Pipeline {
       this.owed.length = 0;
       this.head = 0;
     }
-    return { cmd: r.cmd, id: r.id, line: await this.io.readLine(r.line) };
+    const line = await this.io.readLine(r.line);
+    return r.level === undefined ? { cmd: r.cmd, id: r.id, line } : { cmd: r.cmd, id: r.id, line, level: r.level };
   }
 
   /** Give up on every answer still owed (see the class comment). */
@@ -273,9 +287,20 @@ export class Pipeline {
 export class ModelDriver extends LineDriver {
   private readonly server: Server;
 
-  constructor(readonly mutant: MutantName | null = null) {
-    super(mutant === null ? 'model' : `model (mutant ${mutant})`);
-    this.server = new Server(mutant);
+  /** `snapshots`: what it announces and answers (Server); below `full` it stands in for a driver that sees less. */
+  /** Xen's behaviour, a mutant, or divergence switches (src/xen/variant.ts). */
+  readonly variant: Variant;
+
+  constructor(variant: MutantName | Variant | null = null, snapshots: SnapshotAbility = 'full') {
+    const v = toVariant(variant);
+    super(describeVariant(v) === 'xen' ? 'model' : `model (${describeVariant(v)})`);
+    this.variant = v;
+    this.server = new Server(v, snapshots);
+  }
+
+  /** The mutant switched on, if any. */
+  get mutant(): MutantName | null {
+    return this.variant.mutant;
   }
 
   /**
@@ -283,7 +308,7 @@ export class ModelDriver extends LineDriver {
    * lines, no decoding of its answers). Left: the problems with the config.
    */
   machineFor(config: unknown): E.Either<string[], Machine> {
-    return Machine.create(config, 'config', this.mutant);
+    return Machine.fromJson(config, 'config', this.variant);
   }
 
   protected write(text: string): void {

@@ -8,8 +8,10 @@ import { escapeControl } from '../machine/decode.js';
 import { describeSnapshot } from '../machine/describe.js';
 import { Machine } from '../machine/machine.js';
 import type { Snapshot } from '../machine/snapshot.js';
+import { StepMonitor, describeFinding, type Finding } from '../check/monitor.js';
+import type { MutantName } from '../xen/mutants.js';
 import { show, type Mismatch } from './schema.js';
-import { checkExpect, resultJson, runTrace, type Trace } from './trace.js';
+import { checkExpect, resultJson, runTrace, type RunOptions, type Trace } from './trace.js';
 
 /** How a step's EXPECT (trace-format §6) came out. */
 export type ExpectOutcome =
@@ -25,9 +27,14 @@ export interface DumpStep {
   op: Record<string, unknown>;
   /** The RESULT in its JSON form (trace-format §4). */
   result: Record<string, unknown>;
-  /** The state after the step; null when the step crashed (a dead machine has none, trace-format §4). */
+  /**
+   * The state after the step; null when the step crashed (a dead machine has none,
+   * trace-format §4) or, in a `walkRun`, when the caller did not ask for it.
+   */
   snapshot: Snapshot | null;
   expect: ExpectOutcome;
+  /** With `check`: what the invariant checker and the step properties found after the step. */
+  findings?: Finding[];
 }
 
 /** The trace error that ended a run early (trace-format §3: replay stops there). */
@@ -61,18 +68,45 @@ export function stripExpect(raw: Record<string, unknown>): Record<string, unknow
   return rest;
 }
 
+export interface WalkOptions {
+  /** Run the invariant checker and step properties (src/check/monitor.ts) after every step. */
+  check?: boolean;
+  /** Apply steps 0..last only (default: every step). */
+  last?: number;
+  /** Take the snapshot after step i only when this says so (default: after every step). */
+  snapshotAt?: (i: number) => boolean;
+  /** A deliberate deviation to run with (for tests of the checker's display). */
+  mutant?: MutantName;
+  /** Called with the state before step 0, before any step is applied. */
+  onInitial?: (s: Snapshot) => void;
+}
+
+/** How a walk ended: the state before step 0, the steps applied, and any trace error. */
+export interface WalkEnd {
+  initial: Snapshot;
+  applied: number;
+  stopped: TraceStop | null;
+}
+
 /**
- * Run a trace on a fresh machine and record every step. Expectation failures do not stop
- * the run (every one is recorded); a trace error does, as in replay. Left only when the
- * config is refused (a decoded trace's config has already been checked).
+ * Run a trace on a fresh machine and hand every applied step to `visit` as it happens,
+ * keeping nothing: what the caller keeps is up to it (a dump of a 10^6-step trace keeps one
+ * window). Expectation failures do not stop the run (every one is recorded); a trace error
+ * does, as in replay. Left only when the config is refused (a decoded trace's config has
+ * already been checked).
  */
-export function collectSteps(trace: Trace): E.Either<string, DumpRun> {
-  const created = Machine.create(trace.rawConfig);
+export function walkRun(trace: Trace, opts: WalkOptions, visit: (s: DumpStep) => void): E.Either<string, WalkEnd> {
+  const created = Machine.fromJson(trace.rawConfig);
   if (E.isLeft(created)) return E.left(created.left.join('\n'));
   const initial = created.right.snapshot();
-  const steps: DumpStep[] = [];
-  const report = runTrace(trace, {
+  opts.onInitial?.(initial);
+  const t = opts.last !== undefined && opts.last + 1 < trace.steps.length ? { ...trace, steps: trace.steps.slice(0, Math.max(0, opts.last + 1)) } : trace;
+  let pending: DumpStep | null = null;
+  let applied = 0;
+  const lastExpect: { status: ExpectOutcome['status'] } = { status: 'none' };
+  const runOpts: RunOptions = {
     keepGoing: true,
+    mutant: opts.mutant ?? null,
     onStep: ({ index, step, result, machine }) => {
       const crashed = machine.crashed !== null;
       let expect: ExpectOutcome = { status: 'none' };
@@ -82,24 +116,53 @@ export function collectSteps(trace: Trace): E.Either<string, DumpRun> {
           : typeof miss === 'string' ? { status: 'error', message: miss }
             : { status: 'fail', mismatch: miss };
       }
-      steps.push({
+      const want = opts.snapshotAt === undefined || opts.snapshotAt(index);
+      const rec: DumpStep = {
         index,
         op: stripExpect(step.raw),
         result: resultJson(result),
-        snapshot: crashed ? null : machine.snapshot(),
+        snapshot: crashed || !want ? null : machine.snapshot(),
         expect,
-      });
+      };
+      applied = index + 1;
+      lastExpect.status = expect.status;
+      if (opts.check === true) pending = rec;
+      else visit(rec);
     },
-  });
+  };
+  if (opts.check === true) {
+    runOpts.check = (m) => {
+      const mon = new StepMonitor(m);
+      return {
+        before: (op) => mon.before(op),
+        after: (op, r) => {
+          const found = mon.after(op, r);
+          if (pending !== null) {
+            pending.findings = found;
+            visit(pending);
+            pending = null;
+          }
+          return found;
+        },
+      };
+    };
+  }
+  const report = runTrace(t, runOpts);
   let stopped: TraceStop | null = null;
   if (report.status === 'error') {
     // An unusable expectation stops the run at its own (applied) step; a broken
     // precondition at the first step not applied.
-    const last = steps[steps.length - 1];
-    const at = last !== undefined && last.expect.status === 'error' ? last.index : steps.length;
+    const at = applied > 0 && lastExpect.status === 'error' ? applied - 1 : applied;
     stopped = { step: at, op: trace.steps[at]?.op.op ?? null, message: report.error ?? 'trace error' };
   }
-  return E.right({ trace, initial, steps, stopped });
+  return E.right({ initial, applied, stopped });
+}
+
+/** Run a trace and record every step with the state after it (for short traces and tests). */
+export function collectSteps(trace: Trace, opts: Omit<WalkOptions, 'last' | 'snapshotAt'> = {}): E.Either<string, DumpRun> {
+  const steps: DumpStep[] = [];
+  const walked = walkRun(trace, opts, (s) => steps.push(s));
+  return E.isLeft(walked) ? walked : E.right({ trace, initial: walked.right.initial, steps, stopped: walked.right.stopped });
 }
 
 /** The newest state at or before step `k` (a crashed step has none). */
@@ -170,55 +233,100 @@ export function checkStep(trace: Trace, k: number): E.Either<string, number> {
   return E.right(k);
 }
 
+/** The findings of a step (with `check`) as lines, or a line saying there were none. */
+export function findingLines(s: DumpStep): string[] {
+  if (s.findings === undefined) return [];
+  if (s.findings.length === 0) return ['check: no invariant or property violated'];
+  return s.findings.map((f) => `check: VIOLATED ${describeFinding(f)}`);
+}
+
 /**
- * The state after step `k` of a recorded run as text. `k` undefined: the last step applied
- * (the initial state if none was). A step at or after a trace error shows the last good state.
+ * The text of a dump: `target` is the step asked for (-1: nothing applied), `rec` its record
+ * when it was applied, `state` the newest state at or before it.
  */
-export function renderText(run: DumpRun, k?: number): E.Either<string, string> {
-  const { trace } = run;
+function formatText(trace: Trace, target: number, rec: DumpStep | undefined, state: StateAt, stopped: TraceStop | null): string {
   const n = trace.steps.length;
-  if (k !== undefined) {
-    const ok = checkStep(trace, k);
-    if (E.isLeft(ok)) return ok;
-  }
   const lines: string[] = [];
   const stopNote = (): void => {
-    if (run.stopped !== null) lines.push(`TRACE ERROR at step ${run.stopped.step}: ${run.stopped.message}`, 'the run stops there; later steps were not applied');
+    if (stopped !== null) lines.push(`TRACE ERROR at step ${stopped.step}: ${stopped.message}`, 'the run stops there; later steps were not applied');
   };
-  const target = k ?? run.steps.length - 1;
-  const applied = run.steps[target];
-  let state: StateAt;
   if (target < 0) {
     // Nothing applied: no steps at all, or a trace error at step 0.
     lines.push(`trace ${escapeControl(trace.name)}: ${n === 0 ? 'no steps' : `0 of ${n} steps applied`}; ${afterText(-1)}`);
     stopNote();
-    state = { after: -1, snapshot: run.initial };
-  } else if (applied === undefined) {
+  } else if (rec === undefined) {
     const op = trace.steps[target]!.raw;
     lines.push(`trace ${escapeControl(trace.name)}, step ${target} of ${n} (0..${n - 1}): ${opCompact(stripExpect(op))} -> NOT APPLIED`);
     stopNote();
-    state = stateAt(run, target);
     lines.push(`showing the last good state: ${afterText(state.after)}`);
   } else {
-    lines.push(`trace ${escapeControl(trace.name)}, step ${target} of ${n} (0..${n - 1}): ${opCompact(applied.op)} -> ${resultCompact(applied.result)}`);
-    for (const l of resultLog(applied.result)) lines.push(`log: ${l}`);
-    const x = expectText(applied.expect);
+    lines.push(`trace ${escapeControl(trace.name)}, step ${target} of ${n} (0..${n - 1}): ${opCompact(rec.op)} -> ${resultCompact(rec.result)}`);
+    for (const l of resultLog(rec.result)) lines.push(`log: ${l}`);
+    const x = expectText(rec.expect);
     if (x !== null) lines.push(x);
-    state = stateAt(run, target);
-    if (applied.snapshot === null) {
+    lines.push(...findingLines(rec));
+    if (rec.result['outcome'] === 'crash') {
       lines.push(`no state after this step: Xen crashed here and the machine is dead (docs/trace-format.md §4); showing ${afterText(state.after)}`);
     }
     stopNote();
   }
   lines.push('', describeSnapshot(state.snapshot));
-  return E.right(lines.join('\n'));
+  return lines.join('\n');
 }
 
-/** Run `trace` and dump the state after step `step` (default: the last step applied). */
-export function dumpText(trace: Trace, step?: number): E.Either<string, string> {
+/**
+ * The state after step `k` of a recorded run as text. `k` undefined: the last step applied
+ * (the initial state if none was). A step at or after a trace error shows the last good state.
+ */
+export function renderText(run: DumpRun, k?: number): E.Either<string, string> {
+  if (k !== undefined) {
+    const ok = checkStep(run.trace, k);
+    if (E.isLeft(ok)) return ok;
+  }
+  const target = k ?? run.steps.length - 1;
+  return E.right(formatText(run.trace, target, run.steps[target], stateAt(run, target), run.stopped));
+}
+
+/**
+ * Run `trace` and dump the state after step `step` (default: the last step applied). Keeps
+ * only that step and the newest state, and takes states only near it, so that it works on
+ * traces of any length; `check` adds what the invariant checker and step properties found
+ * after the step.
+ */
+export function dumpText(trace: Trace, step?: number, opts: { check?: boolean } = {}): E.Either<string, string> {
   if (step !== undefined) {
     const ok = checkStep(trace, step);
     if (E.isLeft(ok)) return ok;
   }
-  return E.flatMap(collectSteps(trace), (run) => renderText(run, step));
+  const check = opts.check === true ? { check: true } : {};
+  let target = step;
+  if (target === undefined) {
+    // The last step applied: one run without states to find it.
+    const found = walkRun(trace, { snapshotAt: () => false }, () => undefined);
+    if (E.isLeft(found)) return found;
+    target = found.right.applied - 1;
+  }
+  const k = target;
+  // Every step is applied (a later trace error is still reported); states are taken from
+  // the step before k (a crash at k shows the state before it).
+  const run = (from: number, last?: number): E.Either<string, { end: WalkEnd; rec: DumpStep | undefined; state: StateAt | null }> => {
+    let state: StateAt | null = null;
+    let rec: DumpStep | undefined;
+    const walked = walkRun(trace, { ...check, ...(last === undefined ? {} : { last }), snapshotAt: (i) => i >= from && i <= k }, (s) => {
+      if (s.index > k) return;
+      if (s.index === k) rec = s;
+      if (s.snapshot !== null) state = { after: s.index, snapshot: s.snapshot };
+    });
+    return E.isLeft(walked) ? walked : E.right({ end: walked.right, rec, state });
+  };
+  const first = run(k - 1);
+  if (E.isLeft(first)) return first;
+  let { end, rec, state } = first.right;
+  if (state === null && end.applied > 0 && end.applied - 1 < k - 1) {
+    // The run stopped (trace error) before k: the last good state is one of the last two steps applied.
+    const again = run(end.applied - 2, end.applied - 1);
+    if (E.isLeft(again)) return again;
+    state = again.right.state;
+  }
+  return E.right(formatText(trace, k, rec, state ?? { after: -1, snapshot: end.initial }, end.stopped));
 }

@@ -243,7 +243,7 @@ export const STEP_BUILDERS: Record<OpName, Builder> = {
     const pirqs = [...m.host.irqDescs.keys()];
     const pirq = pirqs.length > 0 && rng.bool(0.9) ? rng.pick(pirqs) : rng.int(32, 1023);
     const spis = hotIrqs(d).filter((i) => i >= 32);
-    return { op: 'route', domain: d.id, virq: rng.bool(0.9) ? rng.pick(spis) : rng.int(0, 40 + d.nrSpis), pirq };
+    return { op: 'route', domain: d.id, virq: spis.length > 0 && rng.bool(0.9) ? rng.pick(spis) : rng.int(0, 40 + d.nrSpis), pirq };
   },
   hw_irq: (rng, m) => {
     const routed = [...m.host.irqDescs.values()].filter((x) => x.guest !== null);
@@ -296,7 +296,7 @@ const RARE: readonly (readonly [number, OpName])[] = [[3, 'vcpu_off'], [4, 'vcpu
  * One candidate step for the machine's current state (may still be a trace error), drawn
  * only from `ops` when given; null when none of them fits the chosen pCPU.
  */
-function candidate(rng: Rng, m: Machine, ops?: ReadonlySet<string>): RawStep | null {
+export function candidateStep(rng: Rng, m: Machine, ops?: ReadonlySet<string>): RawStep | null {
   const cpu = rng.pick(m.host.pcpus);
   const rare = rng.bool(0.06);
   let weights = rare ? RARE : m.host.version === 'v2' && cpu.mode === 'hyp'
@@ -341,7 +341,7 @@ export function generateTraceWithOps(seed: number, o: GenOptions): { trace: Gene
   while (steps.length < o.steps && m.crashed === null) {
     let placed = false;
     for (let tries = 0; tries < 100 && !placed; tries++) {
-      const raw = candidate(rng, m, o.ops);
+      const raw = candidateStep(rng, m, o.ops);
       if (raw === null) continue;
       const op = decodeOp(raw);
       if (E.isLeft(op)) throw new Error(`generator made an invalid step ${JSON.stringify(raw)}: ${op.left.join('; ')}`);

@@ -7,11 +7,13 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { anyJson, decodeWith, describeValue, oneOf, strictObject } from '../machine/decode.js';
 import { Machine } from '../machine/machine.js';
+import { guestSnapshotJson } from '../machine/snapshot.js';
 import { OP_NAMES } from '../machine/ops.js';
 import type { MutantName } from '../xen/mutants.js';
+import { describeVariant, toVariant, type Variant } from '../xen/variant.js';
 import { jsonErrorText, parseJson } from './json.js';
 import { MAX_REQUEST_LINE_BYTES, formatBytes } from './limits.js';
-import { ResultCodec, SnapshotCodec } from './schema.js';
+import { GuestSnapshotCodec, ResultCodec, SnapshotCodec } from './schema.js';
 import { TRACE_FORMAT, resultJson } from './trace.js';
 
 /** A request id: any JSON number or string, echoed back. */
@@ -25,11 +27,23 @@ export const RequestId = new t.Type<number | string, number | string, unknown>(
 export const COMMANDS = ['hello', 'reset', 'step', 'snapshot', 'quit'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
+/**
+ * What a side announces in hello as `snapshots` (trace-format §7): the snapshots it can
+ * answer. `full` answers both levels; `guest` only guest snapshots (trace-format §5.1); `none` neither.
+ * A hello without the key is taken as `full` (the drivers written before the key existed).
+ */
+export const SNAPSHOT_ABILITIES = ['none', 'guest', 'full'] as const;
+export type SnapshotAbility = (typeof SNAPSHOT_ABILITIES)[number];
+/** The `level` of a snapshot request: absent means `full`. */
+export const SNAPSHOT_LEVELS = ['guest', 'full'] as const;
+export type SnapshotLevel = (typeof SNAPSHOT_LEVELS)[number];
+const SnapshotLevelCodec = oneOf(SNAPSHOT_LEVELS);
+
 const REQUEST_CODECS = {
   hello: strictObject('hello request', { id: RequestId, cmd: t.literal('hello') }),
   reset: strictObject('reset request', { id: RequestId, cmd: t.literal('reset'), config: anyJson('a config object') }),
   step: strictObject('step request', { id: RequestId, cmd: t.literal('step'), step: anyJson('a step object') }),
-  snapshot: strictObject('snapshot request', { id: RequestId, cmd: t.literal('snapshot') }),
+  snapshot: strictObject('snapshot request', { id: RequestId, cmd: t.literal('snapshot') }, { level: SnapshotLevelCodec }),
   quit: strictObject('quit request', { id: RequestId, cmd: t.literal('quit') }),
 } as const;
 
@@ -37,7 +51,7 @@ export type Request =
   | { id: number | string; cmd: 'hello' }
   | { id: number | string; cmd: 'reset'; config: unknown }
   | { id: number | string; cmd: 'step'; step: unknown }
-  | { id: number | string; cmd: 'snapshot' }
+  | { id: number | string; cmd: 'snapshot'; level?: SnapshotLevel }
   | { id: number | string; cmd: 'quit' };
 
 const CommandCodec = oneOf(COMMANDS);
@@ -74,6 +88,12 @@ export function decodeRequest(line: string): E.Either<{ id: number | string | nu
       }
     }
     if (exact && n === keys.length) return E.right(rec as Request);
+    // A snapshot request with a valid level (trace-format §7).
+    if (rec['cmd'] === 'snapshot' && SnapshotLevelCodec.is(rec['level'])) {
+      let m = 0;
+      for (const k in rec) m += k === 'id' || k === 'cmd' || k === 'level' ? 1 : 4;
+      if (m === 3) return E.right(rec as Request);
+    }
   }
   const cmd = decodeWith(CommandCodec, rec['cmd'], 'cmd');
   if (E.isLeft(cmd)) return E.left({ id, error: `request.${'cmd' in rec ? cmd.left.join('; ') : 'cmd: missing key'}` });
@@ -95,15 +115,24 @@ const RESPONSE_PAYLOADS: Record<CommandName, t.Props> = {
   quit: {},
 };
 
+/** Optional fields of an `ok:true` response. */
+const RESPONSE_OPTIONAL: Partial<Record<CommandName, t.Props>> = {
+  hello: { snapshots: oneOf(SNAPSHOT_ABILITIES) },
+};
+
+/** The payload of an `ok:true` answer to a guest snapshot request (trace-format §5.1). */
+const GUEST_SNAPSHOT_PAYLOAD: t.Props = { snapshot: GuestSnapshotCodec };
+
 function named<A>(codec: t.Type<A, A, unknown>, name: string): t.Type<A, A, unknown> {
   return new t.Type<A, A, unknown>(name, codec.is, codec.validate, codec.encode);
 }
 
 /**
  * Decode a response to `cmd`: `{id, ok:true, ...payload}` or `{id, ok:false, error}`.
+ * `level`: the level of a snapshot request (a guest snapshot answers the shape of trace-format §5.1).
  * Left: lines with JSON paths under `response`.
  */
-export function decodeResponse(cmd: CommandName, u: unknown): E.Either<string[], Record<string, unknown>> {
+export function decodeResponse(cmd: CommandName, u: unknown, level: SnapshotLevel = 'full'): E.Either<string[], Record<string, unknown>> {
   if (typeof u !== 'object' || u === null || Array.isArray(u)) return E.left([`response: expected a JSON object, got ${describeValue(u)}`]);
   const rec = u as Record<string, unknown>;
   if (!('id' in rec)) return E.left(['response.id: missing key']);
@@ -112,7 +141,10 @@ export function decodeResponse(cmd: CommandName, u: unknown): E.Either<string[],
   if (rec['ok'] === false) {
     return typeof rec['error'] === 'string' ? E.right(rec) : E.left([`response.error: an ok:false response needs an error string, got ${describeValue(rec['error'])}`]);
   }
-  const payload = decodeWith(strictObject(`${cmd} response`, RESPONSE_PAYLOADS[cmd], {}, Object.keys(rec).filter((k) => !(k in RESPONSE_PAYLOADS[cmd]))), u, 'response');
+  const required = cmd === 'snapshot' && level === 'guest' ? GUEST_SNAPSHOT_PAYLOAD : RESPONSE_PAYLOADS[cmd];
+  const optional = RESPONSE_OPTIONAL[cmd] ?? {};
+  const extra = Object.keys(rec).filter((k) => !(k in required) && !(k in optional));
+  const payload = decodeWith(strictObject(`${cmd} response`, required, optional, extra), u, 'response');
   return E.isLeft(payload) ? payload : E.right({ ...rec, ...(payload.right as object) });
 }
 
@@ -144,7 +176,23 @@ export class Server {
   private machine: Machine | null = null;
   private stepIndex = 0;
 
-  constructor(readonly mutant: MutantName | null = null) {}
+  /**
+   * `snapshots`: what this server announces and answers (trace-format §7). Below `full` it
+   * stands in for a driver that cannot see Xen's internals: it answers only guest snapshots
+   * (`guest`) or none (`none`), and neither lists nor runs the `snapshot` op, whose RESULT is
+   * a full snapshot.
+   */
+  /** What the served model is: Xen's behaviour, a mutant, or divergence switches (src/xen/variant.ts). */
+  readonly variant: Variant;
+
+  constructor(variant: MutantName | Variant | null = null, readonly snapshots: SnapshotAbility = 'full') {
+    this.variant = toVariant(variant);
+  }
+
+  /** The mutant switched on, if any. */
+  get mutant(): MutantName | null {
+    return this.variant.mutant;
+  }
 
   handle(line: string): ServerReply {
     const req = decodeRequest(line);
@@ -157,11 +205,12 @@ export class Server {
     switch (r.cmd) {
       case 'hello':
         return reply({
-          ok: true, format: TRACE_FORMAT, name: this.mutant === null ? MODEL_NAME : `${MODEL_NAME}, mutant ${this.mutant}`,
-          ops: OP_NAMES,
+          ok: true, format: TRACE_FORMAT, name: describeVariant(this.variant) === 'xen' ? MODEL_NAME : `${MODEL_NAME}, ${describeVariant(this.variant)}`,
+          ops: this.snapshots === 'full' ? OP_NAMES : OP_NAMES.filter((op) => op !== 'snapshot'),
+          snapshots: this.snapshots,
         });
       case 'reset': {
-        const m = Machine.create(r.config, 'config', this.mutant);
+        const m = Machine.fromJson(r.config, 'config', this.variant);
         if (E.isLeft(m)) {
           // No half-valid state: the old machine is gone too.
           this.machine = null;
@@ -173,18 +222,26 @@ export class Server {
       }
       case 'step': {
         if (this.machine === null) return reply({ ok: false, error: 'no machine: send reset with a config first' });
+        if (this.snapshots !== 'full' && typeof r.step === 'object' && r.step !== null && (r.step as Record<string, unknown>)['op'] === 'snapshot') {
+          return reply({ ok: false, error: `step ${this.stepIndex} (snapshot): this side does not support the snapshot op (it answers ${this.snapshots === 'none' ? 'no snapshots' : 'guest snapshots only'})` });
+        }
         const res = this.machine.step(r.step, this.stepIndex, 'step');
         if (E.isLeft(res)) return reply({ ok: false, error: res.left });
         this.stepIndex += 1;
         return reply({ ok: true, result: resultJson(res.right) });
       }
       case 'snapshot': {
+        const level = r.level ?? 'full';
+        if (this.snapshots === 'none' || (level === 'full' && this.snapshots === 'guest')) {
+          return reply({ ok: false, error: `this side answers ${this.snapshots === 'none' ? 'no snapshots' : 'guest snapshots only ("level":"guest")'}, not a ${level} snapshot` });
+        }
         if (this.machine === null) return reply({ ok: false, error: 'no machine: send reset with a config first' });
         if (this.machine.crashed !== null) {
           return reply({ ok: false, error: `the machine crashed at step ${this.machine.crashed.step} (${this.machine.crashed.reason}); reset it first` });
         }
         // Written directly: the canonical text, as JSON.stringify of the snapshot would give it.
-        return { line: `{"id":${JSON.stringify(r.id)},"ok":true,"snapshot":${this.machine.snapshotJson()}}` };
+        const text = level === 'guest' ? guestSnapshotJson(this.machine.host) : this.machine.snapshotJson();
+        return { line: `{"id":${JSON.stringify(r.id)},"ok":true,"snapshot":${text}}` };
       }
       case 'quit':
         return { ...reply({ ok: true }), exit: 0 };

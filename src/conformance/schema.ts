@@ -87,6 +87,33 @@ export const SNAPSHOT: Node = obj(
   f('physical', arr(PHYSICAL, { key: ['pirq'] })),
 );
 
+/**
+ * trace-format §5.1: the guest view, what the guest and the hardware can observe. A sub-table
+ * of SNAPSHOT with the same names, nesting and key order, so that `canonical(GUEST_SNAPSHOT,
+ * full)` is the guest view of a full snapshot, and a guest view is also a valid PARTIAL
+ * snapshot (§6). Left out: UIE, the raw LR encoding, IN_PROGRESS, GICD_CTLR and the ranks
+ * (read through registers, i.e. RESULTs), and Xen's own lists and status bits.
+ */
+const GUEST_LR = obj(
+  f('lr', int(0, 63)), f('state', enumOf('pending', 'active', 'pending+active')),
+  f('virq', int()), f('pirq', nullable(int())), f('priority', int(0, 255)), f('grp1', bool),
+);
+
+const GUEST_VCPU = obj(
+  f('id', int()), f('online', bool), f('pmr', int(0, 255)), f('eoimode', int(0, 1)), f('apr', hex),
+  f('lrs', arr(GUEST_LR)),
+);
+
+export const GUEST_SNAPSHOT: Node = obj(
+  f('pcpus', arr(obj(f('id', int()), f('mode', enumOf('idle', 'hyp', 'guest')),
+    f('running', nullable(obj(f('domain', int()), f('vcpu', int()))))), { key: ['id'] })),
+  f('domains', arr(obj(f('id', int()), f('vcpus', arr(GUEST_VCPU, { key: ['id'] }))), { key: ['id'] })),
+  f('physical', arr(obj(
+    f('pirq', int()), f('domain', int()), f('virq', int()), f('enabled', bool), f('pending', bool),
+    f('active', bool), f('affinity', int()),
+  ), { key: ['pirq'] })),
+);
+
 export const OUTCOMES = ['ok', 'abort', 'undef', 'error', 'latched', 'crash'] as const;
 
 /**
@@ -209,6 +236,8 @@ export function codecOf(n: Node, o: CodecOptions): t.Type<unknown, unknown, unkn
 /** Full snapshot / RESULT as another implementation sends them (extra fields dropped). */
 export const SnapshotCodec = codecOf(SNAPSHOT, { partial: false, strict: false });
 export const ResultCodec = codecOf(RESULT, { partial: false, strict: false });
+/** A guest snapshot (trace-format §5.1) as another implementation sends it. */
+export const GuestSnapshotCodec = codecOf(GUEST_SNAPSHOT, { partial: false, strict: false });
 /** PARTIAL snapshot / RESULT as an EXPECT names them (unknown keys are errors). */
 export const PartialSnapshotCodec = codecOf(SNAPSHOT, { partial: true, strict: true });
 export const PartialResultCodec = codecOf(RESULT, { partial: true, strict: true });
@@ -235,6 +264,11 @@ export function canonical(n: Node, v: unknown): unknown {
     default:
       return v;
   }
+}
+
+/** The guest view (trace-format §5.1) of a full snapshot: the fields of GUEST_SNAPSHOT, canonical. */
+export function guestView(snapshot: unknown): Record<string, unknown> {
+  return canonical(GUEST_SNAPSHOT, snapshot) as Record<string, unknown>;
 }
 
 // ----- partial matching (trace-format §6) -----

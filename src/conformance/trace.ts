@@ -303,7 +303,7 @@ const NONE: readonly { id: string; message: string }[] = [];
 
 export function runTrace(trace: Trace, opts: RunOptions = {}): TraceReport {
   const report: TraceReport = { name: trace.name, status: 'pass', steps: 0, checked: 0 };
-  const created = Machine.create(trace.rawConfig, 'config', opts.mutant ?? null);
+  const created = Machine.fromJson(trace.rawConfig, 'config', opts.mutant ?? null);
   if (E.isLeft(created)) return { ...report, status: 'error', error: created.left.join('; ') };
   const m = created.right;
   const monitor = opts.check?.(m);

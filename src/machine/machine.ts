@@ -18,7 +18,8 @@ import {
 } from '../xen/vgic-v3.js';
 import type { MmioOutcome } from '../xen/vreg.js';
 import { doIrq, routeIrqToGuest } from '../xen/irq.js';
-import { restoreMutant, switchMutant, type MutantName } from '../xen/mutants.js';
+import type { MutantName } from '../xen/mutants.js';
+import { toVariant, type Variant } from '../xen/variant.js';
 import { toHex } from './decode.js';
 import { decodeConfig, type Config } from './config.js';
 import { decodeOp, type Op, type OpName, type OpOf } from './ops.js';
@@ -77,8 +78,8 @@ export class Machine {
   /** vCPUs that got PSCI CPU_ON while they still had vGIC state (reference §7 exemptions). */
   readonly cpuOnWithLiveState = new Set<Vcpu>();
 
-  private constructor(readonly config: Config, readonly mutant: MutantName | null) {
-    this.host = new Host(config.gic, config.nr_lrs, lrLayout(config.gic));
+  private constructor(readonly config: Config, readonly variant: Variant) {
+    this.host = new Host(config.gic, config.nr_lrs, lrLayout(config.gic), variant);
     for (let i = 0; i < config.pcpus; i++) {
       this.host.pcpus.push(new Pcpu(this.host, i, new VirtualCpuInterface(config.gic, config.nr_lrs)));
     }
@@ -91,20 +92,30 @@ export class Machine {
     }
   }
 
-  /** Build a machine from an (untrusted) config; Left lists every problem found. */
-  static create(config: unknown, base = 'config', mutant: MutantName | null = null): E.Either<string[], Machine> {
+  /** The mutant this machine runs with (its variant's), or null. */
+  get mutant(): MutantName | null {
+    return this.variant.mutant;
+  }
+
+  /**
+   * Build a machine from a typed config (a wrong key or kind is a compile error); Left lists the limits it breaks. `variant`:
+   * Xen's behaviour (null), one mutant by name, or a whole Variant (src/xen/variant.ts).
+   */
+  static create(config: Config, base = 'config', variant: MutantName | Variant | null = null): E.Either<string[], Machine> {
+    // The type rules out wrong keys and kinds at compile time; the limits (and whatever a
+    // cast let through) are still checked here.
+    return Machine.fromJson(config, base, variant);
+  }
+
+  /** Build a machine from untrusted input (a config read from JSON): decoded with io-ts, Left lists every problem found. */
+  static fromJson(config: unknown, base = 'config', variant: MutantName | Variant | null = null): E.Either<string[], Machine> {
     const decoded = decodeConfig(config, base);
-    return E.isLeft(decoded) ? decoded : E.right(Machine.build(decoded.right, mutant));
+    return E.isLeft(decoded) ? decoded : E.right(Machine.build(decoded.right, variant));
   }
 
   /** Build a machine from a config already decoded and checked (decodeConfig). */
-  static build(config: Config, mutant: MutantName | null = null): Machine {
-    const saved = switchMutant(mutant);
-    try {
-      return new Machine(config, mutant);
-    } finally {
-      restoreMutant(saved);
-    }
+  static build(config: Config, variant: MutantName | Variant | null = null): Machine {
+    return new Machine(config, toVariant(variant));
   }
 
   /** Decode and apply one step (the convenient entry); Left is a trace error naming the step and the problem. */
@@ -124,7 +135,6 @@ export class Machine {
     if (this.crashed !== null) {
       return new TraceError(`step ${index} (${op.op}): the machine crashed at step ${this.crashed.step} (${this.crashed.reason}); reset it first`);
     }
-    const saved = switchMutant(this.mutant);
     const handler = HANDLERS[op.op] as Handler<OpName>;
     const log = this.host.log;
     if (log.length !== 0) log.length = 0;
@@ -135,8 +145,6 @@ export class Machine {
       if (!(e instanceof XenCrash)) throw e;
       this.crashed = { step: index, reason: e.reason };
       result = { outcome: 'crash', reason: e.reason };
-    } finally {
-      restoreMutant(saved);
     }
     if (typeof result === 'string') return new TraceError(`step ${index} (${op.op}): ${result}`);
     if (log.length > 0) return { ...result, log: log.slice() };

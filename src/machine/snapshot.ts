@@ -356,3 +356,54 @@ function routedDescs(host: Host): IrqDesc[] {
   for (const desc of host.irqDescs.values()) if (desc.guest !== null) out.push(desc);
   return out.length > 1 ? out.sort((a, b) => a.irq - b.irq) : out;
 }
+
+// ----- the guest view (trace-format §5.1) -----
+//
+// `guestSnapshotJson(host)` is the guest snapshot, what the guest and the hardware can
+// observe, as canonical JSON: byte-identical to `JSON.stringify(guestView(takeSnapshot(host)))`
+// (schema.ts; a spec checks it on random traces). The same fields as the full snapshot, in
+// the same order, minus UIE, Xen's lists and status bits, the ranks, GICD_CTLR, the raw LR
+// encoding and IN_PROGRESS.
+
+function guestLrsJson(host: Host, lrs: Uint32Array): string {
+  const layout = host.layout;
+  let s = '[';
+  let first = true;
+  for (let lr = 0; lr < host.nrLrs; lr++) {
+    const state = getField(lrs, lr, layout.state);
+    if (state === 0) continue;
+    const hw = getField(lrs, lr, layout.hw) === 1;
+    s += `${first ? '' : ','}{"lr":${lr},"state":"${LR_STATE_NAMES[state]!}",` +
+      `"virq":${getField(lrs, lr, layout.virq)},"pirq":${hw ? getField(lrs, lr, layout.pirq) : 'null'},` +
+      `"priority":${lrPriority8(layout, lrs, lr)},"grp1":${getField(lrs, lr, layout.grp1) === 1}}`;
+    first = false;
+  }
+  return `${s}]`;
+}
+
+function guestVcpuJson(host: Host, v: Vcpu): string {
+  const { iface } = host.interfaceOf(v);
+  return `{"id":${v.id},"online":${v.online},"pmr":${iface.pmr},"eoimode":${iface.eoimode},"apr":"${hex32(iface.apr)}",` +
+    `"lrs":${guestLrsJson(host, iface.lrs)}}`;
+}
+
+/** The guest snapshot of trace-format §5.1 as canonical JSON text. */
+export function guestSnapshotJson(host: Host): string {
+  let pcpus = '';
+  for (const cpu of host.pcpus) {
+    const running = cpu.current === null ? 'null' : `{"domain":${cpu.current.domain.id},"vcpu":${cpu.current.id}}`;
+    pcpus += `${pcpus === '' ? '' : ','}{"id":${cpu.id},"mode":"${cpu.mode}","running":${running}}`;
+  }
+  let domains = '';
+  for (const d of byId(host.domains.values(), host.domains.size)) {
+    let vcpus = '';
+    for (const v of d.vcpus) vcpus += `${vcpus === '' ? '' : ','}${guestVcpuJson(host, v)}`;
+    domains += `${domains === '' ? '' : ','}{"id":${d.id},"vcpus":[${vcpus}]}`;
+  }
+  let physical = '';
+  for (const desc of routedDescs(host)) {
+    physical += `${physical === '' ? '' : ','}{"pirq":${desc.irq},"domain":${desc.guest!.domain},"virq":${desc.guest!.virq},` +
+      `"enabled":${desc.enabled},"pending":${desc.pending},"active":${desc.active},"affinity":${desc.affinity}}`;
+  }
+  return `{"pcpus":[${pcpus}],"domains":[${domains}],"physical":[${physical}]}`;
+}

@@ -35,16 +35,18 @@ function checkLrIndex(cpu: Pcpu, lr: number, what: string): void {
 export function gicSetLr(cpu: Pcpu, lr: number, p: PendingIrq, state: number): void {
   checkLrIndex(cpu, lr, 'gic_set_lr/update_lr BUG_ON');
   clearBit(p, GIC_IRQ_GUEST_PRISTINE_LPI);
-  updateLr(cpu.host.layout, cpu.cpuif.lrs, lr, p.irq, p.priority, p.desc ? p.desc.irq : null, state, guestV3(cpu));
+  updateLr(cpu.host.layout, cpu.cpuif.lrs, lr, p.irq, p.priority, p.desc ? p.desc.irq : null, state, guestV3(cpu),
+    mutated(cpu.host, 'v2-lr-priority-low-bits'));
   setBit(p, GIC_IRQ_GUEST_VISIBLE);
   clearBit(p, GIC_IRQ_GUEST_QUEUED);
   p.lr = lr;
 }
 
 /** Insert `node` (of record p) before the first entry with a strictly greater priority. */
-function insertByPriority(head: ListNode, node: ListNode, priority: number): void {
+function insertByPriority(v: Vcpu, head: ListNode, node: ListNode, priority: number): void {
+  const lifo = mutated(v.domain.host, 'no-fifo-among-equals');
   for (let it = head.next; it !== head; it = it.next) {
-    const later = mutated('no-fifo-among-equals') ? it.owner!.priority >= priority : it.owner!.priority > priority;
+    const later = lifo ? it.owner!.priority >= priority : it.owner!.priority > priority;
     if (later) {
       listAddTail(node, it);
       return;
@@ -56,7 +58,7 @@ function insertByPriority(head: ListNode, node: ListNode, priority: number): voi
 /** gic_add_to_lr_pending (§3.4): no-op if already queued; FIFO among equal priorities. */
 export function gicAddToLrPending(v: Vcpu, n: PendingIrq): void {
   if (!listEmpty(n.lrQueue)) return;
-  insertByPriority(v.lrPending, n.lrQueue, n.priority);
+  insertByPriority(v, v.lrPending, n.lrQueue, n.priority);
 }
 
 /** gic_remove_from_lr_pending (§3.4). */
@@ -91,7 +93,7 @@ export function gicFindUnusedLr(cpu: Pcpu, _v: Vcpu, p: PendingIrq, lr: number):
 export function gicRaiseGuestIrq(cpu: Pcpu, v: Vcpu, virq: number, _priority: number): void {
   const p = irqToPending(v, virq);
   if (p === null) return;
-  if (v === cpu.current && (listEmpty(v.lrPending) || mutated('raise-into-free-lr'))) {
+  if (v === cpu.current && (listEmpty(v.lrPending) || mutated(cpu.host, 'raise-into-free-lr'))) {
     const i = gicFindUnusedLr(cpu, v, p, 0);
     if (i < cpu.host.nrLrs) {
       cpu.lrMask.set(i);
@@ -134,7 +136,7 @@ export function gicUpdateOneLr(cpu: Pcpu, v: Vcpu, i: number): void {
   } else if (lrVal.pending) {
     // (c) still pending: the new assertion merges with it
     clearBit(p, GIC_IRQ_GUEST_QUEUED);
-    if (mutated('clear-active-on-pending')) clearBit(p, GIC_IRQ_GUEST_ACTIVE);
+    if (mutated(cpu.host, 'clear-active-on-pending')) clearBit(p, GIC_IRQ_GUEST_ACTIVE);
   } else {
     // (d) drained: reclaim the LR (debug build clears it), then re-raise or retire p
     clearLr(lrs, i);
@@ -145,7 +147,7 @@ export function gicUpdateOneLr(cpu: Pcpu, v: Vcpu, i: number): void {
     p.lr = GIC_INVALID_LR;
     if (testBit(p, GIC_IRQ_GUEST_ENABLED) && testBit(p, GIC_IRQ_GUEST_QUEUED) &&
         !testBit(p, GIC_IRQ_GUEST_MIGRATING)) {
-      if (mutated('reread-priority-on-reraise')) p.priority = vgicGetVirqPriority(v, irq);
+      if (mutated(cpu.host, 'reread-priority-on-reraise')) p.priority = vgicGetVirqPriority(v, irq);
       gicRaiseGuestIrq(cpu, v, irq, p.priority);
     } else {
       listDelInit(p.inflight);
@@ -161,7 +163,7 @@ export function gicUpdateOneLr(cpu: Pcpu, v: Vcpu, i: number): void {
 /** vgic_sync_from_lrs (§3.9): on every trap from the guest. */
 export function vgicSyncFromLrs(cpu: Pcpu, v: Vcpu | null): void {
   if (v === null) return;
-  if (!mutated('keep-uie-on-exit')) cpu.cpuif.setUie(false);
+  if (!mutated(cpu.host, 'keep-uie-on-exit')) cpu.cpuif.setUie(false);
   // Walk a snapshot of lr_mask: LRs filled by re-raises during the walk are not revisited.
   const lo = cpu.lrMask.lo;
   const hi = cpu.lrMask.hi;
@@ -191,7 +193,7 @@ export function gicRestorePendingIrqs(cpu: Pcpu, v: Vcpu): void {
     if (lr >= nrLrs) {
       // No free LR: walk inflight backwards from just before `scan` for a victim.
       let victim: PendingIrq | null = null;
-      const fromHead = mutated('evict-from-head');
+      const fromHead = mutated(cpu.host, 'evict-from-head');
       for (let r = fromHead ? scan.next : scan.prev; r !== scan; r = fromHead ? r.next : r.prev) {
         if (r === v.inflightIrqs) {
           // Xen's reverse walk is bounded by `scan`, not by the list head, so it would now
@@ -199,8 +201,8 @@ export function gicRestorePendingIrqs(cpu: Pcpu, v: Vcpu): void {
           throw new XenCrash(`gic_restore_pending_irqs: eviction walk for IRQ ${p.irq} ran past the head of d${v.domain.id}v${v.id}'s inflight list`);
         }
         const q = r.owner!;
-        if (q.priority === p.priority && !mutated('evict-on-equal')) return;
-        if (testBit(q, GIC_IRQ_GUEST_VISIBLE) && (!testBit(q, GIC_IRQ_GUEST_ACTIVE) || mutated('evict-active'))) {
+        if (q.priority === p.priority && !mutated(cpu.host, 'evict-on-equal')) return;
+        if (testBit(q, GIC_IRQ_GUEST_VISIBLE) && (!testBit(q, GIC_IRQ_GUEST_ACTIVE) || mutated(cpu.host, 'evict-active'))) {
           victim = q;
           break;
         }
@@ -217,14 +219,14 @@ export function gicRestorePendingIrqs(cpu: Pcpu, v: Vcpu): void {
     listDelInit(p.lrQueue);
     cpu.lrMask.set(lr);
     budget -= 1;
-    if (budget === 0 && !mutated('no-placement-budget')) break;
+    if (budget === 0 && !mutated(cpu.host, 'no-placement-budget')) break;
   }
 }
 
 /** gic_clear_pending_irqs (§3.10): zero the saved lr_mask and empty lr_pending. */
 export function gicClearPendingIrqs(v: Vcpu): void {
   v.savedLrMask.zero();
-  if (mutated('cpu-on-keeps-lr-pending')) return;
+  if (mutated(v.domain.host, 'cpu-on-keeps-lr-pending')) return;
   while (!listEmpty(v.lrPending)) gicRemoveFromLrPending(v, v.lrPending.next.owner!);
 }
 
@@ -232,7 +234,7 @@ export function gicClearPendingIrqs(v: Vcpu): void {
 export function vgicVcpuPendingIrq(cpu: Pcpu, v: Vcpu): number {
   if (v !== cpu.current) throw new XenCrash('vgic_vcpu_pending_irq: ASSERT(v == current) failed');
   const apr = cpu.cpuif.readApr();
-  const maskPriority = mutated('pending-check-5bit-pmr-v3') && cpu.host.version === 'v3'
+  const maskPriority = mutated(cpu.host, 'pending-check-5bit-pmr-v3') && cpu.host.version === 'v3'
     ? cpu.cpuif.readVmcrPriority() >> 3 : cpu.cpuif.readVmcrPriority();
   const activePriority = lowestSetBit(apr);
   for (let n = v.inflightIrqs.next; n !== v.inflightIrqs; n = n.next) {
@@ -250,10 +252,10 @@ export function vgicSyncToLrs(cpu: Pcpu): void {
   // Xen only returns to guest vCPUs; the machine's `enter` precondition guarantees one.
   if (v === null) throw new Error('vgic_sync_to_lrs called on a pCPU without a vCPU');
   gicRestorePendingIrqs(cpu, v);
-  if ((!listEmpty(v.lrPending) || mutated('uie-when-lrs-full')) && cpu.lrMask.allFull(cpu.host.nrLrs)) cpu.cpuif.setUie(true);
+  if ((!listEmpty(v.lrPending) || mutated(cpu.host, 'uie-when-lrs-full')) && cpu.lrMask.allFull(cpu.host.nrLrs)) cpu.cpuif.setUie(true);
 }
 
 /** Internal: insertion into inflight used by vgic_inject_irq (§3.1 step 9). */
 export function insertInflight(v: Vcpu, n: PendingIrq): void {
-  insertByPriority(v.inflightIrqs, n.inflight, n.priority);
+  insertByPriority(v, v.inflightIrqs, n.inflight, n.priority);
 }

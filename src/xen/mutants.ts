@@ -1,11 +1,13 @@
 /**
  * Deliberate deviations from Xen ("mutants"): small, plausible porting mistakes that the
  * conformance kit must detect. Each is switched on for one Machine (`--mutant NAME`) and
- * tested at exactly one place in the model, marked `mutated('NAME')`.
+ * tested at exactly one place in the model, marked `mutated(host, 'NAME')`.
  *
- * The switch is a single slot that a Machine sets for the duration of each of its calls, so
- * machines with different mutants can live side by side in one process.
+ * The switch is part of the machine's variant (src/xen/variant.ts), carried by its Host: a
+ * model function reads it through the pCPU, domain or vCPU it is given, so machines with
+ * different mutants live side by side in one process without any shared slot.
  */
+import type { VariantHolder } from './variant.js';
 
 export interface MutantInfo {
   /** What the mutant does differently from Xen. */
@@ -120,32 +122,7 @@ export function isMutantName(s: string): s is MutantName {
   return Object.prototype.hasOwnProperty.call(MUTANTS, s);
 }
 
-let active: MutantName | null = null;
-
-/** Is this deviation switched on for the machine that is running now? */
-export function mutated(name: MutantName): boolean {
-  return active === name;
-}
-
-/** Switch `mutant` on (null: Xen's behaviour) and return the one it replaces, for `restoreMutant`. */
-export function switchMutant(mutant: MutantName | null): MutantName | null {
-  const saved = active;
-  active = mutant;
-  return saved;
-}
-
-/** Put back what `switchMutant` returned. */
-export function restoreMutant(saved: MutantName | null): void {
-  active = saved;
-}
-
-/** Run `fn` with `mutant` switched on (null: Xen's behaviour), restoring the previous one. */
-export function withMutant<A>(mutant: MutantName | null, fn: () => A): A {
-  const saved = active;
-  active = mutant;
-  try {
-    return fn();
-  } finally {
-    active = saved;
-  }
+/** Is this deviation switched on in the variant of `host` (the machine the call runs on)? */
+export function mutated(host: VariantHolder, name: MutantName): boolean {
+  return host.variant.mutant === name;
 }

@@ -6,6 +6,7 @@ import { IRQS_PER_RANK, type GicVersion } from '../arch/limits.js';
 import type { LrLayout } from '../arch/lr.js';
 import { SavedCpuInterface, type VirtualCpuInterface } from '../hw/cpuif.js';
 import type { IrqDesc } from '../hw/irqdesc.js';
+import { XEN_VARIANT, type Variant } from './variant.js';
 
 // ---------------------------------------------------------------------------------------
 // Status bits of a pending_irq (§1.3).
@@ -154,7 +155,8 @@ export class Domain {
   allocatedIrqs: Uint32Array = new Uint32Array(0);
   readonly vcpus: Vcpu[] = [];
 
-  constructor(readonly id: number, readonly version: GicVersion, readonly maxVcpus: number) {}
+  /** `host` is the hypervisor the domain lives on (its variant reaches the vGIC code through it). */
+  constructor(readonly id: number, readonly version: GicVersion, readonly maxVcpus: number, readonly host: Host) {}
 }
 
 /** Xen's 64-bit lr_mask (this_cpu(lr_mask) / v->arch.lr_mask) as two 32-bit words. */
@@ -227,7 +229,7 @@ export class XenCrash extends Error {
   }
 }
 
-/** The hypervisor as the vGIC sees it: GIC version, LR count, pCPUs, domains, host IRQs. */
+/** The hypervisor as the vGIC sees it: GIC version, LR count, pCPUs, domains, host IRQs, variant. */
 export class Host {
   readonly pcpus: Pcpu[] = [];
   readonly domains = new Map<number, Domain>();
@@ -236,7 +238,12 @@ export class Host {
   /** What Xen printed during the current operation. */
   readonly log: LogEntry[] = [];
 
-  constructor(readonly version: GicVersion, readonly nrLrs: number, readonly layout: LrLayout) {}
+  /**
+   * `variant`: the deliberate deviations this hypervisor runs with (a mutant, architectural
+   * switches); Xen's own behaviour by default. Model functions read it through the pCPU,
+   * domain or vCPU they are given.
+   */
+  constructor(readonly version: GicVersion, readonly nrLrs: number, readonly layout: LrLayout, readonly variant: Variant = XEN_VARIANT) {}
 
   printk(level: LogLevel, msg: string): void {
     this.log.push({ level, msg });

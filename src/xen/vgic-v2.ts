@@ -2,6 +2,7 @@
  * Mirror of xen/arch/arm/vgic-v2.c: the GICv2 distributor as a register table (reference
  * §4.1-§4.4, Q18-Q25, Q28, Q30, Q32). Offsets are from the GICD base; `v` is current.
  */
+import { architectural } from './divergences.js';
 import { mutated } from './mutants.js';
 import { IRQS_PER_RANK } from '../arch/limits.js';
 import {
@@ -10,8 +11,8 @@ import {
 } from './vreg.js';
 import type { Domain, Pcpu, Rank, Vcpu } from './types.js';
 import {
-  vgicCheckInflightIrqsPending, vgicDisableIrqs, vgicEnableIrqs, vgicMigrateIrq, vgicSetIrqsPending, vgicToSgi,
-  type SgiMode,
+  vgicCheckInflightIrqsPending, vgicDisableIrqs, vgicEnableIrqs, vgicMigrateIrq, vgicReprioritise, vgicSetIrqsPending,
+  vgicToSgi, type SgiMode,
 } from './vgic.js';
 
 /** GICv2 guest distributor base and size (§2.6). */
@@ -64,16 +65,22 @@ export function readIpriorityr(_ctx: RegCtx, _a: MmioAccess, rank: Rank | null, 
   return BigInt(rank!.ipriorityr((rel >> 2) & 7));
 }
 
-export function writeIpriorityr(_ctx: RegCtx, a: MmioAccess, rank: Rank | null, rel: number): 'ok' {
+export function writeIpriorityr(ctx: RegCtx, a: MmioAccess, rank: Rank | null, rel: number): 'ok' {
   const j = (rel >> 2) & 7;
-  const word = vregUpdate32(rank!.ipriorityr(j), a);
-  rank!.setIpriorityr(j, mutated('ipriorityr-masks-low-bits') ? (word & 0xf8f8f8f8) >>> 0 : word);
+  const before = rank!.ipriorityr(j);
+  const word = vregUpdate32(before, a);
+  const host = ctx.cpu.host;
+  const masked = mutated(host, 'ipriorityr-masks-low-bits') || architectural(host, 'ipriorityr-keeps-low-bits');
+  rank!.setIpriorityr(j, masked ? (word & 0xf8f8f8f8) >>> 0 : word);
+  if (architectural(host, 'priority-latched-at-injection')) vgicReprioritise(ctx.owner, rank!, j, before);
   return 'ok';
 }
 
 /** ICFGR: the word icfg[(off >> 2) & 1] of the rank, stored exactly as written (Q4). */
-export function readIcfgr(_ctx: RegCtx, _a: MmioAccess, rank: Rank | null, rel: number): bigint {
-  return BigInt(rank!.icfg[(rel >> 2) & 1]!);
+export function readIcfgr(ctx: RegCtx, _a: MmioAccess, rank: Rank | null, rel: number): bigint {
+  const j = (rel >> 2) & 1;
+  if (j === 0 && rank!.index === 0 && architectural(ctx.cpu.host, 'sgi-config-reads-zero')) return 0xaaaaaaaan;
+  return BigInt(rank!.icfg[j]!);
 }
 
 export function writeIcfgr(_ctx: RegCtx, a: MmioAccess, rank: Rank | null, rel: number): 'ok' {
@@ -116,7 +123,7 @@ export function vgicStoreItargetsr(cpu: Pcpu, d: Domain, rank: Rank, offset: num
     const idx = first + i;
     const virq = rank.index * IRQS_PER_RANK + idx;
     const newMask = (itargetsr >>> (8 * i)) & 0xff;
-    const t = mutated('itargetsr-highest-bit') ? 32 - Math.clz32(newMask) : ffs(newMask);
+    const t = mutated(cpu.host, 'itargetsr-highest-bit') ? 32 - Math.clz32(newMask) : ffs(newMask);
     if (t === 0 || t > d.maxVcpus) {
       cpu.host.printk('warn', `no valid vCPU in the target list 0x${newMask.toString(16)} of vIRQ ${virq}: skipped`);
       continue;

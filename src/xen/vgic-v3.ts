@@ -3,6 +3,7 @@
  * and SGI_base pages) and the trapped ICC_SGI1R_EL1, as register tables (reference §5,
  * Q18-Q32). Unknown offsets are RAZ/WI with an error log, unlike GICv2.
  */
+import { architectural } from './divergences.js';
 import { mutated } from './mutants.js';
 import { IRQS_PER_RANK } from '../arch/limits.js';
 import {
@@ -45,8 +46,12 @@ export function vcpuidToVaffinity(id: number): bigint {
 
 /** vaffinity_to_vcpuid: Aff0 (all 8 bits) OR Aff1 << 4; Aff2 and Aff3 are ignored (Q26). */
 export function vaffinityToVcpuid(aff: bigint): number {
-  if (mutated('irouter-aff0-added')) return Number(aff & 0xffn) + (Number((aff >> 8n) & 0xffn) << 4);
   return Number(aff & 0xffn) | (Number((aff >> 8n) & 0xffn) << 4);
+}
+
+/** The mutant `irouter-aff0-added`: Aff0 + (Aff1 << 4), a carry where Xen ORs. */
+function vaffinityToVcpuidAdded(aff: bigint): number {
+  return Number(aff & 0xffn) + (Number((aff >> 8n) & 0xffn) << 4);
 }
 
 // ----- GICD_TYPER and IROUTER (§5.2, §5.3) -----
@@ -59,8 +64,8 @@ export function gicdTyper(d: Domain): number {
 
 /** vgic_v3_irouter_to_vcpu: IRM -> vCPU0; else the affinity's vCPU, or none. */
 export function vgicV3IrouterToVcpu(d: Domain, irouter: bigint): Vcpu | null {
-  if ((irouter & 0x80000000n) !== 0n) return d.vcpus[0]!;
-  const id = vaffinityToVcpuid(irouter);
+  if ((irouter & 0x80000000n) !== 0n && !architectural(d.host, 'irouter-irm-targets-vcpu0')) return d.vcpus[0]!;
+  const id = mutated(d.host, 'irouter-aff0-added') ? vaffinityToVcpuidAdded(irouter) : vaffinityToVcpuid(irouter);
   if (id >= d.maxVcpus) return null;
   return d.vcpus[id] ?? null;
 }
@@ -89,7 +94,7 @@ const ISACTIVER_WRITE: RowSide = {
   widths: 'W',
   // Q20: v3 aborts every ISACTIVER write, 0 included.
   fn: (ctx, a) => {
-    if (a.value === 0n && mutated('isactiver-zero-ok-v3')) return 'ok';
+    if (a.value === 0n && mutated(ctx.cpu.host, 'isactiver-zero-ok-v3')) return 'ok';
     logErr(ctx, `unhandled word write 0x${a.value.toString(16)} to ISACTIVER`);
     return 'abort';
   },
@@ -266,7 +271,7 @@ export function vgicV3RdistrMmio(cpu: Pcpu, regionOff: number, size: 1 | 2 | 4 |
   const off = regionOff - id * GICV3_GICR_SIZE;
   const a: MmioAccess = { off: off % SZ_64K, size, write, value };
   if (off < SZ_64K) return emulateAccess(GICV3_RD_ROWS, V3_DEFAULTS, { cpu, current, owner, frame: 'vGICR' }, a);
-  const rankOwner = mutated('gicr-uses-current-rank') ? current : owner;
+  const rankOwner = mutated(cpu.host, 'gicr-uses-current-rank') ? current : owner;
   return emulateAccess(GICV3_SGI_ROWS, V3_DEFAULTS, { cpu, current, owner: rankOwner, frame: 'vGICR: SGI' }, a);
 }
 
@@ -279,6 +284,8 @@ export function vgicV3ToSgi(cpu: Pcpu, v: Vcpu, sgir: bigint): boolean {
   const irm = (sgir >> 40n) & 1n;
   const virq = Number((sgir >> 24n) & 0xfn);
   if (irm === 1n) return vgicToSgi(cpu, v, sgir, 'others', virq, { aff1: 0, list: 0 });
+  // Aff3 [55:48], RS [47:44] and Aff2 [39:32]: a non-zero one names no vCPU of this guest.
+  if ((sgir & 0x00fff0ff00000000n) !== 0n && architectural(cpu.host, 'sgi1r-ignores-aff2-aff3-rs')) return true;
   return vgicToSgi(cpu, v, sgir, 'list', virq, { aff1: Number((sgir >> 16n) & 0xffn), list: Number(sgir & 0xffffn) });
 }
 

@@ -4,11 +4,13 @@
  */
 import { isLpi } from '../arch/intid.js';
 import {
-  IRQS_PER_RANK, NR_GIC_SGI, NR_LOCAL_IRQS, VGIC_SPI_LIMIT, maxVcpusFor, roundUpToRank,
+  GIC_INVALID_LR, IRQS_PER_RANK, NR_GIC_SGI, NR_LOCAL_IRQS, VGIC_SPI_LIMIT, maxVcpusFor, roundUpToRank,
 } from '../arch/limits.js';
+import { LR_STATE_PENDING, clearLr, getField } from '../arch/lr.js';
+import { architectural } from './divergences.js';
 import { mutated } from './mutants.js';
 import {
-  gicClearPendingIrqs, gicRaiseGuestIrq, gicRaiseInflightIrq, gicRemoveFromLrPending, insertInflight,
+  gicAddToLrPending, gicClearPendingIrqs, gicRaiseGuestIrq, gicRaiseInflightIrq, gicRemoveFromLrPending, insertInflight,
 } from './gic-vgic.js';
 import {
   Domain, GIC_IRQ_GUEST_ENABLED, GIC_IRQ_GUEST_MIGRATING, GIC_IRQ_GUEST_QUEUED, GIC_IRQ_GUEST_VISIBLE,
@@ -85,7 +87,7 @@ export function vcpuVgicInit(v: Vcpu): void {
 export function createDomain(host: Host, id: number, nrVcpus: number, nrSpis: number, pcpus: number): Domain | 'EINVAL' {
   const maxVcpus = maxVcpusFor(host.version);
   if (nrVcpus < 1 || nrVcpus > maxVcpus) return 'EINVAL';
-  const d = new Domain(id, host.version, nrVcpus);
+  const d = new Domain(id, host.version, nrVcpus, host);
   if (domainVgicInit(d, nrSpis) !== 0) return 'EINVAL';
   for (let i = 0; i < nrVcpus; i++) {
     const v = new Vcpu(d, i, host.nrLrs, pcpus);
@@ -172,13 +174,17 @@ export function vcpuKick(v: Vcpu): void {
  */
 export function vgicInjectIrq(cpu: Pcpu, d: Domain, vIn: Vcpu | null, virq: number, level: boolean): void {
   if (!level) {
-    if (mutated('level-low-deasserts')) {
+    if (mutated(cpu.host, 'level-low-deasserts')) {
       const t = vIn ?? (vgicIsSpi(d, virq) ? vgicGetTargetVcpu(d.vcpus[0]!, virq) : null);
       const p = t === null ? null : irqToPending(t, virq);
       if (t !== null && p !== null) {
         clearBit(p, GIC_IRQ_GUEST_QUEUED);
         gicRemoveFromLrPending(t, p);
       }
+    } else if (architectural(cpu.host, 'level-low-ignored')) {
+      const t = vIn ?? (vgicIsSpi(d, virq) ? vgicGetTargetVcpu(d.vcpus[0]!, virq) : null);
+      const p = t === null ? null : irqToPending(t, virq);
+      if (p !== null) vgicWithdrawPending(d, p, false);
     }
     return;
   }
@@ -189,7 +195,7 @@ export function vgicInjectIrq(cpu: Pcpu, d: Domain, vIn: Vcpu | null, virq: numb
   }
   const n = irqToPending(v, virq);
   if (n === null) return;
-  if (!v.online && !mutated('inject-into-offline')) return;
+  if (!v.online && !mutated(cpu.host, 'inject-into-offline')) return;
 
   n.assertions += 1;
   setBit(n, GIC_IRQ_GUEST_QUEUED);
@@ -212,7 +218,7 @@ export function vgicEnableIrqs(cpu: Pcpu, v: Vcpu, mask: number, n: number): voi
     const target = vgicGetTargetVcpu(v, irq);
     const p = irqToPending(target, irq)!;
     setBit(p, GIC_IRQ_GUEST_ENABLED);
-    if (!listEmpty(p.inflight) && (!testBit(p, GIC_IRQ_GUEST_VISIBLE) || mutated('enable-raises-visible'))) {
+    if (!listEmpty(p.inflight) && (!testBit(p, GIC_IRQ_GUEST_VISIBLE) || mutated(cpu.host, 'enable-raises-visible'))) {
       gicRaiseGuestIrq(cpu, target, irq, p.priority);
     }
     if (p.desc !== null) {
@@ -225,7 +231,7 @@ export function vgicEnableIrqs(cpu: Pcpu, v: Vcpu, mask: number, n: number): voi
 }
 
 /** vgic_disable_irqs (§3.14, Q6): clear ENABLED and leave lr_pending; inflight and LR stay. */
-export function vgicDisableIrqs(_cpu: Pcpu, v: Vcpu, mask: number, n: number): void {
+export function vgicDisableIrqs(cpu: Pcpu, v: Vcpu, mask: number, n: number): void {
   for (let i = 0; i < 32; i++) {
     if (((mask >>> i) & 1) === 0) continue;
     const irq = i + 32 * n;
@@ -233,7 +239,8 @@ export function vgicDisableIrqs(_cpu: Pcpu, v: Vcpu, mask: number, n: number): v
     const p = irqToPending(target, irq)!;
     clearBit(p, GIC_IRQ_GUEST_ENABLED);
     gicRemoveFromLrPending(target, p);
-    if (mutated('disable-drops-inflight') && !testBit(p, GIC_IRQ_GUEST_VISIBLE)) {
+    if (architectural(cpu.host, 'disabled-irq-stays-listed')) vgicWithdrawPending(v.domain, p, true);
+    if (mutated(cpu.host, 'disable-drops-inflight') && !testBit(p, GIC_IRQ_GUEST_VISIBLE)) {
       clearBit(p, GIC_IRQ_GUEST_QUEUED);
       listDelInit(p.inflight);
     }
@@ -267,10 +274,80 @@ export function vgicCheckInflightIrqsPending(cpu: Pcpu, v: Vcpu, rank: number, b
     const p = irqToPending(target, irq);
     if (p !== null && !listEmpty(p.inflight)) {
       cpu.host.printk('warn', `d${v.domain.id}v${v.id} trying to clear pending interrupt ${irq}`);
-      if (mutated('icpendr-clears-queued')) {
+      if (mutated(cpu.host, 'icpendr-clears-queued')) {
         clearBit(p, GIC_IRQ_GUEST_QUEUED);
         gicRemoveFromLrPending(target, p);
+      } else if (architectural(cpu.host, 'icpendr-ignored')) {
+        vgicWithdrawPending(v.domain, p, false);
       }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Not Xen: helpers of the architectural switches (src/xen/divergences.ts). Xen never runs
+// these; they give a machine whose variant turns a divergence to the architecture's side
+// the other behaviour, keeping Xen's data structures consistent.
+
+/** The vCPU whose inflight list holds p (an SPI may still sit on a former target's, Q34), or null. */
+function inflightOwner(d: Domain, p: PendingIrq): Vcpu | null {
+  if (listEmpty(p.inflight)) return null;
+  for (const v of d.vcpus) {
+    for (let n = v.inflightIrqs.next; n !== v.inflightIrqs; n = n.next) if (n === p.inflight) return v;
+  }
+  return null;
+}
+
+/**
+ * Withdraw the pending state of virtual IRQ p: a queued assertion leaves lr_pending, an IRQ
+ * that is only pending in an LR (not active, not a pass-through IRQ) leaves the LR (cleared,
+ * its lr_mask bit freed, VISIBLE cleared). With `keepPending` (a disabled IRQ keeps its
+ * pending state) it stays inflight with QUEUED, so enabling it delivers it; otherwise it
+ * leaves inflight and QUEUED is cleared. Active IRQs and pass-through IRQs are left alone.
+ */
+export function vgicWithdrawPending(d: Domain, p: PendingIrq, keepPending: boolean): void {
+  const v = inflightOwner(d, p);
+  if (v === null || p.desc !== null) return;
+  if (testBit(p, GIC_IRQ_GUEST_VISIBLE)) {
+    const host = d.host;
+    const { iface, lrMask } = host.interfaceOf(v);
+    const lr = p.lr;
+    if (lr === GIC_INVALID_LR || lr >= host.nrLrs || !lrMask.test(lr)) return;
+    if (getField(iface.lrs, lr, host.layout.virq) !== p.irq) return;
+    if (getField(iface.lrs, lr, host.layout.state) !== LR_STATE_PENDING) return;
+    clearLr(iface.lrs, lr);
+    lrMask.clear(lr);
+    clearBit(p, GIC_IRQ_GUEST_VISIBLE);
+    p.lr = GIC_INVALID_LR;
+  }
+  if (keepPending) {
+    setBit(p, GIC_IRQ_GUEST_QUEUED);
+  } else {
+    vgicRemoveIrqFromQueues(v, p);
+  }
+}
+
+/**
+ * Re-prioritise the IRQs of word j of `rank` whose priority byte changed from `before`: an
+ * inflight IRQ that is not in an LR takes the new priority and moves to its new place in
+ * inflight and lr_pending. `v` is the vCPU whose rank 0 this is (the register's owner).
+ */
+export function vgicReprioritise(v: Vcpu, rank: Rank, j: number, before: number): void {
+  const after = rank.ipriorityr(j);
+  for (let b = 0; b < 4; b++) {
+    if (((before >>> (8 * b)) & 0xff) === ((after >>> (8 * b)) & 0xff)) continue;
+    const idx = 4 * j + b;
+    const irq = rank.index * IRQS_PER_RANK + idx;
+    const p = irqToPending(vgicGetTargetVcpu(v, irq), irq);
+    if (p === null || testBit(p, GIC_IRQ_GUEST_VISIBLE)) continue;
+    const owner = inflightOwner(v.domain, p);
+    if (owner === null) continue;
+    p.priority = rank.priority[idx]!;
+    listDelInit(p.inflight);
+    insertInflight(owner, p);
+    if (!listEmpty(p.lrQueue)) {
+      listDelInit(p.lrQueue);
+      gicAddToLrPending(owner, p);
     }
   }
 }
@@ -352,7 +429,7 @@ export function vgicToSgi(cpu: Pcpu, v: Vcpu, sgir: bigint, mode: SgiMode | numb
     case 'others':
       for (let i = 0; i < d.maxVcpus; i++) {
         const t = d.vcpus[i];
-        if ((i !== current.id || mutated('sgi-others-includes-self')) && t !== undefined && t.online) vgicInjectIrq(cpu, d, t, virq, true);
+        if ((i !== current.id || mutated(cpu.host, 'sgi-others-includes-self')) && t !== undefined && t.online) vgicInjectIrq(cpu, d, t, virq, true);
       }
       return true;
     case 'self':

@@ -1,0 +1,55 @@
+/**
+ * Traces shared by the HTML dump specs (the same scenarios as spec/dump.spec.ts): a spill and
+ * eviction on a 2-LR GICv3 vCPU (§3.2, Q11, Q12) and an eviction walk that crashes (§3.8).
+ */
+import { expect } from 'chai';
+import * as E from 'fp-ts/lib/Either.js';
+import { decodeTrace, type Trace } from '../src/conformance/trace.js';
+
+type RawStep = Record<string, unknown>;
+
+const run = (vcpu = 0, pcpu = 0): RawStep => ({ op: 'run', pcpu, domain: 1, vcpu });
+const enter = (pcpu = 0): RawStep => ({ op: 'enter', pcpu });
+const exit = (pcpu = 0): RawStep => ({ op: 'exit', pcpu });
+const ack = (pcpu = 0): RawStep => ({ op: 'ack', pcpu });
+const inject = (virq: number, pcpu = 0): RawStep => ({ op: 'inject', pcpu, domain: 1, vcpu: null, virq });
+const priority = (irq: number, prio: number): RawStep =>
+  ({ op: 'mmio', pcpu: 0, access: 'write', addr: `0x${(0x3001400 + irq).toString(16)}`, size: 1, value: `0x${prio.toString(16)}` });
+const enableSpis = (bits: number): RawStep => ({ op: 'mmio', pcpu: 0, access: 'write', addr: '0x3001104', size: 4, value: `0x${bits.toString(16)}` });
+
+/** SPIs 40 (0xa0), 41 (0x80), 42 (0x00): 42 waits on lr_pending (step 7) and evicts 40 on entry (step 8); step 12 aborts. */
+export const SPILL: RawStep[] = [
+  run(),
+  priority(40, 0xa0), priority(41, 0x80), priority(42, 0x00),
+  enableSpis(0x700),
+  inject(40), inject(41), inject(42),
+  enter(),
+  { op: 'pmr', pcpu: 0, value: 0xf0 },
+  ack(),
+  exit(),
+  { op: 'mmio', pcpu: 0, access: 'read', addr: '0x3040000', size: 4 },
+];
+
+/** An eviction walk that meets only active entries crashes at step 21; step 22 is a trace error. */
+export const CRASH: RawStep[] = [
+  run(),
+  ...[[32, 0x10], [33, 0x08], [34, 0xc0], [35, 0xe0], [36, 0xf0], [37, 0x80]].map(([irq, p]) => priority(irq!, p!)),
+  enableSpis(0x3f),
+  inject(32), enter(), { op: 'pmr', pcpu: 0, value: 0xff }, ack(),
+  inject(33, 1), exit(), enter(), ack(), exit(),
+  inject(34), inject(35), inject(36), inject(37),
+  enter(),
+  ack(),
+];
+export const CRASH_CONFIG = { nr_lrs: 3, pcpus: 2, domains: [{ id: 1, vcpus: 2, nr_spis: 64 }] };
+
+export function traceOf(steps: RawStep[], config: Record<string, unknown> = {}, name = 'spill-evict'): Trace {
+  const r = decodeTrace({
+    format: 'vgic-trace/1',
+    name,
+    config: { gic: 'v3', nr_lrs: 2, pcpus: 1, domains: [{ id: 1, vcpus: 1, nr_spis: 64 }], ...config },
+    steps,
+  });
+  if (E.isLeft(r)) return expect.fail(`test trace does not decode: ${r.left.join('; ')}`);
+  return r.right;
+}
