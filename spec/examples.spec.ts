@@ -2,14 +2,14 @@
  * The clients in other languages under examples/ really run and find what they should:
  * the Python stateful random test and its Hypothesis variant drive `vgic serve` as the
  * oracle and `vgic serve --mutant NAME` as the system under test; the C driver (a tiny vGIC
- * of its own behind the driver protocol, docs/trace-format.md §7) is compiled and its
- * RESULTs compared step by step with `vgic serve`'s. Each example is skipped, with the
+ * of its own behind the driver protocol, docs/trace-format.md §7) is compiled and
+ * `vgic diff --compare guest` run against it on examples/c/traces (guest snapshots, §5.1). Each example is skipped, with the
  * reason and the Debian package that provides the missing tool, where its toolchain is
  * missing (.ci/run installs them, so CI always runs them).
  */
 import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -140,70 +140,10 @@ class Driver {
   }
 }
 
-/** What two implementations must agree on for a step: accepted or not, and the RESULT. */
-function comparable(res: Json): unknown {
-  if (res.ok !== true) return { ok: false };
-  const { log: _log, ...result } = res.result as Json;
-  return { ok: true, result };
-}
-
-interface Case {
-  name: string;
-  config: Json;
-  steps: Json[];
-  /** undefined: the example agrees with Xen on every step; else the first step where it differs. */
-  differsAt?: number;
-}
-
 const V3 = { gic: 'v3', nr_lrs: 2, pcpus: 1, domains: [{ id: 1, vcpus: 2, nr_spis: 32 }] };
-const V2 = { ...V3, gic: 'v2' };
-const w = (addr: string, size: number, value: string) => ({ op: 'mmio', pcpu: 0, access: 'write', addr, size, value });
-const r = (addr: string, size: number) => ({ op: 'mmio', pcpu: 0, access: 'read', addr, size });
-const spi = (virq: number) => ({ op: 'inject', pcpu: 0, domain: 1, vcpu: null, virq });
 const RUN = { op: 'run', pcpu: 0, domain: 1, vcpu: 0 };
 const ENTER = { op: 'enter', pcpu: 0 };
-const EXIT = { op: 'exit', pcpu: 0 };
-const ACK = { op: 'ack', pcpu: 0 };
-const eoi = (intid: number) => ({ op: 'eoi', pcpu: 0, intid });
-const PMR = { op: 'pmr', pcpu: 0, value: 0xff };
-
-/** Hand-written traces of the ops the example implements; see examples/c/README.md. */
-const CASES: Case[] = [
-  {
-    name: 'v3: enable, priorities, two SPIs delivered best priority first, ack/eoi, register reads',
-    config: V3,
-    steps: [RUN, w('0x3001104', 4, '0x3'), w('0x3001420', 1, '0xa0'), w('0x3001421', 1, '0x80'), spi(32), spi(33),
-      ENTER, PMR, ACK, ACK, eoi(33), ACK, eoi(32), ACK, EXIT, r('0x3001104', 4), r('0x3001420', 4),
-      w('0x3001184', 4, '0x1'), r('0x3001104', 4), { op: 'idle', pcpu: 0 }],
-  },
-  {
-    name: 'v3: a PPI enabled through the redistributor of vCPU 1, delivered when vCPU 1 runs',
-    config: { ...V3, pcpus: 2 },
-    steps: [{ op: 'run', pcpu: 1, domain: 1, vcpu: 1 }, { op: 'inject', pcpu: 0, domain: 1, vcpu: 1, virq: 27 },
-      { ...w('0x3050100', 4, '0x8000000'), pcpu: 1 }, { ...w('0x305041b', 1, '0x90'), pcpu: 1 },
-      { op: 'enter', pcpu: 1 }, { op: 'pmr', pcpu: 1, value: 0xa0 }, { op: 'ack', pcpu: 1 },
-      { op: 'eoi', pcpu: 1, intid: 27 }, { op: 'ack', pcpu: 1 }],
-  },
-  {
-    name: 'v2: the priority mask keeps 5 bits; an SPI at the mask is not acknowledged',
-    config: V2,
-    steps: [RUN, w('0x3001104', 4, '0x1'), w('0x3001420', 1, '0xa5'), spi(32), ENTER,
-      { op: 'pmr', pcpu: 0, value: 0xa7 }, ACK, { op: 'pmr', pcpu: 0, value: 0xa8 }, ACK],
-  },
-  {
-    name: 'differs: Xen keeps equal priorities first come, first served; the example takes the lowest INTID',
-    config: { ...V3, nr_lrs: 1 },
-    steps: [RUN, w('0x3001104', 4, '0x3'), spi(33), spi(32), ENTER, PMR, ACK],
-    differsAt: 6,
-  },
-  {
-    name: 'differs: Xen evicts a lower-priority pending LR for a better IRQ; the example never evicts',
-    config: { ...V3, nr_lrs: 1 },
-    steps: [RUN, w('0x3001104', 4, '0x3'), w('0x3001420', 1, '0xa0'), w('0x3001421', 1, '0x80'), spi(32), ENTER,
-      EXIT, spi(33), ENTER, PMR, ACK],
-    differsAt: 10,
-  },
-];
+const TRACES = join(ROOT, 'examples', 'c', 'traces');
 
 describe('examples/c: a C driver around a tiny vGIC of its own, compared with vgic serve', function () {
   this.timeout(60000);
@@ -243,7 +183,7 @@ describe('examples/c: a C driver around a tiny vGIC of its own, compared with vg
     const guest = await d.request({ cmd: 'snapshot', level: 'guest' });
     expect(guest.snapshot).to.deep.equal({
       pcpus: [{ id: 0, mode: 'hyp', running: { domain: 1, vcpu: 0 } }],
-      vcpus: [{ domain: 1, id: 0, lrs: [], pmr: 0, apr: '0x0' }, { domain: 1, id: 1, lrs: [], pmr: 0, apr: '0x0' }],
+      domains: [{ id: 1, vcpus: [0, 1].map((id) => ({ id, online: true, pmr: 0, eoimode: 0, apr: '0x0', lrs: [] })) }],
       physical: [],
     });
     expect(await d.request({ cmd: 'step', step: ENTER })).to.deep.include({ ok: true });
@@ -251,21 +191,34 @@ describe('examples/c: a C driver around a tiny vGIC of its own, compared with vg
     await d.quit();
   });
 
-  for (const c of CASES) {
-    it(`${c.name}: RESULTs ${c.differsAt === undefined ? 'agree with vgic serve at every step' : `differ first at step ${c.differsAt}`}`, async () => {
-      const ours = new Driver(exe, []);
-      const model = new Driver(process.execPath, [MAIN, 'serve']);
-      for (const d of [ours, model]) expect(await d.request({ cmd: 'reset', config: c.config })).to.deep.include({ ok: true });
-      let first: number | undefined;
-      for (const [i, step] of c.steps.entries()) {
-        const a = comparable(await model.request({ cmd: 'step', step }));
-        const b = comparable(await ours.request({ cmd: 'step', step }));
-        expect(a, `vgic serve refused step ${i}`).to.deep.include({ ok: true });
-        if (first === undefined && JSON.stringify(a) !== JSON.stringify(b)) first = i;
-        if (c.differsAt === undefined) expect(b, `step ${i} ${JSON.stringify(step)}`).to.deep.equal(a);
-      }
-      expect(first).to.equal(c.differsAt);
-      await Promise.all([ours.quit(), model.quit()]);
-    });
+  /** `vgic diff` against the compiled driver; the divergence file goes to the temporary dir. */
+  function diff(level: string, ...traces: string[]) {
+    return run(process.execPath, [MAIN, 'diff', '--compare', level, '--against', `"${exe}"`,
+      '--out', join(dir, 'divergence.json'), ...traces.map((t) => join(TRACES, t))]);
   }
+
+  it('vgic diff --compare guest finds no divergence on the traces where the example agrees with Xen (examples/c/traces/agree-*)', () => {
+    const r = diff('guest', 'agree-v3-two-spis.json', 'agree-v3-ppi-redistributor.json', 'agree-v2-priority-mask.json');
+    expect(r.stderr).to.include('against examples/c tiny vGIC (not Xen\'s algorithm) (9 ops: run, idle, enter, exit, inject, mmio, ack, eoi, pmr)');
+    expect(r.stdout).to.equal('no divergence: 3 traces, 38 steps compared (results and guest snapshots)\n');
+    expect(r.status).to.equal(0);
+  });
+
+  it('vgic diff --compare guest reports Xen\'s arrival order among equal priorities at the enter that fills the LR; --compare results only at the ack', () => {
+    const g = diff('guest', 'differ-fifo-among-equals.json');
+    expect(g.status).to.equal(1);
+    expect(g.stdout).to.match(/^divergence in differ-fifo-among-equals at step 6 \(enter\): snapshot\.domains\[id=1\]\.vcpus\[id=0\]\.lrs\[0\]\.virq\n  model: 33\n  other: 32\n/);
+    const r = diff('results', 'differ-fifo-among-equals.json');
+    expect(r.status).to.equal(1);
+    expect(r.stdout).to.match(/^divergence in differ-fifo-among-equals at step 8 \(ack\): result\.intid\n  model: 33\n  other: 32\n/);
+  });
+
+  it('vgic diff --compare guest reports Xen\'s eviction of a lower-priority pending LR, shrunk and written out', () => {
+    const g = diff('guest', 'differ-no-eviction.json');
+    expect(g.status).to.equal(1);
+    expect(g.stdout).to.match(/^divergence in differ-no-eviction at step 8 \(enter\): snapshot\.domains\[id=1\]\.vcpus\[id=0\]\.lrs\[0\]\.virq\n  model: 33\n  other: 32\n/);
+    expect(g.stdout).to.match(/shrunk from 9 to 6 steps \(\d+ runs\): step 5 \(enter\)/);
+    const written = JSON.parse(readFileSync(join(dir, 'divergence.json'), 'utf8')) as { steps: Json[] };
+    expect(written.steps).to.have.length(6);
+  });
 });

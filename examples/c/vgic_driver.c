@@ -4,11 +4,12 @@
  * per request on stdout.
  *
  * The interrupt controller here is deliberately simple and is NOT Xen's algorithm: one
- * domain, per-IRQ enable/priority/pending state, a few list registers per vCPU, and on
- * every entry to the guest the pending enabled IRQs that are not in an LR yet go into the
- * free LRs, highest priority (lowest value) first, lowest INTID on a tie. There is no
- * eviction, no lr_pending queue and none of Xen's quirks; see README.md for where this
- * makes its answers differ from `vgic serve`.
+ * domain, per-IRQ enable/priority/pending state, a few list registers per vCPU. The pending
+ * enabled IRQs that are not in an LR yet go into the free LRs, highest priority (lowest
+ * value) first, lowest INTID on a tie: on every entry to the guest, and at once when the
+ * vCPU they are for runs on the pCPU that injects or enables them. There is no eviction, no
+ * lr_pending queue and none of Xen's quirks; see README.md for where this makes its answers
+ * differ from `vgic serve`.
  *
  * Build:  cc -O2 -Wall -Wextra -o vgic-driver vgic_driver.c -ljansson
  * Debian: apt-get install gcc libjansson-dev
@@ -123,8 +124,9 @@ static int in_lr(const struct vcpu *v, int intid)
     return -1;
 }
 
-/* Entry to the guest: fill the free LRs with the pending enabled IRQs of this vCPU (its SGIs
- * and PPIs, and the SPIs, which all target vCPU 0 here), best priority first. */
+/* Fill the free LRs of a vCPU with its pending enabled IRQs (its SGIs and PPIs, and the SPIs,
+ * which all target vCPU 0 here), best priority first: on entry to the guest, and when an IRQ
+ * becomes pending and enabled for the vCPU running on the pCPU that does it. */
 static void fill_lrs(int vid)
 {
     struct vcpu *v = &m.vcpus[vid];
@@ -230,6 +232,7 @@ static json_t *op_inject(json_t *s)
         return fail("step %u (inject): virq %lld is not an SPI of the domain (or vcpu is not null)", m.steps, virq);
     }
     if (level == NULL || json_is_true(level)) irq_of((int)vid, (int)virq)->pending = 1;
+    if (m.running[p] == vid) fill_lrs((int)vid);
     return ok_result();
 }
 
@@ -315,6 +318,7 @@ static json_t *op_mmio(json_t *s)
             bits |= (uint32_t)q->enabled << i;
         }
         if (!write) return json_pack("{s:s,s:o}", "outcome", "ok", "value", hex(bits));
+        if (m.running[p] == vid || (first >= 32 && m.running[p] == 0)) fill_lrs(m.running[p]);
         return ok_result();
     }
     if (off >= 0x400 && off < 0x800 && (size == 1 || size == 4) && addr % size == 0) {   /* IPRIORITYR */
@@ -366,8 +370,9 @@ static int reset(json_t *config)
     return 0;
 }
 
-/* The guest-visible state: what a guest could observe through its CPU interface (the LRs
- * and its priority mask) and where each vCPU runs. */
+/* The guest snapshot of docs/trace-format.md section 5.1: what the guest and the hardware can
+ * observe (who runs where, each vCPU's LRs decoded, its priority mask, EOI mode and active
+ * priorities, the routed host lines: none here), with the key order of the format. */
 static json_t *guest_snapshot(void)
 {
     json_t *pcpus = json_array(), *vcpus = json_array();
@@ -382,12 +387,15 @@ static json_t *guest_snapshot(void)
             const struct lr *l = &m.vcpus[v].lrs[i];
             if (!l->state) continue;
             const char *st = l->state == LR_PENDING ? "pending" : l->state == LR_ACTIVE ? "active" : "pending+active";
-            json_array_append_new(lrs, json_pack("{s:i,s:s,s:i,s:i}", "lr", i, "state", st, "virq", l->virq, "priority", l->priority));
+            json_array_append_new(lrs, json_pack("{s:i,s:s,s:i,s:n,s:i,s:b}", "lr", i, "state", st, "virq", l->virq,
+                                                 "pirq", "priority", l->priority, "grp1", m.v3));
         }
-        json_array_append_new(vcpus, json_pack("{s:i,s:i,s:o,s:i,s:o}", "domain", m.domain, "id", v, "lrs", lrs,
-                                               "pmr", m.vcpus[v].pmr, "apr", hex(m.vcpus[v].apr)));
+        json_array_append_new(vcpus, json_pack("{s:i,s:b,s:i,s:i,s:o,s:o}", "id", v, "online", 1,
+                                               "pmr", m.vcpus[v].pmr, "eoimode", 0, "apr", hex(m.vcpus[v].apr),
+                                               "lrs", lrs));
     }
-    return json_pack("{s:o,s:o,s:[]}", "pcpus", pcpus, "vcpus", vcpus, "physical");
+    json_t *domain = json_pack("{s:i,s:o}", "id", m.domain, "vcpus", vcpus);
+    return json_pack("{s:o,s:[o],s:[]}", "pcpus", pcpus, "domains", domain, "physical");
 }
 
 /* ---- the protocol ------------------------------------------------------------------------------ */
