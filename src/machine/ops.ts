@@ -130,7 +130,7 @@ function fastDecoder(name: OpName, spec: OpSpec): (o: Record<string, unknown>) =
   // read above but not counted here, so it fails too). `hasOwnProperty.call` inside `for in`,
   // not `Object.hasOwn`: V8 answers the former from the loop's own-key cache, at no cost.
   body += 'if (o.expect !== undefined) seen++;\nlet present = 0;\nfor (const k in o) if (hasOwnProperty.call(o, k)) present++;\nif (present !== seen) return null;\n';
-  // The op literal for the optional arguments present: `with` lists which are.
+  // The op literal for the optional arguments present (`withOpt`: which of them are).
   const literal = (withOpt: readonly boolean[]): string => {
     let opt = 0;
     const parts = fields.filter((f) => f.required || withOpt[opt++] === true).map((f) => `${JSON.stringify(f.key)}: v${fields.indexOf(f)}`);
