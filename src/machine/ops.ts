@@ -96,7 +96,10 @@ function codecsOf(fields: Readonly<Record<string, Kind>> | undefined): t.Props {
 
 /** One io-ts codec per op, built from OP_SPECS; the `op` key itself is checked before dispatch. */
 export const OP_CODECS = {} as Record<OpName, t.Type<unknown, unknown, unknown>>;
-/** One specialised fast-path decoder per op, generated from the same table (see fastDecoder). */
+/**
+ * One specialised fast-path decoder per op, generated from the same table (see fastDecoder),
+ * and one dispatcher that picks the op's decoder by name (see fastDispatcher).
+ */
 const FAST_DECODERS = {} as Record<OpName, (o: Record<string, unknown>) => Op | null>;
 for (const name of OP_NAMES) {
   const spec: OpSpec = OP_SPECS[name];
@@ -108,8 +111,9 @@ for (const name of OP_NAMES) {
  * The fast-path decoder of one op, generated once at load time from its row of OP_SPECS (our
  * own table: no input reaches the generated text). A generic loop over the table costs more
  * than the op itself (keyed loads on steps of many shapes, objects grown key by key); a
- * function per op reads each argument by a constant key and builds its op in one literal.
- * It answers null whenever anything is unusual, and the codec then decides.
+ * function per op reads each argument by a constant key and builds its op in one literal
+ * (one literal per combination of the optional arguments present, so that no op is built by
+ * spreading). It answers null whenever anything is unusual, and the codec then decides.
  */
 function fastDecoder(name: OpName, spec: OpSpec): (o: Record<string, unknown>) => Op | null {
   const fields = [
@@ -123,14 +127,39 @@ function fastDecoder(name: OpName, spec: OpSpec): (o: Record<string, unknown>) =
     body += `if (r${i} === undefined) { ${f.required ? 'return null;' : ''} } else { v${i} = check${i}(r${i}); if (v${i} === NOT_FAST) return null; seen++; }\n`;
   });
   // Every own key must be an argument of the op, `op` or `expect` (an inherited argument is
-  // read above but not counted here, so it fails too).
-  body += 'if (o.expect !== undefined) seen++;\nlet present = 0;\nfor (const k in o) if (hasOwn(o, k)) present++;\nif (present !== seen) return null;\n';
-  const parts = fields.map((f, i) => (f.required ? `${JSON.stringify(f.key)}: v${i}` : `...(v${i} !== undefined ? { ${JSON.stringify(f.key)}: v${i} } : {})`));
-  body += `return { op: ${JSON.stringify(name)}${parts.map((p) => `, ${p}`).join('')} };`;
+  // read above but not counted here, so it fails too). `hasOwnProperty.call` inside `for in`,
+  // not `Object.hasOwn`: V8 answers the former from the loop's own-key cache, at no cost.
+  body += 'if (o.expect !== undefined) seen++;\nlet present = 0;\nfor (const k in o) if (hasOwnProperty.call(o, k)) present++;\nif (present !== seen) return null;\n';
+  // The op literal for the optional arguments present (`withOpt`: which of them are).
+  const literal = (withOpt: readonly boolean[]): string => {
+    let opt = 0;
+    const parts = fields.filter((f) => f.required || withOpt[opt++] === true).map((f) => `${JSON.stringify(f.key)}: v${fields.indexOf(f)}`);
+    return `{ op: ${JSON.stringify(name)}${parts.map((p) => `, ${p}`).join('')} }`;
+  };
+  const optional = fields.flatMap((f, i) => (f.required ? [] : [i]));
+  const build = (at: number, withOpt: boolean[]): string => {
+    if (at === optional.length) return `return ${literal(withOpt)};`;
+    return `if (v${optional[at]} !== undefined) { ${build(at + 1, [...withOpt, true])} } else { ${build(at + 1, [...withOpt, false])} }`;
+  };
+  body += build(0, []);
   const checks = fields.map((f) => FAST[f.kind]);
-  const make = new Function('NOT_FAST', 'hasOwn', ...fields.map((_, i) => `check${i}`), `return function decode_${name}(o) {\n${body}\n};`);
-  return make(NOT_FAST, Object.hasOwn, ...checks) as (o: Record<string, unknown>) => Op | null;
+  const make = new Function('NOT_FAST', 'hasOwnProperty', ...fields.map((_, i) => `check${i}`), `return function decode_${name}(o) {\n${body}\n};`);
+  return make(NOT_FAST, Object.prototype.hasOwnProperty, ...checks) as (o: Record<string, unknown>) => Op | null;
 }
+
+/**
+ * The decoder of op `name` applied to `o`, or null when `name` is not an op: a switch on the
+ * name (generated like the decoders, the ops of a guest's interrupt handling first), so each
+ * decoder is called from a call site of its own instead of through a keyed lookup.
+ */
+function fastDispatcher(): (name: unknown, o: Record<string, unknown>) => Op | null {
+  const first: OpName[] = ['inject', 'ack', 'eoi', 'enter', 'exit'];
+  const order = [...first, ...OP_NAMES.filter((n) => !first.includes(n))];
+  const cases = order.map((n) => `case ${JSON.stringify(n)}: return decode_${n}(o);`).join('\n');
+  const make = new Function(...order.map((n) => `decode_${n}`), `return function decodeByName(name, o) {\nswitch (name) {\n${cases}\ndefault: return null;\n}\n};`);
+  return make(...order.map((n) => FAST_DECODERS[n])) as (name: unknown, o: Record<string, unknown>) => Op | null;
+}
+const decodeByName = fastDispatcher();
 
 function isOpName(s: unknown): s is OpName {
   return typeof s === 'string' && Object.prototype.hasOwnProperty.call(OP_SPECS, s);
@@ -144,9 +173,7 @@ function isOpName(s: unknown): s is OpName {
 export function decodeOpFast(u: unknown): Op | null {
   if (typeof u !== 'object' || u === null || Array.isArray(u)) return null;
   const o = u as Record<string, unknown>;
-  const name = o['op'];
-  if (!isOpName(name)) return null;
-  const op = FAST_DECODERS[name](o);
+  const op = decodeByName(o['op'], o);
   // `value` goes with writes only (trace-format §3.3): anything else is decodeOp's to word.
   if (op !== null && (op.op === 'mmio' || op.op === 'sysreg') && (op.access === 'write') !== (op.value !== undefined)) return null;
   return op;

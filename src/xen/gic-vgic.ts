@@ -164,13 +164,12 @@ export function gicUpdateOneLr(cpu: Pcpu, v: Vcpu, i: number): void {
 export function vgicSyncFromLrs(cpu: Pcpu, v: Vcpu | null): void {
   if (v === null) return;
   if (!mutated(cpu.host, 'keep-uie-on-exit')) cpu.cpuif.setUie(false);
-  // Walk a snapshot of lr_mask: LRs filled by re-raises during the walk are not revisited.
+  // Walk a snapshot of lr_mask, set bits only, in ascending order: LRs filled by re-raises
+  // during the walk are not revisited.
   const lo = cpu.lrMask.lo;
   const hi = cpu.lrMask.hi;
-  for (let i = 0; i < 64; i++) {
-    const set = i < 32 ? (lo >>> i) & 1 : (hi >>> (i - 32)) & 1;
-    if (set) gicUpdateOneLr(cpu, v, i);
-  }
+  for (let w = lo; w !== 0; w &= w - 1) gicUpdateOneLr(cpu, v, lowestSetBit(w));
+  for (let w = hi; w !== 0; w &= w - 1) gicUpdateOneLr(cpu, v, 32 + lowestSetBit(w));
 }
 
 /**
