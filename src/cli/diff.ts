@@ -8,7 +8,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { writeFileSync } from 'node:fs';
 import {
-  COMPARE_LEVELS, compareOptionsFor, divergenceTrace, shrinkCase, startCase, type CompareLevel, type CompareOptions, type DiffCase, type Divergence, type RunningCase,
+  compareOptionsFor, divergenceTrace, shrinkCase, startCase, type CompareLevel, type CompareOptions, type DiffCase, type Divergence, type RunningCase,
 } from '../conformance/diff.js';
 import { ModelDriver, ProcessDriver, ProtocolError } from '../conformance/driver.js';
 import { generateTrace } from '../conformance/gen.js';
@@ -16,41 +16,15 @@ import { show } from '../conformance/schema.js';
 import { TRACE_FORMAT, expandPaths, loadTraceFile } from '../conformance/trace.js';
 import { escapeControl as esc } from '../machine/decode.js';
 import { OP_NAMES } from '../machine/ops.js';
-import { parseCommand, usageLine, UsageError, type CommandSpec, type Io } from './args.js';
-import { genOptions, genOptionsWith } from './gen-options.js';
-import { divergenceList } from './mutant.js';
+import { parseCommand, usageLine, UsageError, type Io } from './args.js';
+import { genOptions } from './gen-options.js';
+import { divergenceList } from './names.js';
 import { explainDivergence } from '../check/divergences.js';
 import { DIVERGENCES } from '../xen/divergences.js';
+import { DIFF_CMD } from './specs.js';
 
-export const DIFF_CMD: CommandSpec = {
-  name: 'diff',
-  summary: 'Run the same steps on the model and on another implementation behind the driver protocol; shrink and write out the first divergence.',
-  args: '<trace.json|dir>...',
-  argsOr: 'random',
-  options: {
-    against: { type: 'string', value: '"<command>"', help: 'the other side, started through the shell (the model itself: "npx vgic serve")', required: true },
-    random: { type: 'string', value: 'N', help: 'compare N random traces, generated from the ops the other side lists', int: [1, 10_000_000] },
-    ...genOptionsWith('random'),
-    compare: { type: 'string', help: 'what is compared: RESULTs only, RESULTs and guest snapshots, or RESULTs and full snapshots', choices: COMPARE_LEVELS, default: 'full' },
-    allow: {
-      type: 'string', value: 'NAME[,NAME...]',
-      help: 'accept these known differences of the divergence catalogue (docs/divergences.md): a case whose first difference one of them explains ends there, counted as allowed',
-    },
-    out: { type: 'string', value: 'FILE', help: 'where the shrunk divergence is written', default: 'vgic-diff-divergence.json' },
-    timeout: { type: 'string', value: 'MS', help: 'how long to wait for each answer of the other side', int: [100, 3_600_000], default: 20000 },
-  },
-  details: `Every RESULT is compared and, after every step, the snapshots at the level --compare
-names: full (Xen's whole state, docs/trace-format.md §5), guest (what the guest and the
-hardware can observe, §5.1 there) or results (no snapshots). A level the other side does not
-announce in hello ("snapshots") is refused. Only the ops the other side lists in hello are
-used: a trace file that needs another op is skipped.
+export { DIFF_CMD };
 
-exit status: 0 no divergence (at least one step compared); 1 a divergence (shrunk and written
-to --out), or nothing compared (every trace skipped, the other side lists no ops, or no
-steps); 2 bad usage, invalid trace files, or another side that breaks the protocol (dies,
-answers something that is not a response, times out, lists ops the model does not know), or
-one that cannot answer the --compare level.`,
-};
 
 export const DIFF_USAGE = usageLine(DIFF_CMD);
 

@@ -18,32 +18,11 @@ import * as E from 'fp-ts/lib/Either.js';
 import { dumpText } from '../conformance/dump.js';
 import { writeHtmlFile } from '../conformance/html.js';
 import { loadTraceFile } from '../conformance/trace.js';
-import { parseCommand, usageLine, type CommandSpec, type Io, UsageError } from './args.js';
+import { parseCommand, usageLine, type Io, UsageError } from './args.js';
+import { DUMP_CMD } from './specs.js';
 
-export const DUMP_CMD: CommandSpec = {
-  name: 'dump',
-  summary: 'Run one trace and show the state after a step as text, or the whole run as a self-contained HTML timeline.',
-  args: '<trace.json>',
-  options: {
-    step: { type: 'string', value: 'K', help: 'the step to show (default: the last step applied); with --html, the column to highlight', int: [0, Number.MAX_SAFE_INTEGER] },
-    check: { type: 'boolean', help: 'run the invariant checker and step properties after every step and show what they find' },
-    html: { type: 'string', value: 'FILE', help: 'write the run as one HTML page to FILE and print its path (FILE#sK jumps to step K)' },
-    from: { type: 'string', value: 'K', help: 'the first step the page shows (the steps before it are applied, not shown)', int: [0, Number.MAX_SAFE_INTEGER], with: 'html' },
-    to: { type: 'string', value: 'L', help: 'the last step the page shows; no step after it is applied', int: [0, Number.MAX_SAFE_INTEGER], with: 'html' },
-  },
-  details: `The text shows per pCPU its mode and UIE; per vCPU the inflight list, lr_pending and the
-decoded LRs. The page has the steps across and each vCPU's LRs and lists down, changed cells
-outlined, failed expectations marked on the cell with expected and actual, a crash column
-with the state before it, checker findings (--check); its header and legend stay in view,
-keys and buttons go to the next change, abort, crash, failed expectation or violation, and a
-click on an IRQ highlights it in every row and step. It is written as a stream (memory stays
-bounded for a 10^6-step trace); --from/--to render a window of steps.
+export { DUMP_CMD };
 
-exit status: 0 the dump was produced (also for a trace that stops with a trace error or a
-crash, or breaks an invariant: use vgic replay to judge a trace); 2 bad usage, an unreadable
-or invalid trace, a step or --from/--to outside the trace, or an HTML file that cannot be
-written.`,
-};
 
 export const DUMP_USAGE = usageLine(DUMP_CMD);
 

@@ -3,30 +3,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCampaign } from '../check/campaign.js';
 import { generateTrace, type GenOptions } from '../conformance/gen.js';
-import { parseCommand, usageLine, UsageError, type CommandSpec, type Io, type Opts } from './args.js';
-import { mutantOption } from './mutant.js';
-import { GEN_OPTIONS, genOptions } from './gen-options.js';
+import { parseCommand, usageLine, UsageError, type Io, type Opts } from './args.js';
+import { mutantOption } from './names.js';
+import { genOptions } from './gen-options.js';
+import { FUZZ_CMD } from './specs.js';
 
-export const FUZZ_CMD: CommandSpec = {
-  name: 'fuzz',
-  summary: 'Generate seeded random valid traces: summarise what they did, write them as vgic-trace/1 files (--out), or check invariants and properties after every step (--check).',
-  options: {
-    count: { type: 'string', value: 'N', help: 'traces to generate', int: [1, 100_000_000], default: 10 },
-    ...GEN_OPTIONS,
-    out: { type: 'string', value: 'DIR', help: 'write each trace to DIR/<name>.json (with --check: where a violation is written)' },
-    expect: { type: 'string', choices: ['none', 'results', 'snapshots'], help: 'what every written step expects: nothing, the model\'s RESULT, or its RESULT and snapshot', default: 'results', with: 'out' },
-    json: { type: 'boolean', help: 'print the summary as JSON' },
-    check: { type: 'boolean', help: 'run the invariant checker (I1-I19) and step properties (P2-P6) after every step, plus delivery scenarios (P1)' },
-    delivery: { type: 'string', value: 'N', help: 'delivery scenarios', int: [0, 100_000_000], defaultText: 'count/10', with: 'check' },
-    mutant: { type: 'string', value: 'NAME', help: 'run the campaign on a deliberately wrong model', with: 'check' },
-  },
-  details: `Trace i uses seed S + i, so any trace can be regenerated alone. Written traces carry the
-model's RESULTs as expectations unless --expect none: vgic replay then checks them (a trace
-without expectations checks nothing, and vgic replay says so).
+export { FUZZ_CMD };
 
-exit status: 0 done (with --check: no violation); 1 with --check, an invariant or property
-violated (the trace is written to vgic-fuzz-violation.json or DIR); 2 bad usage.`,
-};
 
 export const FUZZ_USAGE = usageLine(FUZZ_CMD);
 

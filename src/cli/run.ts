@@ -1,15 +1,13 @@
-/** The `vgic` command: dispatch to a sub-command; usage errors exit 2 without a stack trace. */
+/**
+ * The `vgic` command: dispatch to a sub-command; usage errors exit 2 without a stack trace.
+ * Each command's module is loaded when it runs (its options and help are in specs.ts), so a
+ * command starts with its own modules only.
+ */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { helpText, parseCommand, UsageError, usageLine, wantsHelp, processIo, type CommandSpec, type Io } from './args.js';
-import { runDemo } from './demo.js';
-import { REPLAY_CMD, replayCommand } from './replay.js';
-import { MUTANTS_CMD, mutantsCommand } from './mutant.js';
-import { DIFF_CMD, diffCommand } from './diff.js';
-import { FUZZ_CMD, fuzzCommand } from './fuzz.js';
-import { DUMP_CMD, dumpCommand } from './dump.js';
-import { SERVE_CMD, serveCommand } from './serve.js';
+import { DIFF_CMD, DUMP_CMD, FUZZ_CMD, MUTANTS_CMD, REPLAY_CMD, SERVE_CMD } from './specs.js';
 
 type Run = (argv: string[], io: Io) => number | Promise<number>;
 
@@ -35,28 +33,32 @@ const HELP_CMD: CommandSpec = {
   details: 'exit status: 0; 2 for an unknown command.',
 };
 
-const COMMANDS: ReadonlyArray<{ spec: CommandSpec; run: Run }> = [
-  { spec: REPLAY_CMD, run: replayCommand },
-  { spec: SERVE_CMD, run: serveCommand },
-  { spec: DIFF_CMD, run: diffCommand },
-  { spec: FUZZ_CMD, run: fuzzCommand },
-  { spec: DUMP_CMD, run: dumpCommand },
-  { spec: MUTANTS_CMD, run: mutantsCommand },
+/** Each command: its table, and how to load what runs it. */
+const COMMANDS: ReadonlyArray<{ spec: CommandSpec; load: () => Promise<Run> }> = [
+  { spec: REPLAY_CMD, load: async () => (await import('./replay.js')).replayCommand },
+  { spec: SERVE_CMD, load: async () => (await import('./serve.js')).serveCommand },
+  { spec: DIFF_CMD, load: async () => (await import('./diff.js')).diffCommand },
+  { spec: FUZZ_CMD, load: async () => (await import('./fuzz.js')).fuzzCommand },
+  { spec: DUMP_CMD, load: async () => (await import('./dump.js')).dumpCommand },
+  { spec: MUTANTS_CMD, load: async () => (await import('./mutant.js')).mutantsCommand },
   {
     spec: DEMO_CMD,
-    run: (argv, io) => {
-      parseCommand(DEMO_CMD, argv);
-      io.out(`${runDemo()}\n`);
-      return 0;
+    load: async () => {
+      const { runDemo } = await import('./demo.js');
+      return (argv, io) => {
+        parseCommand(DEMO_CMD, argv);
+        io.out(`${runDemo()}\n`);
+        return 0;
+      };
     },
   },
   {
     spec: VERSION_CMD,
-    run: (argv, io) => {
+    load: () => Promise.resolve((argv, io) => {
       parseCommand(VERSION_CMD, argv);
       io.out(`${version()}\n`);
       return 0;
-    },
+    }),
   },
 ];
 
@@ -115,8 +117,9 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     io.out(helpText(command.spec));
     return 0;
   }
+  const run = await command.load();
   try {
-    return await command.run(rest, io);
+    return await run(rest, io);
   } catch (e) {
     if (e instanceof UsageError) {
       io.err(`vgic ${cmd}: ${e.message}\n(vgic ${cmd} --help describes its options)\n`);

@@ -1,32 +1,14 @@
 /** `vgic serve [--mutant NAME] [--divergence NAMES] [--snapshots LEVEL]`: the model as a driver on stdin/stdout (docs/trace-format.md §7). */
 import { LineReader, type LineEvent } from '../conformance/lines.js';
 import { MAX_REQUEST_LINE_BYTES } from '../conformance/limits.js';
-import { SNAPSHOT_ABILITIES, Server, tooLongRequestReply, type SnapshotAbility } from '../conformance/protocol.js';
-import { parseCommand, usageLine, type CommandSpec, type Io } from './args.js';
-import { divergenceList, mutantOption } from './mutant.js';
+import { Server, tooLongRequestReply, type SnapshotAbility } from '../conformance/protocol.js';
+import { parseCommand, usageLine, type Io } from './args.js';
+import { divergenceList, mutantOption } from './names.js';
 import { makeVariant } from '../xen/variant.js';
+import { SERVE_CMD } from './specs.js';
 
-export const SERVE_CMD: CommandSpec = {
-  name: 'serve',
-  summary: 'The model as a driver (docs/trace-format.md, "The driver protocol"): one JSON request per line on stdin, one response line each on stdout.',
-  options: {
-    mutant: { type: 'string', value: 'NAME', help: 'serve a deliberately wrong model (vgic mutants lists them)' },
-    divergence: {
-      type: 'string', value: 'NAME[,NAME...]',
-      help: 'serve the model with these entries of the divergence catalogue (docs/divergences.md) switched to the architectural behaviour',
-    },
-    snapshots: {
-      type: 'string', choices: SNAPSHOT_ABILITIES, default: 'full',
-      help: 'the snapshots it announces in hello and answers; guest or none play a driver that sees less (no snapshot op either)',
-    },
-  },
-  details: `Requests: hello, reset (a config), step (one op), snapshot (full, or "level":"guest"),
-quit. A bad config or a trace error is an ok:false answer and the session goes on; a line
-that breaks the protocol is answered ok:false and ends the session.
+export { SERVE_CMD };
 
-exit status: 0 the session ended (quit or end of input); 2 bad usage or a request that
-breaks the protocol.`,
-};
 
 export const SERVE_USAGE = usageLine(SERVE_CMD);
 

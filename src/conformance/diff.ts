@@ -10,17 +10,11 @@ import { guestSnapshotJson } from '../machine/snapshot.js';
 import { agrees, validFull } from './agree.js';
 import { decodeAnswer, type Answer, type Driver, type Hello, type ModelDriver, type Reply } from './driver.js';
 import { parseJson } from './json.js';
-import type { SnapshotLevel } from './protocol.js';
+import type { CompareLevel, SnapshotLevel } from './levels.js';
 import { firstDifference, GUEST_SNAPSHOT, guestView, RESULT, SNAPSHOT, type Mismatch } from './schema.js';
 import { TRACE_FORMAT, resultJson } from './trace.js';
 
-/**
- * What a differential run compares (trace-format §7): `results` the RESULTs only; `guest` the
- * RESULTs and, after every step, the guest snapshots (trace-format §5.1); `full` the RESULTs and the full
- * snapshots (trace-format §5).
- */
-export const COMPARE_LEVELS = ['results', 'guest', 'full'] as const;
-export type CompareLevel = (typeof COMPARE_LEVELS)[number];
+export { COMPARE_LEVELS, type CompareLevel } from './levels.js';
 
 /**
  * Decides whether a difference is a known, accepted one (a catalogue of named divergences
@@ -224,6 +218,28 @@ function isOkLine(line: string, id: number, key: string, body: string): boolean 
   return line.length === head.length + body.length + 1 && line.startsWith(head) && line.startsWith(body, head.length) && line.charCodeAt(line.length - 1) === 0x7d;
 }
 
+/** The model's text as UTF-8, for comparing long bodies with a native compare (reused). */
+let scratch = Buffer.alloc(64 * 1024);
+
+/** Does `text` (all below U+0080) match `bytes` at `at`, one character per byte? */
+function asciiAt(bytes: Buffer, at: number, text: string): boolean {
+  for (let k = 0; k < text.length; k++) {
+    const c = text.charCodeAt(k);
+    if (c >= 0x80 || bytes[at + k] !== c) return false;
+  }
+  return true;
+}
+
+/** isOkLine for a line that came as bytes: `{"id":<id>,"ok":true,"<key>":` then the UTF-8 of `body`, then `}`. */
+function isOkBytes(line: Buffer, id: number, key: string, body: string): boolean {
+  const head = `{"id":${id},"ok":true,"${key}":`;
+  if (line.length < head.length + body.length + 1 || line[line.length - 1] !== 0x7d || !asciiAt(line, 0, head)) return false;
+  if (body.length < 512) return line.length === head.length + body.length + 1 && asciiAt(line, head.length, body);
+  if (scratch.length < 3 * body.length) scratch = Buffer.alloc(3 * body.length);
+  const n = scratch.write(body, 0, 'utf8');
+  return line.length === head.length + n + 1 && line.compare(scratch, 0, n, head.length, head.length + n) === 0;
+}
+
 /**
  * The other side's answer as a response object (decodeAnswer: a malformed one is a
  * ProtocolError), or `same` when it is certainly a valid `ok:true` response whose payload
@@ -234,7 +250,7 @@ function judge(
   session: OtherSession, a: OtherAnswer, key: string, body: string | null, agreesWith: ((u: unknown) => boolean) | null,
 ): 'same' | Record<string, unknown> {
   if (!('line' in a)) return a.record;
-  if (body !== null && isOkLine(a.line, a.id, key, body)) return 'same';
+  if (body !== null && (a.bytes !== undefined ? isOkBytes(a.bytes, a.id, key, body) : isOkLine(a.line, a.id, key, body))) return 'same';
   const p = parseJson(a.line, { base: 'response' });
   if (E.isRight(p) && agreesWith !== null) {
     const env = okEnvelope(p.right, a.id, key);

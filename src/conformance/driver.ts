@@ -14,7 +14,7 @@ import type { MutantName } from '../xen/mutants.js';
 import { describeVariant, toVariant, type Variant } from '../xen/variant.js';
 import { jsonErrorText, parseJson } from './json.js';
 import { MAX_RESPONSE_LINE_BYTES, formatBytes } from './limits.js';
-import { LineReader, type LineEvent } from './lines.js';
+import { LineReader, type ByteLineEvent } from './lines.js';
 import { Server, decodeResponse, type CommandName, type SnapshotAbility, type SnapshotLevel } from './protocol.js';
 
 export class ProtocolError extends Error {
@@ -52,8 +52,31 @@ export interface Answer {
   cmd: CommandName;
   id: number;
   line: string;
+  /** The line as it came, when it came as bytes (then `line` is decoded from them when read). */
+  bytes?: Buffer;
   /** The level of a snapshot request that asked for one (`guest`). */
   level?: SnapshotLevel;
+}
+
+/** An Answer whose line came as bytes: decoded only if someone reads `line`. */
+class ByteAnswer implements Answer {
+  private text: string | undefined;
+  readonly level?: SnapshotLevel;
+
+  constructor(readonly cmd: CommandName, readonly id: number, readonly bytes: Buffer, level: SnapshotLevel | undefined) {
+    if (level !== undefined) this.level = level;
+  }
+
+  get line(): string {
+    return (this.text ??= this.bytes.toString('utf8'));
+  }
+}
+
+/** A response line as received: text, or bytes not yet decoded. */
+type Received = string | Buffer;
+
+function textOf(line: Received): string {
+  return typeof line === 'string' ? line : line.toString('utf8');
 }
 
 /**
@@ -90,10 +113,10 @@ export function decodeAnswer(label: string, cmd: CommandName, id: number, text: 
 export abstract class LineDriver implements Driver {
   private nextId = 1;
   /** Response lines received and not yet read. */
-  private readonly queue: string[] = [];
+  private readonly queue: Received[] = [];
   /** Response lines still owed to abandoned requests: dropped as they arrive. */
   private discarding = 0;
-  private waiter: ((line: string | null) => void) | null = null;
+  private waiter: ((line: Received | null) => void) | null = null;
   /** Why no further line will come (the side exited, or broke the line limit), or null. */
   protected ended: string | null = null;
 
@@ -105,8 +128,8 @@ export abstract class LineDriver implements Driver {
   protected abstract describeEnd(): string;
   abstract close(): Promise<void>;
 
-  /** A response line has arrived. */
-  protected receive(line: string): void {
+  /** A response line has arrived (as text, or as bytes to be decoded when needed). */
+  protected receive(line: Received): void {
     if (this.discarding > 0) {
       this.discarding -= 1;
     } else if (this.waiter !== null) {
@@ -135,7 +158,7 @@ export abstract class LineDriver implements Driver {
   }
 
   /** The next response line; `request` (the line it answers) names it in a timeout. */
-  protected readLine(request: string): Promise<string> {
+  protected readLine(request: string): Promise<Received> {
     const queued = this.queue.shift();
     if (queued !== undefined) return Promise.resolve(queued);
     if (this.ended !== null) return Promise.reject(new ProtocolError(this.label, this.describeEnd()));
@@ -166,7 +189,7 @@ export abstract class LineDriver implements Driver {
     const line = JSON.stringify({ id, cmd, ...extra });
     if (this.ended !== null && this.queue.length === 0) throw new ProtocolError(this.label, this.describeEnd());
     this.write(`${line}\n`);
-    return decodeAnswer(this.label, cmd, id, await this.readLine(line), undefined, extra['level'] === 'guest' ? 'guest' : 'full');
+    return decodeAnswer(this.label, cmd, id, textOf(await this.readLine(line)), undefined, extra['level'] === 'guest' ? 'guest' : 'full');
   }
 
   /** Pipelined requests on this driver (see Pipeline); one at a time, and not mixed with the calls below. */
@@ -225,7 +248,7 @@ export class Pipeline {
   constructor(readonly label: string, private readonly io: {
     takeId: () => number;
     write: (text: string) => void;
-    readLine: (request: string) => Promise<string>;
+    readLine: (request: string) => Promise<Received>;
     skip: (n: number) => void;
   }) {}
 
@@ -269,6 +292,7 @@ export class Pipeline {
       this.head = 0;
     }
     const line = await this.io.readLine(r.line);
+    if (typeof line !== 'string') return new ByteAnswer(r.cmd, r.id, line, r.level);
     return r.level === undefined ? { cmd: r.cmd, id: r.id, line } : { cmd: r.cmd, id: r.id, line, level: r.level };
   }
 
@@ -339,18 +363,20 @@ export class ProcessDriver extends LineDriver {
     this.child = spawn(command, { shell: true, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     // Lines are split here, with a cap: an endless line (`cat /dev/zero`) is a protocol error, not a buffer.
     const reader = new LineReader(MAX_RESPONSE_LINE_BYTES);
-    const deliver = (events: LineEvent[]): void => {
+    // Lines are kept as bytes: the differential runner compares most of them with the
+    // model's own bytes and decodes only the others.
+    const deliver = (events: ByteLineEvent[]): void => {
       for (const ev of events) {
-        if (!('line' in ev)) {
+        if (!('bytes' in ev)) {
           this.end(`wrote a line longer than ${formatBytes(MAX_RESPONSE_LINE_BYTES)}, the limit for a response`);
           this.child.stdout.destroy();
           return;
         }
-        this.receive(ev.line);
+        this.receive(ev.bytes);
       }
     };
-    this.child.stdout.on('data', (b: Buffer) => deliver(reader.push(b)));
-    this.child.stdout.on('end', () => deliver(reader.end()));
+    this.child.stdout.on('data', (b: Buffer) => deliver(reader.pushBytes(b)));
+    this.child.stdout.on('end', () => deliver(reader.endBytes()));
     this.child.stderr.on('data', (b: Buffer) => {
       this.stderrTail = (this.stderrTail + b.toString()).slice(-2000);
     });

@@ -6,13 +6,14 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { anyJson, decodeWith, describeValue, oneOf, strictObject } from '../machine/decode.js';
-import { Machine } from '../machine/machine.js';
+import { Machine, type Result } from '../machine/machine.js';
 import { guestSnapshotJson } from '../machine/snapshot.js';
 import { OP_NAMES } from '../machine/ops.js';
 import type { MutantName } from '../xen/mutants.js';
 import { describeVariant, toVariant, type Variant } from '../xen/variant.js';
 import { jsonErrorText, parseJson } from './json.js';
 import { MAX_REQUEST_LINE_BYTES, formatBytes } from './limits.js';
+import { SNAPSHOT_ABILITIES, SNAPSHOT_LEVELS, type SnapshotAbility, type SnapshotLevel } from './levels.js';
 import { GuestSnapshotCodec, ResultCodec, SnapshotCodec } from './schema.js';
 import { TRACE_FORMAT, resultJson } from './trace.js';
 
@@ -27,16 +28,7 @@ export const RequestId = new t.Type<number | string, number | string, unknown>(
 export const COMMANDS = ['hello', 'reset', 'step', 'snapshot', 'quit'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
-/**
- * What a side announces in hello as `snapshots` (trace-format §7): the snapshots it can
- * answer. `full` answers both levels; `guest` only guest snapshots (trace-format §5.1); `none` neither.
- * A hello without the key is taken as `full` (the drivers written before the key existed).
- */
-export const SNAPSHOT_ABILITIES = ['none', 'guest', 'full'] as const;
-export type SnapshotAbility = (typeof SNAPSHOT_ABILITIES)[number];
-/** The `level` of a snapshot request: absent means `full`. */
-export const SNAPSHOT_LEVELS = ['guest', 'full'] as const;
-export type SnapshotLevel = (typeof SNAPSHOT_LEVELS)[number];
+export { SNAPSHOT_ABILITIES, SNAPSHOT_LEVELS, type SnapshotAbility, type SnapshotLevel } from './levels.js';
 const SnapshotLevelCodec = oneOf(SNAPSHOT_LEVELS);
 
 const REQUEST_CODECS = {
@@ -65,8 +57,13 @@ const REQUEST_KEYS: Record<CommandName, readonly string[]> = {
   quit: ['id', 'cmd'],
 };
 
+/** The plain snapshot request as `vgic diff` writes it (whole number id, no spaces), recognised without a parse. */
+const PLAIN_SNAPSHOT_REQUEST = /^\{"id":(0|[1-9][0-9]{0,14}),"cmd":"snapshot"\}$/;
+
 /** Decode one request line. Left: a message naming what is wrong, and the id if one was readable. */
 export function decodeRequest(line: string): E.Either<{ id: number | string | null; error: string }, Request> {
+  const plain = line.length <= 48 ? PLAIN_SNAPSHOT_REQUEST.exec(line) : null;
+  if (plain !== null) return E.right({ id: Number(plain[1]), cmd: 'snapshot' });
   const parsed = parseJson(line, { base: 'request' });
   if (E.isLeft(parsed)) return E.left({ id: null, error: jsonErrorText(parsed.left, 'request is not valid JSON') });
   const u = parsed.right;
@@ -150,6 +147,19 @@ export function decodeResponse(cmd: CommandName, u: unknown, level: SnapshotLeve
 
 // ----- the model as a server -----
 
+const BARE_RESULT_TEXTS = new Map<string, string>();
+
+/** The canonical JSON of a RESULT that has no field but `outcome`, else null. */
+function bareResultText(r: Result): string | null {
+  for (const k in r) if (k !== 'outcome') return null;
+  let text = BARE_RESULT_TEXTS.get(r.outcome);
+  if (text === undefined) {
+    text = JSON.stringify(resultJson(r));
+    BARE_RESULT_TEXTS.set(r.outcome, text);
+  }
+  return text;
+}
+
 export interface ServerReply {
   /** The response line (no newline). */
   line: string;
@@ -228,6 +238,9 @@ export class Server {
         const res = this.machine.step(r.step, this.stepIndex, 'step');
         if (E.isLeft(res)) return reply({ ok: false, error: res.left });
         this.stepIndex += 1;
+        // A RESULT that is nothing but its outcome (most are) has its text made once.
+        const bare = bareResultText(res.right);
+        if (bare !== null) return { line: `{"id":${JSON.stringify(r.id)},"ok":true,"result":${bare}}` };
         return reply({ ok: true, result: resultJson(res.right) });
       }
       case 'snapshot': {

@@ -44,7 +44,7 @@ export function replayPaths(paths: readonly string[], opts: ReplayOptions = {}):
     for (const e of files.left) reports.push({ name: e.split(':')[0]!, status: 'error', steps: 0, checked: 0, error: e });
   } else {
     for (const file of files.right) {
-      const trace = loadTraceFile(file);
+      const trace = loadTraceFile(file, { shareSteps: true });
       if (E.isLeft(trace)) {
         reports.push({ name: file, file, status: 'error', steps: 0, checked: 0, error: trace.left.join('\n') });
         continue;

@@ -5,6 +5,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { closeSync, constants, fstatSync, openSync, readFileSync, readdirSync, statSync, type Stats } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
 import { basename, join } from 'node:path';
 import * as t from 'io-ts';
 import { decodeConfig, type Config } from '../machine/config.js';
@@ -15,6 +16,7 @@ import type { Snapshot } from '../machine/snapshot.js';
 import type { MutantName } from '../xen/mutants.js';
 import { jsonErrorText, parseJson } from './json.js';
 import { MAX_TRACE_FILE_BYTES, formatBytes } from './limits.js';
+import { decodeTraceBytes } from './trace-bytes.js';
 import { PartialResultCodec, PartialSnapshotCodec, RESULT, SNAPSHOT, canonical, matchPartial, type Mismatch } from './schema.js';
 
 export const TRACE_FORMAT = 'vgic-trace/1';
@@ -68,18 +70,46 @@ export function decodeStep(u: unknown, base: string): E.Either<string[], Step> {
   return E.right({ op: op.right, raw: u as Record<string, unknown>, ...(expect !== undefined ? { expect } : {}) });
 }
 
-/** Decode a whole trace (already parsed JSON). Left: every problem found, with paths. */
-export function decodeTrace(u: unknown, fallbackName = 'trace'): E.Either<string[], Trace> {
+/** The trace's own keys decoded (decodeTraceHead): everything but the steps. */
+export interface TraceHead {
+  name: string;
+  description?: string;
+  refs?: string[];
+  /** Undefined when the config does not decode (then `configErrors` says why). */
+  config: Config | undefined;
+  configErrors: string[];
+  rawConfig: unknown;
+  /** The steps as parsed, not decoded. */
+  rawSteps: unknown[];
+}
+
+/** Decode the keys of a trace besides its steps (already parsed JSON). Left: the trace object itself is malformed. */
+export function decodeTraceHead(u: unknown, fallbackName = 'trace'): E.Either<string[], TraceHead> {
   const top = decodeWith(TraceCodec, u);
   if (E.isLeft(top)) return top;
   const tr = top.right;
-  const errors: string[] = [];
   const config = decodeConfig(tr.config, 'config');
-  if (E.isLeft(config)) errors.push(...config.left);
-  const steps: Step[] = new Array<Step>(tr.steps.length);
+  return E.right({
+    name: tr.name ?? fallbackName,
+    ...(tr.description !== undefined ? { description: tr.description } : {}),
+    ...(tr.refs !== undefined ? { refs: tr.refs } : {}),
+    config: E.isRight(config) ? config.right : undefined,
+    configErrors: E.isLeft(config) ? config.left : [],
+    rawConfig: tr.config,
+    rawSteps: tr.steps,
+  });
+}
+
+/** Decode a whole trace (already parsed JSON). Left: every problem found, with paths. */
+export function decodeTrace(u: unknown, fallbackName = 'trace'): E.Either<string[], Trace> {
+  const head = decodeTraceHead(u, fallbackName);
+  if (E.isLeft(head)) return head;
+  const tr = head.right;
+  const errors: string[] = [...tr.configErrors];
+  const steps: Step[] = new Array<Step>(tr.rawSteps.length);
   let n = 0;
-  for (let i = 0; i < tr.steps.length; i++) {
-    const s = tr.steps[i];
+  for (let i = 0; i < tr.rawSteps.length; i++) {
+    const s = tr.rawSteps[i];
     // The common case, a well-formed step without EXPECT, takes the fast path (no path text,
     // no Either); anything else is decoded with its messages.
     const op = decodeOpFast(s);
@@ -92,13 +122,13 @@ export function decodeTrace(u: unknown, fallbackName = 'trace'): E.Either<string
     else steps[n++] = r.right;
   }
   steps.length = n;
-  if (errors.length > 0 || E.isLeft(config)) return E.left(errors);
+  if (errors.length > 0 || tr.config === undefined) return E.left(errors);
   return E.right({
-    name: tr.name ?? fallbackName,
+    name: tr.name,
     ...(tr.description !== undefined ? { description: tr.description } : {}),
     ...(tr.refs !== undefined ? { refs: tr.refs } : {}),
-    config: config.right,
-    rawConfig: tr.config,
+    config: tr.config,
+    rawConfig: tr.rawConfig,
     steps,
   });
 }
@@ -127,12 +157,13 @@ function fileKind(st: Stats): string {
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
- * The text of a trace file, or a message starting with the file name: only a regular file
- * (a FIFO or a device could block or never end), at most MAX_TRACE_FILE_BYTES, UTF-8 without
- * a byte order mark. The file is checked with stat before it is opened, and again on the open
+ * The bytes of a trace file, or a message starting with the file name: only a regular file
+ * (a FIFO or a device could block or never end), at most MAX_TRACE_FILE_BYTES, without a byte
+ * order mark. The file is checked with stat before it is opened, and again on the open
  * descriptor (opened non-blocking, so that a FIFO put in its place cannot hang the read).
+ * Whether the bytes are UTF-8 is readTraceText's question.
  */
-export function readTraceText(file: string): E.Either<string, string> {
+export function readTraceBytes(file: string): E.Either<string, Buffer> {
   const refuse = (st: Stats): string | null => {
     if (!st.isFile()) return `${file}: cannot read: it is ${fileKind(st)}, and a trace must be a regular file`;
     if (st.size > MAX_TRACE_FILE_BYTES) {
@@ -167,6 +198,11 @@ export function readTraceText(file: string): E.Either<string, string> {
   if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
     return E.left(`${file}: starts with a UTF-16 byte order mark: a trace must be UTF-8 text`);
   }
+  return E.right(bytes);
+}
+
+/** The bytes of a trace file as text (readTraceBytes), which must be UTF-8. */
+function traceText(file: string, bytes: Buffer): E.Either<string, string> {
   try {
     return E.right(UTF8.decode(bytes));
   } catch {
@@ -174,13 +210,36 @@ export function readTraceText(file: string): E.Either<string, string> {
   }
 }
 
+/** The text of a trace file (readTraceBytes, then UTF-8), or a message starting with the file name. */
+export function readTraceText(file: string): E.Either<string, string> {
+  const bytes = readTraceBytes(file);
+  return E.isLeft(bytes) ? bytes : traceText(file, bytes.right);
+}
+
+export interface LoadOptions {
+  /**
+   * Steps written with the same bytes may share one Step object (decodeTraceBytes): much
+   * less memory and time for a long trace, for a caller that does not change the steps.
+   * Otherwise every step is an object of its own.
+   */
+  shareSteps?: boolean;
+}
+
 /** Read and decode a trace file; Left lines start with the file name. */
-export function loadTraceFile(file: string): E.Either<string[], Trace> {
-  const text = readTraceText(file);
+export function loadTraceFile(file: string, opts: LoadOptions = {}): E.Either<string[], Trace> {
+  const bytes = readTraceBytes(file);
+  if (E.isLeft(bytes)) return E.left([bytes.left]);
+  const fallbackName = basename(file).replace(/\.json$/, '');
+  if (opts.shareSteps === true && isUtf8(bytes.right)) {
+    // The fast way answers exactly what the careful way below would, or declines.
+    const fast = decodeTraceBytes(bytes.right, fallbackName);
+    if (fast !== null) return E.right(fast);
+  }
+  const text = traceText(file, bytes.right);
   if (E.isLeft(text)) return E.left([text.left]);
   const json = parseJson(text.right);
   if (E.isLeft(json)) return E.left([`${file}: ${jsonErrorText(json.left)}`]);
-  const r = decodeTrace(json.right, basename(file).replace(/\.json$/, ''));
+  const r = decodeTrace(json.right, fallbackName);
   return E.mapLeft((lines: string[]) => lines.map((l) => `${file}: ${l}`))(r);
 }
 
