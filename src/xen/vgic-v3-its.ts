@@ -6,7 +6,7 @@
  *
  * Every command handler answers 0 or a negative code / errno name, which Xen only logs; the
  * queue moves on either way. Where Xen's code would run into undefined behaviour the model
- * throws XenCrash (docs/trace-format.md §9.5).
+ * throws XenCrash (docs/trace-format.md §9.4).
  */
 import { LPI_OFFSET } from '../arch/limits.js';
 import { gicRaiseGuestIrq, gicRemoveFromLrPending } from './gic-vgic.js';
