@@ -56,18 +56,29 @@ const VCPU = obj(
   f('lr_pending', arr(int())),
   f('lr_mask', hex), f('pmr', int(0, 255)), f('eoimode', int(0, 1)), f('apr', hex),
   f('lrs', arr(LR)),
+  // LPIs (trace-format §9.3): only for a domain with an ITS.
+  opt('lpis_enabled', bool), opt('pendbase', hex),
 );
 
 const IRQ = obj(
   f('irq', int()), f('vcpu', nullable(int())), f('status', arr(enumOf(...STATUS_NAMES))),
   f('priority', int(0, 255)), f('lr', int(0, 255)),
+  opt('lpi_priority', int(0, 255)),
 );
+
+/** trace-format §9.3: a domain's LPI configuration, vITS registers and host device registry. */
+const LPI = obj(f('propbase', hex), f('rdists_enabled', bool), f('nr_lpis', int()));
+const ITS = obj(
+  f('base', hex), f('enabled', bool), f('cbaser', hex), f('cwriter', hex), f('creadr', hex), f('baser0', hex), f('baser1', hex),
+);
+const ITS_DEVICE = obj(f('devid', int()), f('eventids', int()), f('vlpis', arr(int())));
 
 const DOMAIN = obj(
   f('id', int()), f('ctlr', hex),
   f('ranks', arr(RANK, { key: ['index'] })),
   f('vcpus', arr(VCPU, { key: ['id'] })),
   f('irqs', arr(IRQ, { key: ['irq', 'vcpu'] })),
+  opt('lpi', LPI), opt('its', ITS), opt('its_devices', arr(ITS_DEVICE, { key: ['devid'] })),
 );
 
 const PCPU = obj(

@@ -8,12 +8,31 @@ import {
   MAX_DOMAIN_ID, MAX_PCPUS, MAX_SPIS, SPI_MAX_INTID, maxLrsFor, maxVcpusFor, roundUpToRank, type GicVersion,
 } from '../arch/limits.js';
 import { MAX_CONFIG_IRQ_RECORDS } from '../conformance/limits.js';
-import { Nat, decodeWith, oneOf, strictObject } from './decode.js';
+import { HexString, Nat, decodeWith, oneOf, strictObject } from './decode.js';
+
+/**
+ * A hex string checked like HexString but kept as written: configs are echoed back as JSON
+ * (diff cases, reports), so they hold no bigint.
+ */
+const HexText = new t.Type<string, string, unknown>(
+  'hex string',
+  (u): u is string => typeof u === 'string' && HexString.is(u),
+  (u, c) => {
+    const r = HexString.validate(u, c);
+    return r._tag === 'Left' ? r : t.success(u as string);
+  },
+  t.identity,
+);
+
+// ----- LPIs and the virtual ITS (trace-format §9.1) -----
+export const ItsConfigCodec = strictObject('its config', { base: HexText, devid_bits: Nat, evid_bits: Nat });
+export const RamRegionCodec = strictObject('ram region', { base: HexText, size: HexText });
+// ----- end of the ITS keys -----
 
 export const DomainConfigCodec = strictObject(
   'domain config',
   { id: Nat, vcpus: Nat, nr_spis: Nat },
-  { pirqs: t.array(Nat) },
+  { pirqs: t.array(Nat), its: ItsConfigCodec, intid_bits: Nat, ram: t.array(RamRegionCodec) },
 );
 
 export const ConfigCodec = strictObject('config', {
@@ -21,13 +40,29 @@ export const ConfigCodec = strictObject('config', {
   nr_lrs: Nat,
   pcpus: Nat,
   domains: t.array(DomainConfigCodec),
-});
+}, { lpi_bits: Nat });
+
+/** A domain's virtual ITS (trace-format §9.1): control frame at `base`, the mirrored host ITS's ID widths. */
+export interface ItsConfig {
+  base: string;
+  devid_bits: number;
+  evid_bits: number;
+}
+
+/** One guest RAM region (trace-format §9.1). */
+export interface RamRegionConfig {
+  base: string;
+  size: string;
+}
 
 export interface DomainConfig {
   id: number;
   vcpus: number;
   nr_spis: number;
   pirqs?: number[];
+  its?: ItsConfig;
+  intid_bits?: number;
+  ram?: RamRegionConfig[];
 }
 
 export interface Config {
@@ -35,6 +70,7 @@ export interface Config {
   nr_lrs: number;
   pcpus: number;
   domains: DomainConfig[];
+  lpi_bits?: number;
 }
 
 /** The rules of trace-format §2.1 beyond JSON types; each message names the key and the rule. */
@@ -69,7 +105,11 @@ export function checkConfigRules(c: Config, base = 'config'): string[] {
         errors.push(`${at}.pirqs[${j}]: ${pirq} is not a host SPI (32..${SPI_MAX_INTID})`);
       }
     });
+    errors.push(...checkItsRules(c, d, at));
   });
+  if (c.lpi_bits !== undefined && (c.lpi_bits < MIN_LPI_BITS || c.lpi_bits > MAX_LPI_BITS)) {
+    errors.push(`${base}.lpi_bits: ${c.lpi_bits} is outside ${MIN_LPI_BITS}..${MAX_LPI_BITS} (the host LPI space, Xen's max_lpi_bits)`);
+  }
   if (errors.length === 0) {
     // What is allocated: 32 private records per vCPU, and the SPIs rounded up to whole ranks.
     const total = c.domains.reduce((n, d) => n + 32 * d.vcpus + roundUpToRank(d.nr_spis), 0);
@@ -89,3 +129,95 @@ export function decodeConfig(u: unknown, base = 'config'): E.Either<string[], Co
   const errors = checkConfigRules(config, base);
   return errors.length > 0 ? E.left(errors) : E.right(config);
 }
+
+// ----- LPIs and the virtual ITS (trace-format §9.1) -----
+
+/** Top-level `lpi_bits` bounds and default (Xen's max_lpi_bits, reference §C.1). */
+export const MIN_LPI_BITS = 14;
+export const MAX_LPI_BITS = 24;
+export const DEFAULT_LPI_BITS = 20;
+/** `intid_bits` bounds and default. */
+export const MIN_INTID_BITS = 14;
+export const MAX_INTID_BITS = 32;
+export const DEFAULT_INTID_BITS = 16;
+/** All of a domain's RAM together: 64 MiB. */
+export const MAX_RAM_BYTES = 64 * 1024 * 1024;
+/** The ITS region: 64 KiB control frame, then the 64 KiB translation frame (GICV3_ITS_SIZE). */
+export const ITS_REGION_SIZE = 0x20000;
+/** Guest physical addresses of the ITS and RAM stay below 2^52 (the largest address the ITS tables encode). */
+export const GPA_LIMIT = 2 ** 52;
+
+interface Span {
+  lo: number;
+  hi: number;
+  what: string;
+}
+
+function hexNum(s: string): number {
+  const v = BigInt(s);
+  return v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(v);
+}
+
+function spanText(s: Span): string {
+  return `${s.what} 0x${s.lo.toString(16)}..0x${(s.hi - 1).toString(16)}`;
+}
+
+/** The GIC frames of the guest memory map (reference §2.6) that RAM and the ITS must not overlap. */
+function gicFrames(gic: GicVersion): Span[] {
+  return gic === 'v3'
+    ? [{ lo: 0x3001000, hi: 0x3011000, what: 'the GICD frame' }, { lo: 0x3020000, hi: 0x4020000, what: 'the redistributor region' }]
+    : [{ lo: 0x3001000, hi: 0x3002000, what: 'the GICD frame' }, { lo: 0x3002000, hi: 0x3004000, what: 'the GICC frame' }];
+}
+
+function overlaps(a: Span, b: Span): boolean {
+  return a.lo < b.hi && b.lo < a.hi;
+}
+
+/** The rules of trace-format §9.1 for one domain: `its`, `intid_bits`, `ram`. */
+function checkItsRules(c: Config, d: DomainConfig, at: string): string[] {
+  const errors: string[] = [];
+  const frames = gicFrames(c.gic);
+  const ram: Span[] = [];
+  let total = 0;
+  (d.ram ?? []).forEach((r, j) => {
+    const key = `${at}.ram[${j}]`;
+    const lo = hexNum(r.base);
+    const size = hexNum(r.size);
+    if (lo % 4096 !== 0) errors.push(`${key}.base: ${r.base} is not 4 KiB aligned`);
+    if (size === 0 || size % 4096 !== 0) errors.push(`${key}.size: ${r.size} is not a non-zero multiple of 4 KiB`);
+    total += size;
+    const span = { lo, hi: lo + size, what: `ram[${j}]` };
+    if (span.hi > GPA_LIMIT) {
+      errors.push(`${key}: ends above 2^52 (guest physical addresses the ITS tables can name)`);
+      return;
+    }
+    for (const f of frames) if (overlaps(span, f)) errors.push(`${key}: ${spanText(span)} overlaps ${spanText(f)}`);
+    for (const o of ram) if (overlaps(span, o)) errors.push(`${key}: ${spanText(span)} overlaps ${spanText(o)}`);
+    ram.push(span);
+  });
+  if (total > MAX_RAM_BYTES) {
+    errors.push(`${at}.ram: ${total} bytes in all, above the limit of 64 MiB (${MAX_RAM_BYTES} bytes) per domain`);
+  }
+  if (d.its !== undefined) {
+    const its = d.its;
+    if (c.gic !== 'v3') errors.push(`${at}.its: a virtual ITS needs a GICv3 config (gic is "${c.gic}")`);
+    const lo = hexNum(its.base);
+    const span = { lo, hi: lo + ITS_REGION_SIZE, what: 'the ITS region' };
+    if (lo % 0x10000 !== 0) errors.push(`${at}.its.base: ${its.base} is not 64 KiB aligned`);
+    if (span.hi > GPA_LIMIT) errors.push(`${at}.its.base: ${its.base} puts the ITS above 2^52`);
+    else {
+      for (const f of frames) if (overlaps(span, f)) errors.push(`${at}.its.base: ${spanText(span)} overlaps ${spanText(f)}`);
+      for (const r of ram) if (overlaps(span, r)) errors.push(`${at}.its.base: ${spanText(span)} overlaps ${spanText(r)}`);
+    }
+    if (its.devid_bits < 1 || its.devid_bits > 32) errors.push(`${at}.its.devid_bits: ${its.devid_bits} is outside 1..32`);
+    if (its.evid_bits < 1 || its.evid_bits > 32) errors.push(`${at}.its.evid_bits: ${its.evid_bits} is outside 1..32`);
+  }
+  if (d.intid_bits !== undefined) {
+    if (d.its === undefined) errors.push(`${at}.intid_bits: only a domain with \`its\` takes intid_bits`);
+    else if (d.intid_bits < MIN_INTID_BITS || d.intid_bits > MAX_INTID_BITS) {
+      errors.push(`${at}.intid_bits: ${d.intid_bits} is outside ${MIN_INTID_BITS}..${MAX_INTID_BITS}`);
+    }
+  }
+  return errors;
+}
+// ----- end of the ITS rules -----

@@ -24,6 +24,9 @@ import { toHex } from './decode.js';
 import { decodeConfig, type Config } from './config.js';
 import { decodeOp, decodeOpFast, type Op, type OpOf } from './ops.js';
 import { snapshotJson, takeSnapshot, type Snapshot } from './snapshot.js';
+// ----- LPIs and the virtual ITS (trace-format §9) -----
+import { injectLpiError, itsMmio, memRead, memWrite, msi, setupDomainIts } from './its.js';
+// ----- end ITS -----
 
 export type Outcome = 'ok' | 'abort' | 'undef' | 'error' | 'latched' | 'crash';
 
@@ -82,6 +85,7 @@ export class Machine {
       // The config rules already enforce Xen's limits, so creation cannot fail here.
       if (d === 'EINVAL') throw new Error(`domain ${dc.id}: creation refused after validation`);
       this.host.domains.set(dc.id, d);
+      setupDomainIts(this.host, d, dc, config); // ITS (trace-format §9)
       for (const pirq of dc.pirqs ?? []) if (!this.host.irqDescs.has(pirq)) this.host.irqDescs.set(pirq, new IrqDesc(pirq));
     }
   }
@@ -239,6 +243,9 @@ function dispatch(m: Machine, op: Op): Check<Result> {
     case 'snapshot': return opSnapshot(m);
     case 'route': return opRoute(m, op);
     case 'hw_irq': return opHwIrq(m, op);
+    case 'mem_write': return opMemWrite(m, op);
+    case 'mem_read': return opMemRead(m, op);
+    case 'msi': return opMsi(m, op);
     default: {
       const never: never = op;
       throw new Error(`apply: unknown op ${JSON.stringify((never as { op: unknown }).op)}`);
@@ -344,7 +351,8 @@ function opInject(m: Machine, op: OpOf<'inject'>): Check<Result> {
   } else if (op.virq < spiEnd) {
     if (op.vcpu !== null) return `virq ${op.virq} is an SPI, so vcpu must be null (SPIs go to their rank target)`;
   } else {
-    return `virq ${op.virq} is neither an SGI/PPI nor an SPI of domain ${op.domain} (SPIs 32..${spiEnd - 1})`;
+    return (d.hasIts ? injectLpiError(op.virq) : null) // ITS (trace-format §9.2)
+      ?? `virq ${op.virq} is neither an SGI/PPI nor an SPI of domain ${op.domain} (SPIs 32..${spiEnd - 1})`;
   }
   vgicInjectIrq(cpu, d, target, op.virq, op.level ?? true);
   return OK;
@@ -363,7 +371,10 @@ function opMmio(m: Machine, op: OpOf<'mmio'>): Check<Result> {
   const gicd = v3 ? GUEST_GICV3_GICD_BASE : GUEST_GICD_BASE;
   const gicdSize = v3 ? GICV3_GICD_SIZE : GICV2_GICD_SIZE;
   let outcome: MmioOutcome;
-  if (addr >= BigInt(gicd) && addr < BigInt(gicd + gicdSize)) {
+  const its = v3 ? itsMmio(cpu, addr, size, write, value) : null; // ITS (trace-format §9.2)
+  if (its !== null) {
+    outcome = its;
+  } else if (addr >= BigInt(gicd) && addr < BigInt(gicd + gicdSize)) {
     const off = Number(addr) - gicd;
     outcome = v3 ? vgicV3DistrMmio(cpu, off, size, write, value) : vgicV2DistrMmio(cpu, off, size, write, value);
   } else if (v3 && addr >= BigInt(GUEST_GICV3_GICR0_BASE) && addr < BigInt(GUEST_GICV3_GICR0_BASE + GUEST_GICV3_GICR0_SIZE)) {
@@ -447,6 +458,29 @@ function opHwIrq(m: Machine, op: OpOf<'hw_irq'>): Check<Result> {
   if (typeof cpu === 'string') return cpu;
   return doIrq(cpu, desc) === 'ok' ? OK : LATCHED;
 }
+
+// ----- LPIs and the virtual ITS (trace-format §9.2) -----
+function opMemWrite(m: Machine, op: OpOf<'mem_write'>): Check<Result> {
+  const d = m.domain(op.domain);
+  if (typeof d === 'string') return d;
+  return memWrite(d, op.addr, op.size, op.value) ?? OK;
+}
+
+function opMemRead(m: Machine, op: OpOf<'mem_read'>): Check<Result> {
+  const d = m.domain(op.domain);
+  if (typeof d === 'string') return d;
+  const v = memRead(d, op.addr, op.size);
+  return typeof v === 'string' ? v : { outcome: 'ok', value: toHex(v) };
+}
+
+function opMsi(m: Machine, op: OpOf<'msi'>): Check<Result> {
+  const cpu = idleOrHypPcpu(m, op.pcpu, 'msi');
+  if (typeof cpu === 'string') return cpu;
+  const d = m.domain(op.domain);
+  if (typeof d === 'string') return d;
+  return msi(cpu, d, op.devid, op.eventid) ?? OK;
+}
+// ----- end ITS -----
 
 /** Does v hold anything PSCI CPU_ON would only partially wipe (Q37)? */
 function hasLiveState(v: Vcpu): boolean {

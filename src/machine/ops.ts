@@ -74,6 +74,11 @@ const OP_SPECS = {
   eoimode: { req: { pcpu: 'nat', value: 'bit' } },
   pending_check: { req: { pcpu: 'nat' } },
   snapshot: { req: {} },
+  // ----- LPIs and the virtual ITS (trace-format §9.2) -----
+  mem_write: { req: { domain: 'nat', addr: 'hex', size: 'size', value: 'hex' } },
+  mem_read: { req: { domain: 'nat', addr: 'hex', size: 'size' } },
+  msi: { req: { pcpu: 'nat', domain: 'nat', devid: 'nat', eventid: 'nat' } },
+  // ----- end ITS -----
 } as const satisfies Record<string, OpSpec>;
 
 export type OpName = keyof typeof OP_SPECS;

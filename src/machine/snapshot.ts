@@ -9,6 +9,8 @@ import {
 } from '../xen/types.js';
 import type { IrqDesc } from '../hw/irqdesc.js';
 import { toHex } from './decode.js';
+import { LPI_BLOCK, hostLpiEntry } from '../xen/gic-v3-lpi.js';
+import { GICR_PENDBASER_PTZ } from '../xen/vgic-v3.js';
 
 export interface RankSnapshot {
   index: number;
@@ -39,6 +41,9 @@ export interface VcpuSnapshot {
   eoimode: number;
   apr: string;
   lrs: LrSnapshot[];
+  /** Only for a domain with an ITS (trace-format §9.3). */
+  lpis_enabled?: boolean;
+  pendbase?: string;
 }
 
 export interface IrqSnapshot {
@@ -47,6 +52,33 @@ export interface IrqSnapshot {
   status: StatusName[];
   priority: number;
   lr: number;
+  /** Only for an LPI record of pend_lpi_tree (trace-format §9.3). */
+  lpi_priority?: number;
+}
+
+/** The domain's LPI configuration (trace-format §9.3). */
+export interface LpiSnapshot {
+  propbase: string;
+  rdists_enabled: boolean;
+  nr_lpis: number;
+}
+
+/** The virtual ITS registers (trace-format §9.3). */
+export interface ItsSnapshot {
+  base: string;
+  enabled: boolean;
+  cbaser: string;
+  cwriter: string;
+  creadr: string;
+  baser0: string;
+  baser1: string;
+}
+
+/** One host device of the registry (trace-format §9.3). */
+export interface ItsDeviceSnapshot {
+  devid: number;
+  eventids: number;
+  vlpis: number[];
 }
 
 export interface DomainSnapshot {
@@ -55,6 +87,10 @@ export interface DomainSnapshot {
   ranks: RankSnapshot[];
   vcpus: VcpuSnapshot[];
   irqs: IrqSnapshot[];
+  /** Only for a domain with an ITS (trace-format §9.3). */
+  lpi?: LpiSnapshot;
+  its?: ItsSnapshot;
+  its_devices?: ItsDeviceSnapshot[];
 }
 
 export interface PcpuSnapshot {
@@ -121,6 +157,7 @@ function lrSnapshots(host: Host, lrs: Uint32Array): LrSnapshot[] {
 function vcpuSnapshot(host: Host, v: Vcpu): VcpuSnapshot {
   // Live registers while the vCPU runs, its saved copy otherwise (trace-format §5).
   const { iface, lrMask: mask } = host.interfaceOf(v);
+  const lpi = v.domain.hasIts ? { lpis_enabled: v.lpisEnabled, pendbase: toHex(pendbaseAsRead(v)) } : {};
   return {
     id: v.id,
     online: v.online,
@@ -132,6 +169,7 @@ function vcpuSnapshot(host: Host, v: Vcpu): VcpuSnapshot {
     eoimode: iface.eoimode,
     apr: toHex(iface.apr),
     lrs: lrSnapshots(host, iface.lrs),
+    ...lpi,
   };
 }
 
@@ -153,14 +191,72 @@ function domainSnapshot(host: Host, d: Domain): DomainSnapshot {
     }
   }
   for (const p of d.pendingIrqs) if (isInteresting(p)) irqs.push(irqSnapshot(p, null));
+  if (!d.hasIts) {
+    return {
+      id: d.id,
+      ctlr: toHex(d.ctlr),
+      ranks: d.sharedIrqs.map(rankSnapshot),
+      vcpus: d.vcpus.map((v) => vcpuSnapshot(host, v)),
+      irqs,
+    };
+  }
+  for (const p of lpiRecords(d)) irqs.push({ ...irqSnapshot(p, lpiVcpu(d, p)), lpi_priority: p.lpiPriority });
+  const its = d.vits!;
   return {
     id: d.id,
     ctlr: toHex(d.ctlr),
     ranks: d.sharedIrqs.map(rankSnapshot),
     vcpus: d.vcpus.map((v) => vcpuSnapshot(host, v)),
     irqs,
+    lpi: { propbase: toHex(d.rdistPropbase), rdists_enabled: d.rdistsEnabled, nr_lpis: d.nrLpis },
+    its: {
+      base: toHex(its.base), enabled: its.enabled, cbaser: toHex(its.cbaser), cwriter: toHex(its.cwriter),
+      creadr: toHex(its.creadr), baser0: toHex(its.baserDev), baser1: toHex(its.baserColl),
+    },
+    its_devices: itsDevices(host, d),
   };
 }
+
+// ----- LPIs and the virtual ITS (trace-format §9.3), for a domain with an ITS only -----
+
+/** GICR_PENDBASER as the guest reads it (PTZ reads as 0). */
+function pendbaseAsRead(v: Vcpu): bigint {
+  return v.rdistPendbase & ~GICR_PENDBASER_PTZ;
+}
+
+/** The records of pend_lpi_tree, ascending by vLPI. */
+function lpiRecords(d: Domain): PendingIrq[] {
+  return [...d.pendLpiTree.entries()].sort((a, b) => a[0] - b[0]).map(([, p]) => p);
+}
+
+/** An LPI record's lpi_vcpu_id, or null when it names no vCPU. */
+function lpiVcpu(d: Domain, p: PendingIrq): number | null {
+  return p.lpiVcpuId < d.maxVcpus ? p.lpiVcpuId : null;
+}
+
+/** The host device registry ascending by DeviceID, with the vLPI each event's host LPI forwards to. */
+function itsDevices(host: Host, d: Domain): ItsDeviceSnapshot[] {
+  const data = host.hostLpis!;
+  return [...d.itsDevices.values()].sort((a, b) => a.guestDevid - b.guestDevid).map((dev) => {
+    const vlpis = new Array<number>(dev.eventids);
+    for (let ev = 0; ev < dev.eventids; ev++) {
+      const e = hostLpiEntry(data, dev.hostLpiBlocks[Math.floor(ev / LPI_BLOCK)]! + (ev % LPI_BLOCK));
+      vlpis[ev] = e === null ? 0 : e.virtLpi;
+    }
+    return { devid: dev.guestDevid, eventids: dev.eventids, vlpis };
+  });
+}
+
+function lpiJson(host: Host, d: Domain): string {
+  const its = d.vits!;
+  const devices = itsDevices(host, d).map((x) => `{"devid":${x.devid},"eventids":${x.eventids},"vlpis":[${x.vlpis.join(',')}]}`);
+  return `,"lpi":{"propbase":"${toHex(d.rdistPropbase)}","rdists_enabled":${d.rdistsEnabled},"nr_lpis":${d.nrLpis}},` +
+    `"its":{"base":"${toHex(its.base)}","enabled":${its.enabled},"cbaser":"${toHex(its.cbaser)}","cwriter":"${toHex(its.cwriter)}",` +
+    `"creadr":"${toHex(its.creadr)}","baser0":"${toHex(its.baserDev)}","baser1":"${toHex(its.baserColl)}"},` +
+    `"its_devices":[${devices.join(',')}]`;
+}
+
+// ----- end of the ITS additions -----
 
 /** The whole machine, canonical form. */
 export function takeSnapshot(host: Host): Snapshot {
@@ -303,7 +399,8 @@ function vcpuJson(host: Host, v: Vcpu): string {
   for (let n = v.lrPending.next; n !== v.lrPending; n = n.next) pending += `${n.prev === v.lrPending ? '' : ','}${n.owner!.irq}`;
   return `{"id":${v.id},"online":${v.online},"rank":${rankJson(v.privateIrqs)},"inflight":${inflight}],"lr_pending":${pending}],` +
     `"lr_mask":"${hex64(mask.lo >>> 0, mask.hi >>> 0)}","pmr":${iface.pmr},"eoimode":${iface.eoimode},"apr":"${hex32(iface.apr)}",` +
-    `"lrs":${lrsJson(host, iface.lrs)}}`;
+    `"lrs":${lrsJson(host, iface.lrs)}` +
+    (v.domain.hasIts ? `,"lpis_enabled":${v.lpisEnabled},"pendbase":"${toHex(pendbaseAsRead(v))}"}` : '}');
 }
 
 function irqJson(p: PendingIrq, vcpu: number | null): string {
@@ -320,11 +417,17 @@ function domainJson(host: Host, d: Domain): string {
     }
   }
   for (const p of d.pendingIrqs) if (isInteresting(p)) irqs += `${irqs === '' ? '' : ','}${irqJson(p, null)}`;
+  if (d.hasIts) {
+    for (const p of lpiRecords(d)) {
+      const v = lpiVcpu(d, p);
+      irqs += `${irqs === '' ? '' : ','}${irqJson(p, v).slice(0, -1)},"lpi_priority":${p.lpiPriority}}`;
+    }
+  }
   let ranks = '';
   for (const r of d.sharedIrqs) ranks += `${ranks === '' ? '' : ','}${rankJson(r)}`;
   let vcpus = '';
   for (const v of d.vcpus) vcpus += `${vcpus === '' ? '' : ','}${vcpuJson(host, v)}`;
-  return `{"id":${d.id},"ctlr":"${hex32(d.ctlr)}","ranks":[${ranks}],"vcpus":[${vcpus}],"irqs":[${irqs}]}`;
+  return `{"id":${d.id},"ctlr":"${hex32(d.ctlr)}","ranks":[${ranks}],"vcpus":[${vcpus}],"irqs":[${irqs}]${d.hasIts ? lpiJson(host, d) : ''}}`;
 }
 
 /** The whole machine as canonical JSON text: `JSON.stringify(takeSnapshot(host))`, written directly. */

@@ -178,6 +178,8 @@ export class OpCommand implements fc.Command<ModelState, RealState> {
 export const DEFAULT_OP_WEIGHTS: Readonly<Record<OpName, number>> = {
   run: 8, idle: 2, enter: 10, exit: 10, vcpu_off: 1, vcpu_on: 1, inject: 12, route: 1, hw_irq: 2, mmio: 14,
   sysreg: 2, ack: 8, eoi: 6, dir: 2, pmr: 2, eoimode: 1, pending_check: 1, snapshot: 1,
+  // The ITS ops (trace-format §9.2) are not drawn yet.
+  mem_write: 0, mem_read: 0, msi: 0,
 };
 
 /** `fc.commands` over every op (weights adjustable, 0 leaves an op out). */

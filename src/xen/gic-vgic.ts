@@ -63,6 +63,7 @@ export function gicAddToLrPending(v: Vcpu, n: PendingIrq): void {
 
 /** gic_remove_from_lr_pending (§3.4). */
 export function gicRemoveFromLrPending(_v: Vcpu, p: PendingIrq): void {
+  if (p.linksUninit) throw new XenCrash('gic_remove_from_lr_pending: the pending_irq of a never-mapped event has NULL list links (NULL dereference)');
   listDelInit(p.lrQueue);
 }
 

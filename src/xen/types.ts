@@ -7,6 +7,10 @@ import type { LrLayout } from '../arch/lr.js';
 import { SavedCpuInterface, type VirtualCpuInterface } from '../hw/cpuif.js';
 import type { IrqDesc } from '../hw/irqdesc.js';
 import { XEN_VARIANT, type Variant } from './variant.js';
+import type { GuestRam } from './guestcopy.js';
+import type { HostLpiData } from './gic-v3-lpi.js';
+import type { ItsDevice } from './gic-v3-its.js';
+import type { VirtIts } from './vgic-v3-its.js';
 
 // ---------------------------------------------------------------------------------------
 // Status bits of a pending_irq (§1.3).
@@ -84,6 +88,9 @@ export function listRecords(head: ListNode): PendingIrq[] {
 
 // ---------------------------------------------------------------------------------------
 
+/** INVALID_VCPU_ID (MAX_VIRT_CPUS on arm64): the lpi_vcpu_id of a record that is not a mapped LPI. */
+export const INVALID_VCPU_ID = 128;
+
 /** struct pending_irq (§1.3); vgic_init_pending_irq gives status 0, lr 0, priority 0. */
 export class PendingIrq {
   status = 0;
@@ -96,8 +103,19 @@ export class PendingIrq {
   readonly lrQueue = new ListNode(this);
   /** Observation only (not Xen state): assertions vgic_inject_irq accepted for this record. */
   assertions = 0;
+  /** The cached priority of an LPI (lpi_priority, §C.8). */
+  lpiPriority = 0;
+  /** The vCPU an LPI goes to (lpi_vcpu_id, a uint8_t); INVALID_VCPU_ID otherwise. */
+  lpiVcpuId = INVALID_VCPU_ID;
+  /**
+   * A host event record that vgic_init_pending_irq never touched (xzalloc'd by the host
+   * device registry, §C.5): its list links are NULL in Xen, so a list operation on it is a
+   * NULL dereference. The model keeps self-linked nodes and checks this flag instead.
+   */
+  linksUninit = false;
 
-  constructor(readonly irq: number) {}
+  /** `irq` changes only for LPI records, which vgic_init_pending_irq reuses (§C.7). */
+  constructor(public irq: number) {}
 }
 
 /** struct vgic_irq_rank (§1.2). */
@@ -137,6 +155,10 @@ export class Vcpu {
   readonly savedLrMask: LrMask;
   /** vcpu_kick calls: not part of the snapshot, counted so Q15 can be observed. */
   kicks = 0;
+  /** VGIC_V3_LPIS_ENABLED (§C.8): set once by GICR_CTLR.EnableLPIs, never cleared. */
+  lpisEnabled = false;
+  /** GICR_PENDBASER image (rdist_pendbase, §C.8). */
+  rdistPendbase = 0n;
 
   constructor(readonly domain: Domain, readonly id: number, nrLrs: number, pcpus: number) {
     this.processor = id % pcpus;
@@ -154,6 +176,26 @@ export class Domain {
   pendingIrqs: PendingIrq[] = [];
   allocatedIrqs: Uint32Array = new Uint32Array(0);
   readonly vcpus: Vcpu[] = [];
+
+  // ----- LPI state (§C.2, §C.8): meaningful only when hasIts -----
+  /** has_its: the domain has a virtual ITS (GICD_TYPER.LPIS, GICR_TYPER.PLPIS). */
+  hasIts = false;
+  /** intid_bits: GICD_TYPER.IDbits + 1 (10 for a domain without an ITS). */
+  intidBits = 10;
+  /** rdist_propbase: the one GICR_PROPBASER of the domain. */
+  rdistPropbase = 0n;
+  /** rdists_enabled: some redistributor has enabled LPIs. */
+  rdistsEnabled = false;
+  /** nr_lpis, latched by the first EnableLPIs. */
+  nrLpis = 0;
+  /** pend_lpi_tree: vLPI -> record of the mapped event. */
+  readonly pendLpiTree = new Map<number, PendingIrq>();
+  /** The domain's virtual ITS, or null. */
+  vits: VirtIts | null = null;
+  /** The host device registry (its_devices), keyed by itsDeviceKey(doorbell, devid). */
+  readonly itsDevices = new Map<string, ItsDevice>();
+  /** Guest RAM (config `ram`), or null when the domain has none. */
+  ram: GuestRam | null = null;
 
   /** `host` is the hypervisor the domain lives on (its variant reaches the vGIC code through it). */
   constructor(readonly id: number, readonly version: GicVersion, readonly maxVcpus: number, readonly host: Host) {}
@@ -237,6 +279,8 @@ export class Host {
   readonly irqDescs = new Map<number, IrqDesc>();
   /** What Xen printed during the current operation. */
   readonly log: LogEntry[] = [];
+  /** The host LPI table (lpi_data of gic-v3-lpi.c), once some domain has an ITS. */
+  hostLpis: HostLpiData | null = null;
 
   /**
    * `variant`: the deliberate deviations this hypervisor runs with (a mutant, architectural

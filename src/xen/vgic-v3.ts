@@ -5,7 +5,7 @@
  */
 import { architectural } from './divergences.js';
 import { mutated } from './mutants.js';
-import { IRQS_PER_RANK } from '../arch/limits.js';
+import { IRQS_PER_RANK, LPI_OFFSET } from '../arch/limits.js';
 import {
   RAZ, RAZ_W, RESERVED, UNHANDLED, emulateAccess, vregUpdate32, vregUpdate64,
   type FrameDefaults, type MmioAccess, type MmioOutcome, type RegCtx, type RegRow, type RowSide,
@@ -56,10 +56,15 @@ function vaffinityToVcpuidAdded(aff: bigint): number {
 
 // ----- GICD_TYPER and IROUTER (§5.2, §5.3) -----
 
-/** GICD_TYPER of a domU without an ITS. */
+/** GICD_TYPER.LPIS (§C.0). */
+export const GICD_TYPE_LPIS = 1 << 17;
+
+/** GICD_TYPER: CPU count, SPI ranks, IDbits = intid_bits - 1 and, with an ITS, LPIS (§5.2, §C.0). */
 export function gicdTyper(d: Domain): number {
   const ncpus = Math.min(d.maxVcpus, 8);
-  return (((ncpus - 1) << 5) | Math.ceil(d.nrSpis / 32) | ((DOMU_INTID_BITS - 1) << 19)) >>> 0;
+  const lpis = d.hasIts ? GICD_TYPE_LPIS : 0;
+  const intidBits = d.hasIts ? d.intidBits : DOMU_INTID_BITS;
+  return (((ncpus - 1) << 5) | Math.ceil(d.nrSpis / 32) | lpis | ((intidBits - 1) << 19)) >>> 0;
 }
 
 /** vgic_v3_irouter_to_vcpu: IRM -> vCPU0; else the affinity's vCPU, or none. */
@@ -190,15 +195,112 @@ export const GICV3_DIST_ROWS: readonly RegRow[] = [
 const UNKNOWN_READ: RowSide = { widths: 'any', fn: () => GICR_UNKNOWN_VALUE };
 const W64_IGNORED: RowSide = { widths: '64' };
 
-/** GICR_TYPER (§5.6): affinity, processor number, Last; no PLPIS without an ITS. */
+/** GICR_TYPER (§5.6): affinity, processor number, Last; PLPIS with an ITS (§C.0). */
 export function gicrTyper(v: Vcpu): bigint {
   const last = v.id === v.domain.maxVcpus - 1 || v.id === GUEST_GICV3_GICR0_SIZE / GICV3_GICR_SIZE - 1;
-  return (vcpuidToVaffinity(v.id) << 32n) | BigInt(v.id << 8) | (last ? 0x10n : 0n);
+  return (vcpuidToVaffinity(v.id) << 32n) | BigInt(v.id << 8) | (last ? 0x10n : 0n) | (v.domain.hasIts ? GICR_TYPER_PLPIS : 0n);
 }
 
-/** The RD_base page of a redistributor frame, no ITS (§5.5). */
+// ----- LPI configuration registers (§C.8) -----
+
+export const GICR_TYPER_PLPIS = 1n;
+export const GICR_CTLR_ENABLE_LPIS = 1;
+export const GICR_PENDBASER_PTZ = 1n << 62n;
+/** RES0 bits Xen clears: PROPBASER 63:59, 55:52, 6:5; PENDBASER 63, 61:59, 55:52, 15:12, 6:0. */
+export const GICR_PROPBASER_RES0_MASK = genmask(63, 59) | genmask(55, 52) | genmask(6, 5);
+export const GICR_PENDBASER_RES0_MASK = (1n << 63n) | genmask(61, 59) | genmask(55, 52) | genmask(15, 12) | genmask(6, 0);
+
+/** GENMASK_ULL(hi, lo) */
+export function genmask(hi: number, lo: number): bigint {
+  return ((1n << BigInt(hi - lo + 1)) - 1n) << BigInt(lo);
+}
+
+/**
+ * The attribute clean-up Xen applies to a base register (vgic_sanitise_field with the three
+ * field rules, §C.3): OuterShareable becomes InnerShareable, inner non-cacheable becomes
+ * RaWb, an outer attribute other than SameAsInner or nC becomes nC. The field positions are
+ * the caller's (GICR_*BASER: shareability 11:10, inner 9:7, outer 58:56).
+ */
+export function sanitiseBaseAttrs(reg: bigint, shareShift: number, innerShift: number, outerShift: number): bigint {
+  let r = reg;
+  if (((r >> BigInt(shareShift)) & 3n) === 2n) r = (r & ~(3n << BigInt(shareShift))) | (1n << BigInt(shareShift));
+  const inner = (r >> BigInt(innerShift)) & 7n;
+  if (inner === 0n || inner === 1n) r = (r & ~(7n << BigInt(innerShift))) | (3n << BigInt(innerShift));
+  const outer = (r >> BigInt(outerShift)) & 7n;
+  if (outer !== 0n && outer !== 1n) r = (r & ~(7n << BigInt(outerShift))) | (1n << BigInt(outerShift));
+  return r;
+}
+
+/** sanitize_propbaser */
+export function sanitizePropbaser(reg: bigint): bigint {
+  return sanitiseBaseAttrs(reg, 10, 7, 56) & ~GICR_PROPBASER_RES0_MASK;
+}
+
+/** sanitize_pendbaser */
+export function sanitizePendbaser(reg: bigint): bigint {
+  return sanitiseBaseAttrs(reg, 10, 7, 56) & ~GICR_PENDBASER_RES0_MASK;
+}
+
+/**
+ * vgic_vcpu_enable_lpis (§C.8): the first redistributor to enable LPIs latches nr_lpis from
+ * PROPBASER.IDbits (computed in 32 bits: IDbits 31 gives 2^32, which wraps to 0, so 0 LPIs)
+ * and sets rdists_enabled; then this vCPU's LPIs are enabled.
+ */
+export function vgicVcpuEnableLpis(v: Vcpu): void {
+  const d = v.domain;
+  let nrLpis = 2 ** (Number(d.rdistPropbase & 0x1fn) + 1);
+  if (nrLpis >= 2 ** 32) nrLpis = 0; // unsigned int
+  nrLpis = nrLpis < LPI_OFFSET ? 0 : nrLpis - LPI_OFFSET;
+  if (!d.rdistsEnabled) {
+    d.nrLpis = nrLpis;
+    d.rdistsEnabled = true;
+  }
+  v.lpisEnabled = true;
+}
+
+/** A 64-bit GICR register that exists only with an ITS: RAZ (width-checked) without one. */
+function readWithIts(fn: (ctx: RegCtx) => bigint): RowSide {
+  return { widths: '64', fn: (ctx: RegCtx) => (ctx.owner.domain.hasIts ? fn(ctx) : 0n) };
+}
+
+/** ... and WI (width-checked) without one. */
+function writeWithIts(fn: (ctx: RegCtx, a: MmioAccess) => void): RowSide {
+  return {
+    widths: '64',
+    fn: (ctx: RegCtx, a: MmioAccess) => {
+      if (ctx.owner.domain.hasIts) fn(ctx, a);
+      return 'ok' as const;
+    },
+  };
+}
+
+const GICR_CTLR_READ: RowSide = { widths: 'W', fn: (ctx: RegCtx) => (ctx.owner.domain.hasIts && ctx.owner.lpisEnabled ? 1n : 0n) };
+const GICR_CTLR_WRITE: RowSide = {
+  widths: 'W',
+  fn: (ctx: RegCtx, a: MmioAccess) => {
+    // Only setting EnableLPIs does anything, once; clearing it is ignored.
+    if (ctx.owner.domain.hasIts && (Number(a.value & 0xffffffffn) & GICR_CTLR_ENABLE_LPIS) !== 0 && !ctx.owner.lpisEnabled) {
+      vgicVcpuEnableLpis(ctx.owner);
+    }
+    return 'ok' as const;
+  },
+};
+const PROPBASER_READ = readWithIts((ctx) => ctx.owner.domain.rdistPropbase);
+const PROPBASER_WRITE = writeWithIts((ctx, a) => {
+  const d = ctx.owner.domain;
+  // Frozen once any redistributor has enabled LPIs.
+  if (!d.rdistsEnabled) d.rdistPropbase = sanitizePropbaser(vregUpdate64(d.rdistPropbase, a));
+});
+// PTZ is stored but reads as 0.
+const PENDBASER_READ = readWithIts((ctx) => ctx.owner.rdistPendbase & ~GICR_PENDBASER_PTZ);
+const PENDBASER_WRITE = writeWithIts((ctx, a) => {
+  const v = ctx.owner;
+  if (!v.lpisEnabled) v.rdistPendbase = sanitizePendbaser(vregUpdate64(v.rdistPendbase, a));
+});
+
+/** The RD_base page of a redistributor frame (§5.5, with the LPI registers of §C.8). */
 export const GICV3_RD_ROWS: readonly RegRow[] = [
-  { name: 'GICR_CTLR', start: 0x0000, end: 0x0003, read: RAZ_W, write: RAZ_W },
+  { name: 'GICR_CTLR', start: 0x0000, end: 0x0003, read: GICR_CTLR_READ, write: GICR_CTLR_WRITE },
   { name: 'GICR_IIDR', start: 0x0004, end: 0x0007, read: { widths: 'W', fn: () => BigInt(GICV3_IIDR) }, write: RAZ_W },
   { name: 'GICR_TYPER', start: 0x0008, end: 0x000f, reg64: true, read: { widths: '64', fn: (ctx) => gicrTyper(ctx.owner) }, write: W64_IGNORED },
   { name: 'GICR_STATUSR', start: 0x0010, end: 0x0013, read: RAZ_W, write: RAZ_W },
@@ -208,8 +310,8 @@ export const GICV3_RD_ROWS: readonly RegRow[] = [
   { name: 'GICR_SETLPIR', start: 0x0040, end: 0x0047, reg64: true, read: UNKNOWN_READ, write: W64_IGNORED },
   { name: 'GICR_CLRLPIR', start: 0x0048, end: 0x004f, reg64: true, read: UNKNOWN_READ, write: W64_IGNORED },
   { name: 'reserved', start: 0x0050, end: 0x0050, read: RESERVED, write: RESERVED },
-  { name: 'GICR_PROPBASER', start: 0x0070, end: 0x0077, reg64: true, read: W64_IGNORED, write: W64_IGNORED },
-  { name: 'GICR_PENDBASER', start: 0x0078, end: 0x007f, reg64: true, read: W64_IGNORED, write: W64_IGNORED },
+  { name: 'GICR_PROPBASER', start: 0x0070, end: 0x0077, reg64: true, read: PROPBASER_READ, write: PROPBASER_WRITE },
+  { name: 'GICR_PENDBASER', start: 0x0078, end: 0x007f, reg64: true, read: PENDBASER_READ, write: PENDBASER_WRITE },
   { name: 'reserved', start: 0x0080, end: 0x0080, read: RESERVED, write: RESERVED },
   { name: 'GICR_INVLPIR', start: 0x00a0, end: 0x00a7, reg64: true, read: UNKNOWN_READ, write: W64_IGNORED },
   { name: 'reserved', start: 0x00a8, end: 0x00a8, read: RESERVED, write: RESERVED },

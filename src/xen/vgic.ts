@@ -14,7 +14,7 @@ import {
 } from './gic-vgic.js';
 import {
   Domain, GIC_IRQ_GUEST_ENABLED, GIC_IRQ_GUEST_MIGRATING, GIC_IRQ_GUEST_QUEUED, GIC_IRQ_GUEST_VISIBLE,
-  PendingIrq, Rank, Vcpu, XenCrash, clearBit, listDelInit, listEmpty, setBit, testBit, type Host, type Pcpu,
+  INVALID_VCPU_ID, PendingIrq, Rank, Vcpu, XenCrash, clearBit, listDelInit, listEmpty, setBit, testBit, type Host, type Pcpu,
 } from './types.js';
 
 /** GUEST_EVTCHN_PPI (§2.2). */
@@ -135,15 +135,52 @@ export function spiToPending(d: Domain, irq: number): PendingIrq {
   return p;
 }
 
-/** irq_to_pending (§1.3): private record, SPI record, or (LPI) nothing without an ITS. */
+/** irq_to_pending (§1.3): private record, SPI record, or the LPI's record in pend_lpi_tree (§C.8). */
 export function irqToPending(v: Vcpu, irq: number): PendingIrq | null {
   if (irq < NR_LOCAL_IRQS) return v.pendingIrqs[irq]!;
   if (isLpi(irq)) {
-    // v2: lpi_to_pending BUG()s; v3 without an ITS: the LPI tree is empty.
+    // v2: lpi_to_pending BUG()s; v3: the tree (empty without an ITS).
     if (v.domain.version === 'v2') throw new XenCrash(`vgic_v2_lpi_to_pending: BUG() for LPI ${irq}`);
-    return null;
+    return vgicV3LpiToPending(v.domain, irq);
   }
   return spiToPending(v.domain, irq);
+}
+
+/** vgic_v3_lpi_to_pending (§C.8): the record mapped to this vLPI, or null. */
+export function vgicV3LpiToPending(d: Domain, lpi: number): PendingIrq | null {
+  return d.pendLpiTree.get(lpi) ?? null;
+}
+
+/** vgic_v3_lpi_get_priority (§C.8): the cached priority; the record must exist (ASSERT). */
+export function vgicV3LpiGetPriority(d: Domain, vlpi: number): number {
+  const p = vgicV3LpiToPending(d, vlpi);
+  if (p === null) throw new XenCrash(`vgic_v3_lpi_get_priority: ASSERT(p) failed for vLPI ${vlpi}`);
+  return p.lpiPriority;
+}
+
+/**
+ * vgic_init_pending_irq on a record that already exists (the LPI records of §C.7): zero it and
+ * make its links empty. Xen does not unlink it first, so a record still on a vCPU list would
+ * leave that list pointing at a self-linked node (a later walk never returns to its head):
+ * that is a crash here.
+ */
+export function vgicReinitPendingIrq(p: PendingIrq, virq: number): void {
+  if (!p.linksUninit && (!listEmpty(p.inflight) || !listEmpty(p.lrQueue))) {
+    throw new XenCrash(`vgic_init_pending_irq: record of vLPI ${p.irq} is re-initialised as ${virq} while still on a vCPU list (list corruption)`);
+  }
+  p.status = 0;
+  p.desc = null;
+  p.lr = 0;
+  p.priority = 0;
+  p.lpiPriority = 0;
+  p.irq = virq;
+  p.lpiVcpuId = INVALID_VCPU_ID;
+  p.linksUninit = false;
+}
+
+/** A list operation on a record whose links Xen never initialised dereferences NULL. */
+export function checkLinks(p: PendingIrq, what: string): void {
+  if (p.linksUninit) throw new XenCrash(`${what}: the pending_irq of a never-mapped event has NULL list links (NULL dereference)`);
 }
 
 /** vgic_get_target_vcpu: the vCPU named by the rank's target byte for virq. */
@@ -155,8 +192,9 @@ export function vgicGetTargetVcpu(v: Vcpu, virq: number): Vcpu {
   return target;
 }
 
-/** vgic_get_virq_priority: the rank byte, read without the rank lock (§3.1 step 7). */
+/** vgic_get_virq_priority: the rank byte, read without the rank lock (§3.1 step 7); an LPI's cached priority. */
 export function vgicGetVirqPriority(v: Vcpu, virq: number): number {
+  if (isLpi(virq)) return vgicV3LpiGetPriority(v.domain, virq);
   const rank = vgicRankIrq(v, virq);
   if (rank === null) throw new XenCrash(`vgic_get_virq_priority: no rank for INTID ${virq}`);
   return rank.priority[virq % IRQS_PER_RANK]!;
@@ -354,6 +392,7 @@ export function vgicReprioritise(v: Vcpu, rank: Rank, j: number, before: number)
 
 /** vgic_remove_irq_from_queues (§3.11). */
 export function vgicRemoveIrqFromQueues(v: Vcpu, p: PendingIrq): void {
+  checkLinks(p, 'vgic_remove_irq_from_queues');
   clearBit(p, GIC_IRQ_GUEST_QUEUED);
   listDelInit(p.inflight);
   gicRemoveFromLrPending(v, p);
