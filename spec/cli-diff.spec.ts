@@ -100,6 +100,13 @@ describe('vgic diff as a command (docs/trace-format.md §7)', function () {
     expect(existsSync(join(dir, 'vgic-diff-divergence.json')), 'a divergence file was written').to.equal(false);
   });
 
+  it('§7: cases longer than one pipeline window (400 steps: over 512 requests) one after the other keep their answers in order', () => {
+    const r = vgic(['diff', '--against', SERVE, '--random', '3', '--steps', '400'], dir);
+    expect(r.stderr).to.not.contain('malformed');
+    expect(r.stdout).to.equal('no divergence: 3 traces, 1200 steps compared (results and snapshots)\n');
+    expect(r.status).to.equal(0);
+  });
+
   it('§8: the model against `vgic serve` over the example traces (a directory): no divergence, exit 0', () => {
     const r = vgic(['diff', '--against', SERVE, EXAMPLES], dir);
     expect(r.stdout).to.match(/^no divergence: 4 traces, \d+ steps compared/m);

@@ -14,6 +14,7 @@ import { DUMP_USAGE, dumpCommand } from '../src/cli/dump.js';
 import { collectSteps, dumpText, opCompact, resultCompact, type DumpRun } from '../src/conformance/dump.js';
 import { dumpHtml, escapeHtml, mmioWhere, opArgs } from '../src/conformance/html.js';
 import { decodeTrace, loadTraceFile, type Trace } from '../src/conformance/trace.js';
+import { ITS_CONFIG, ITS_STEPS } from './html-fixtures.js';
 
 type RawStep = Record<string, unknown>;
 
@@ -219,6 +220,44 @@ describe('vgic dump: text', () => {
   it('trace-format §6: a failed expectation is shown with its JSON path, expected and actual value', () => {
     const text = right(dumpText(trace([run(), { op: 'idle', pcpu: 0, expect: { result: { outcome: 'abort' } } }])));
     expect(text.split('\n')[1]).to.equal('expect: FAILED at result.outcome: expected "abort", actual "ok"');
+  });
+});
+
+describe('vgic dump: text of a domain with a virtual ITS (trace-format §9.3)', () => {
+  const t = trace(ITS_STEPS, { name: 'its-text' }, ITS_CONFIG);
+
+  it('lists each vLPI as such (target vCPU, cached lpi_priority, captured priority, lr, status), not among the vCPU\'s private records', () => {
+    const text = right(dumpText(t, 37));
+    expect(text).to.contain('  vLPI 8192 -> d1v0  lpi_priority=0xa0 priority=0xa0 lr=- [ENABLED]');
+    expect(text).to.contain('  vLPI 8193 -> d1v1  lpi_priority=0x80 priority=0x80 lr=0 [QUEUED ENABLED PRISTINE_LPI]');
+    expect(text).to.not.contain('private:');
+    // vCPU 1 holds 8193 on its lists, with the priority of the vLPI's record.
+    expect(text).to.contain('    lr_pending: 8193 0x80');
+  });
+
+  it('shows each vCPU\'s EnableLPIs and PENDBASER, the LPI configuration, the ITS registers with Quiescent, and the host devices', () => {
+    const before = right(dumpText(t, 0)).split('\n');
+    expect(before).to.include('    LPIs:       disabled, pendbase=0x0');
+    expect(before).to.include('  LPI config: propbase=0x0 rdists_enabled=false nr_lpis=0');
+    expect(before).to.include('  ITS at 0x8000000: disabled, quiescent  cbaser=0x3800000000000400 creadr=0x0 cwriter=0x0');
+    expect(before).to.include('    devices: (none)');
+    const after = right(dumpText(t, 31)).split('\n');
+    expect(after).to.include('    LPIs:       enabled, pendbase=0x0');
+    expect(after).to.include('  LPI config: propbase=0x4003018f rdists_enabled=true nr_lpis=57344');
+    expect(after).to.include('  ITS at 0x8000000: enabled, quiescent  cbaser=0x9800000040000000 creadr=0xa0 cwriter=0xa0');
+    expect(after).to.include('    baser0=0x9907000040010000 baser1=0x9c01000040020000');
+    expect(after).to.include('    device 0: 32 events, mapped 0->8192 1->8193');
+  });
+
+  it('an ITS whose queue has not caught up is not quiescent', () => {
+    // CWRITER beyond the queue (4 KiB): the ITS does not read, CREADR stays behind (§C.6).
+    const stalled = trace([...ITS_STEPS.slice(0, 8), { op: 'mmio', pcpu: 0, access: 'write', addr: '0x8000088', size: 8, value: '0x2000' }], { name: 'its-stall' }, ITS_CONFIG);
+    expect(right(dumpText(stalled))).to.contain('  ITS at 0x8000000: enabled  cbaser=0x9800000040000000 creadr=0x0 cwriter=0x2000');
+  });
+
+  it('a domain without an ITS shows none of it', () => {
+    const text = right(dumpText(trace(SPILL), 8));
+    for (const s of ['LPIs:', 'vLPI', 'ITS', 'LPI config', 'device']) expect(text, s).to.not.contain(s);
   });
 });
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { dumpHtml, type HtmlOptions } from '../src/conformance/html.js';
-import { CRASH, CRASH_CONFIG, SPILL, traceOf } from './html-fixtures.js';
+import { CRASH, CRASH_CONFIG, ITS_CONFIG, ITS_STEPS, SPILL, traceOf } from './html-fixtures.js';
 
 function findChromium(): string | null {
   for (const c of ['chromium', 'chromium-browser', 'google-chrome']) {
@@ -92,5 +92,20 @@ describe('vgic dump --html in headless Chromium: navigation and IRQ highlight', 
     expect(others.length).to.be.greaterThan(10);
     for (const o of others) expect(o).to.not.match(/\bhl\b/);
     expect(html).to.match(/<td class="[^"]*\bhlc\b[^"]*"[^>]*><b[^>]*data-q="d1:42"/);
+  });
+
+  it('irq=d1:8192 highlights vLPI 8192 (per domain) in the LR, inflight, vLPI and device cells and the msi header, and not vLPI 8193', () => {
+    const html = dom('its-irq', ITS_STEPS, ITS_CONFIG, 's31&irq=d1:8192');
+    expect(body(html)).to.contain('data-irq="d1:8192"');
+    expect(cur(html)).to.equal('31');
+    const marked = [...html.matchAll(/<(?:i|b|th)[^>]*class="[^"]*\bhl\b[^"]*"[^>]*>/g)].map((m) => m[0]);
+    for (const m of marked) expect(m).to.contain('data-q="d1:8192"');
+    // The msi header (31), LR0 (31..34), inflight (31..35), vLPIs (30..35; only enabled from 36 on: counted), devices (30..37).
+    expect(marked.length).to.equal(24);
+    expect(marked.some((m) => m.startsWith('<th') && m.includes('id="s31"'))).to.equal(true);
+    expect(marked.some((m) => m.startsWith('<b'))).to.equal(true);
+    const others = [...html.matchAll(/<[^>]*data-q="d1:8193"[^>]*>/g)].map((m) => m[0]);
+    expect(others.length).to.be.greaterThan(10);
+    for (const o of others) expect(o).to.not.match(/\bhl\b/);
   });
 });

@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError, type Io } from '../src/cli/args.js';
 import { dumpCommand } from '../src/cli/dump.js';
-import { dumpHtml, expectRows, writeHtmlFile, type HtmlOptions } from '../src/conformance/html.js';
+import { dumpHtml, expectRows, mmioWhere, opArgs, writeHtmlFile, type HtmlOptions } from '../src/conformance/html.js';
 import type { Trace } from '../src/conformance/trace.js';
-import { SPILL, CRASH, CRASH_CONFIG, traceOf } from './html-fixtures.js';
+import { SPILL, CRASH, CRASH_CONFIG, ITS_CONFIG, ITS_STEPS, traceOf } from './html-fixtures.js';
 
 function right<A>(e: E.Either<string, A>): A {
   if (E.isLeft(e)) return expect.fail(`unexpected Left: ${e.left}`);
@@ -136,6 +136,92 @@ describe('vgic dump --html: debugging aids', () => {
     // The title, legend and bar sit in a header that stays put while the table scrolls.
     expect(html).to.match(/header\.top \{ position: sticky; top: 0;/);
     expect(html).to.match(/<header class="top">[\s\S]*<nav class="bar">[\s\S]*<details class="legend" open>[\s\S]*<\/header>\n<main id="main">/);
+  });
+});
+
+describe('vgic dump --html: a domain with a virtual ITS (trace-format §9)', () => {
+  const its = traceOf(ITS_STEPS, ITS_CONFIG, 'its-page');
+  const html = page(its);
+  /** Column index of step k in a row's cells (the reference column is 0). */
+  const col = (k: number): number => k + 1;
+
+  it('vLPIs get their own row with target vCPU and status, not the vCPU\'s private records; lpi_priority in the tooltip', () => {
+    const lpis = rowCells(html, 'd1 ITS and LPIs', 'vLPIs');
+    expect(lpis[col(29)]).to.equal('<td></td>');
+    expect(lpis[col(30)]).to.contain('<i data-q="d1:8192">8192</i>→v0:EL');
+    expect(lpis[col(30)]).to.contain('<i data-q="d1:8193">8193</i>→v1:EL');
+    expect(lpis[col(30)]).to.contain('vLPI 8193 → vCPU 1: [ENABLED PRISTINE_LPI] lpi_priority 0x80 priority 0x00 lr 0');
+    expect(lpis[col(31)]).to.contain('8192</i>→v0:VE');
+    expect(lpis[col(36)]).to.contain('+1\u00a0E');
+    expect(lpis[col(37)]).to.contain('8193</i>→v1:QEL');
+    for (const v of ['d1v0', 'd1v1']) {
+      for (const c of rowCells(html, v, 'records')) expect(c, v).to.not.match(/819[23]/);
+    }
+  });
+
+  it('each vCPU shows EnableLPIs and PENDBASER; the ITS rows show GITS_CTLR (Enabled, Quiescent), the queue registers and the BASERs', () => {
+    const lpi0 = rowCells(html, 'd1v0', 'LPIs pendbase');
+    expect(lpi0[0]).to.contain('>off 0x0</td>');
+    expect(lpi0[col(2)]).to.contain('>on 0x0</td>');
+    const ctlr = rowCells(html, 'd1 ITS and LPIs', 'GITS_CTLR');
+    expect(ctlr[col(6)]).to.contain('>dis Q</td>');
+    expect(ctlr[col(7)]).to.match(/class="chg"[^>]*>en Q<\/td>/);
+    expect(rowCells(html, 'd1 ITS and LPIs', 'CREADR CWRITER')[col(30)]).to.contain('>0xa0 0xa0</td>');
+    expect(rowCells(html, 'd1 ITS and LPIs', 'CBASER')[col(4)]).to.contain('>0x9800000040000000</td>');
+    expect(rowCells(html, 'd1 ITS and LPIs', 'BASER0')[col(5)]).to.contain('>0x9907000040010000</td>');
+    expect(rowCells(html, 'd1 ITS and LPIs', 'BASER1')[col(6)]).to.contain('>0x9c01000040020000</td>');
+    // Written as 0x4003000f; the attributes are sanitised (§C.8).
+    expect(rowCells(html, 'd1 ITS and LPIs', 'PROPBASER')[col(1)]).to.contain('>0x4003018f</td>');
+    expect(rowCells(html, 'd1 ITS and LPIs', 'rdists nr_lpis')[col(2)]).to.contain('>on 57344</td>');
+  });
+
+  it('the device registry lists each device\'s mapped events with their vLPIs, or counts them when there are many', () => {
+    const dev = rowCells(html, 'd1 ITS and LPIs', 'devices');
+    expect(dev[col(29)]).to.equal('<td></td>');
+    expect(dev[col(30)]).to.contain('dev0: 0→<i data-q="d1:8192">8192</i> 1→<i data-q="d1:8193">8193</i>');
+    expect(dev[col(30)]).to.contain('device 0: 32 events; event→vLPI 0→8192 1→8193');
+  });
+
+  it('a vLPI is highlighted per domain: LR cells, lists, the vLPI row and the header of the msi that raised it carry d1:8192', () => {
+    expect(rowCells(html, 'd1v0', 'LR0')[col(31)]).to.contain('<b data-q="d1:8192">8192</b>');
+    expect(rowCells(html, 'd1v1', 'lr_pending')[col(37)]).to.contain('data-q="d1:8193"');
+    expect(header(html, 31)).to.match(/^col out-ok/);
+    expect(html).to.match(/<th class="[^"]*" id="s31" title="[^"]*" data-q="d1:8192">/);
+    expect(html).to.match(/<th class="[^"]*" id="s37" title="[^"]*" data-q="d1:8193">/);
+  });
+
+  it('headers name ITS accesses GITS+offset; the config line names the ITS; the legend explains the new abbreviations', () => {
+    expect(header(html, 30)).to.contain('p0 W GITS+0x88/8 =0xa0');
+    expect(mmioWhere('0x8010040', [0x8000000])).to.equal('GITS+0x10040');
+    expect(mmioWhere('0x8020000', [0x8000000])).to.equal('0x8020000');
+    expect(opArgs({ op: 'msi', pcpu: 0, domain: 1, devid: 2, eventid: 5 })).to.equal('p0 d1 devid=2 eventid=5');
+    expect(html).to.contain('ITS at 0x8000000 (GITS)');
+    for (const s of ['vLPIs 8192→v1:QE', 'LPIs pendbase on 0x0', 'GITS_CTLR en Q', 'Q Quiescent: CREADR = CWRITER', 'devices dev0: 0→8192', '<code>dev0: 16/32</code>', 'rdists nr_lpis on 57344', '<code>GITS+0x88</code>']) {
+      expect(html, s).to.contain(s);
+    }
+  });
+
+  it('a domain without an ITS gets none of it: no ITS section, row, legend entry or GITS name', () => {
+    const plain = page(traceOf(SPILL));
+    for (const s of ['ITS and LPIs', 'LPIs pendbase', 'vLPIs', 'GITS', 'rdists']) expect(plain, s).to.not.contain(s);
+  });
+
+  it('maps expectation paths into the ITS state to its rows', () => {
+    const rows = ['d1.lpis', 'd1.its_ctlr', 'd1.its_queue', 'd1.its_cbaser', 'd1.its_baser0', 'd1.its_baser1', 'd1.its_devices', 'd1.lpi_prop', 'd1.lpi_state', 'd1v0.lpi', 'd1v1.lpi', 'd1.spis', 'd1v0.records'];
+    const hit = (path: string): string[] => rows.filter(expectRows(path, null));
+    expect(hit('snapshot.domains[id=1].irqs[irq=8192,vcpu=0].status')).to.deep.equal(['d1.lpis']);
+    expect(hit('snapshot.domains[id=1].irqs[irq=40,vcpu=null]')).to.deep.equal(['d1.spis']);
+    expect(hit('snapshot.domains[id=1].its.creadr')).to.deep.equal(['d1.its_queue']);
+    expect(hit('snapshot.domains[id=1].its.enabled')).to.deep.equal(['d1.its_ctlr']);
+    expect(hit('snapshot.domains[id=1].its')).to.have.length(5);
+    expect(hit('snapshot.domains[id=1].its_devices[devid=0].vlpis[1]')).to.deep.equal(['d1.its_devices']);
+    expect(hit('snapshot.domains[id=1].lpi.nr_lpis')).to.deep.equal(['d1.lpi_state']);
+    expect(hit('snapshot.domains[id=1].lpi.propbase')).to.deep.equal(['d1.lpi_prop']);
+    expect(hit('snapshot.domains[id=1].vcpus[id=1].pendbase')).to.deep.equal(['d1v1.lpi']);
+    const failing = [...ITS_STEPS.slice(0, 30), { ...ITS_STEPS[30]!, expect: { snapshot: { domains: [{ id: 1, its: { creadr: '0x80' } }] } } }];
+    const marked = rowCells(page(traceOf(failing, ITS_CONFIG, 'its-fail')), 'd1 ITS and LPIs', 'CREADR CWRITER')[col(30)]!;
+    expect(marked).to.contain('xbad');
+    expect(marked).to.contain('expected &quot;0x80&quot;, actual &quot;0xa0&quot;');
   });
 });
 

@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import * as E from 'fp-ts/lib/Either.js';
 import { decodeTrace, type Trace } from '../src/conformance/trace.js';
+import { LAYOUT, Queue, cmd, enableLpis, itsConfig, setProperty, setupTables } from '../src/testing/its-steps.js';
 
 type RawStep = Record<string, unknown>;
 
@@ -53,3 +54,29 @@ export function traceOf(steps: RawStep[], config: Record<string, unknown> = {}, 
   if (E.isLeft(r)) return expect.fail(`test trace does not decode: ${r.left.join('; ')}`);
   return r.right;
 }
+
+/**
+ * A domain with a virtual ITS (docs/trace-format.md §9): LPIs enabled on both vCPUs, the
+ * tables set up, device 0's events 0 and 1 mapped to vLPIs 8192 (collection 0 → vCPU 0) and
+ * 8193 (collection 1 → vCPU 1). Steps 10..29 write the commands, step 30 kicks the queue;
+ * step 31 (msi) raises 8192 on vCPU 0, which is acknowledged (34) and EOIed (35); step 37
+ * raises 8193 for vCPU 1, which does not run: it waits on vCPU 1's lr_pending.
+ */
+export const ITS_STEPS: RawStep[] = (() => {
+  const q = new Queue(0);
+  return [
+    { op: 'run', pcpu: 0, domain: 1, vcpu: 0 }, // 0
+    ...enableLpis(0, 15, [0, 1]), // 1..3
+    ...setupTables(0), // 4..7
+    setProperty(8192, 0xa0, true), setProperty(8193, 0x80, true), // 8, 9
+    ...q.run(cmd.mapd(0, 4, LAYOUT.itt), cmd.mapc(0, 0), cmd.mapc(1, 1), cmd.mapti(0, 0, 8192, 0), cmd.mapti(0, 1, 8193, 1)), // 10..30
+    { op: 'msi', pcpu: 0, domain: 1, devid: 0, eventid: 0 }, // 31
+    { op: 'enter', pcpu: 0 }, // 32
+    { op: 'pmr', pcpu: 0, value: 0xff }, // 33
+    { op: 'ack', pcpu: 0 }, // 34: 8192
+    { op: 'eoi', pcpu: 0, intid: 8192 }, // 35
+    { op: 'exit', pcpu: 0 }, // 36
+    { op: 'msi', pcpu: 0, domain: 1, devid: 0, eventid: 1 }, // 37
+  ];
+})();
+export const ITS_CONFIG = itsConfig();

@@ -108,17 +108,20 @@ export async function diffCommand(argv: string[], io: Io): Promise<number> {
       return { ...p, run: p.skip === null ? startCase(model, other, p.c, opts) : null };
     };
     // One case ahead: case i+1 is generated, run on the model and sent while the other side
-    // still answers case i (answers come back in order; a case not needed is abandoned).
+    // still answers case i (answers come back in order; a case not needed is abandoned). A
+    // case too long to be sent in one window is finished first: the next one starts after it.
     let current = total > 0 ? begin(0) : null;
     for (let i = 0; i < total; i++) {
       const { c, skip, run } = current!;
-      current = i + 1 < total ? begin(i + 1) : null;
+      const ahead = run === null || run.allSent();
+      current = i + 1 < total && ahead ? begin(i + 1) : null;
       if (run === null) {
         io.err(skip!);
         skipped += 1;
         continue;
       }
       const outcome = await run.finish();
+      if (!ahead && i + 1 < total) current = begin(i + 1);
       if (outcome.kind !== 'same' && outcome.kind !== 'allowed') current?.run?.abandon();
       if (outcome.kind === 'invalid') {
         io.err(`${esc(c.name)}: the model rejects it at ${outcome.step < 0 ? 'reset' : `step ${outcome.step}`}: ${esc(outcome.error)}\n`);

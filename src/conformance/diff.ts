@@ -264,6 +264,12 @@ export interface RunningCase {
   finish(): Promise<CaseOutcome>;
   /** Give up on the case without reading its answers (they are discarded as they arrive). */
   abandon(): void;
+  /**
+   * Every request of the case is written (it fitted in the first window). Only then may the
+   * next case start before this one finishes: requests written later would come after the
+   * next case's on the line, and the answers would no longer be in the order expected.
+   */
+  allSent(): boolean;
 }
 
 /**
@@ -298,7 +304,7 @@ export function startCase(model: ModelDriver, other: Driver, c: DiffCase, opts: 
   const created = model.machineFor(c.config);
   if (E.isLeft(created)) {
     const outcome: CaseOutcome = { kind: 'invalid', step: -1, error: created.left.join('; ') };
-    return { finish: () => Promise.resolve(outcome), abandon: () => {} };
+    return { finish: () => Promise.resolve(outcome), abandon: () => {}, allSent: () => true };
   }
   const machine = created.right;
   const session = openSession(other);
@@ -418,7 +424,7 @@ export function startCase(model: ModelDriver, other: Driver, c: DiffCase, opts: 
   };
 
   plan();
-  return { finish, abandon: () => session.abandon() };
+  return { finish, abandon: () => session.abandon(), allSent: () => !planning };
 }
 
 /** Run one case on both sides until the first difference (startCase, then finish). */

@@ -3,7 +3,9 @@
  * external resources). Steps run across as columns, headed by index, op and outcome; down
  * the rows come the step's expectation and checker findings, each pCPU's mode and UIE, then
  * for each vCPU its list registers, lr_pending, inflight list, interface registers and live
- * records. A cell that differs from the previous column is outlined; a failed expectation is
+ * records; for a domain with a virtual ITS (trace-format §9) also each vCPU's EnableLPIs and
+ * PENDBASER and a section with the vLPI records, the ITS registers, the host devices and the
+ * domain's LPI configuration. A cell that differs from the previous column is outlined; a failed expectation is
  * marked on the cell it names with expected and actual; a crash column shows the state
  * before the crash. The title, legend and a navigation bar stay fixed above the table; keys
  * and buttons jump to the next change, abort, crash, failed expectation or violation, and a
@@ -25,6 +27,7 @@ import { checkStep, expectText, opCompact, resultCompact, resultLog, walkRun, ty
 import { show } from './schema.js';
 import type { Trace } from './trace.js';
 import { XEN_COMMIT, lookupRef, refAnchor, refKey, refLabel, splitCitations } from './refs.js';
+import { LPI_OFFSET } from '../arch/limits.js';
 import { GICV3_GICD_SIZE, GICV3_GICR_SIZE, GUEST_GICV3_GICD_BASE, GUEST_GICV3_GICR0_BASE, GUEST_GICV3_GICR0_SIZE } from '../xen/vgic-v3.js';
 
 export interface HtmlOptions {
@@ -185,7 +188,8 @@ function recordOf(d: DomainSnapshot, v: VcpuSnapshot, irq: number): IrqSnapshot 
   let m = RECORDS.get(d);
   if (m === undefined) {
     m = new Map();
-    for (const r of d.irqs) m.set(`${r.irq}/${r.vcpu ?? ''}`, r);
+    // A vLPI is one record per domain, whichever vCPU it targets now (trace-format §9.3).
+    for (const r of d.irqs) m.set(`${r.irq}/${r.irq >= LPI_OFFSET ? '' : r.vcpu ?? ''}`, r);
     RECORDS.set(d, m);
   }
   return m.get(`${irq}/${v.id}`) ?? m.get(`${irq}/`);
@@ -225,6 +229,79 @@ function recordsCell(dom: number, recs: IrqSnapshot[]): Cell {
   const lrText = (r: IrqSnapshot): string => (r.status.includes('VISIBLE') || r.lr === 0xff ? `lr ${lrIndex(r.lr)}` : `lr ${r.lr} (stale: not in an LR)`);
   const title = recs.map((r) => `${r.irq}: [${r.status.join(' ')}] prio 0x${hex2(r.priority)} ${lrText(r)}`).join('\n');
   return { html, key: recs.map((r) => `${r.irq}:${flags(r)}`).join(' '), cls: 'list', title };
+}
+
+/**
+ * The vLPI records of a domain (trace-format §9.3) as `8192→v1:QE`; records that are only
+ * ENABLED are counted as `+N E`, like other records. The tooltip has each one's target,
+ * status, cached lpi_priority, captured priority and lr.
+ */
+function lpiCell(dom: number, recs: IrqSnapshot[]): Cell {
+  if (recs.length === 0) return EMPTY;
+  const flags = (r: IrqSnapshot): string => r.status.map((s) => STATUS_SHORT[s] ?? s).join('');
+  const target = (r: IrqSnapshot): string => (r.vcpu === null ? '–' : `v${r.vcpu}`);
+  const quiet = recs.filter((r) => r.status.length === 1 && r.status[0] === 'ENABLED');
+  const busy = recs.filter((r) => !quiet.includes(r));
+  const html = [
+    ...busy.map((r) => `${irqSpan(irqKey(dom, r.vcpu, r.irq), String(r.irq))}→${target(r)}:${flags(r)}`),
+    ...(quiet.length > 0 ? [`+${quiet.length}\u00a0E`] : []),
+  ].join(' ');
+  const title = recs.map((r) => `vLPI ${r.irq} → ${r.vcpu === null ? 'no vCPU' : `vCPU ${r.vcpu}`}: [${r.status.join(' ')}] lpi_priority 0x${hex2(r.lpi_priority ?? 0)} priority 0x${hex2(r.priority)} lr ${lrIndex(r.lr)}`).join('\n');
+  return { html, key: recs.map((r) => `${r.irq}>${target(r)}:${flags(r)}/${r.lpi_priority ?? ''}`).join(' '), cls: 'list', title };
+}
+
+/** Events listed one by one per device up to this many; more are counted. */
+const MAX_EVENTS_LISTED = 4;
+
+/** The host device registry (trace-format §9.3): `dev0: 0→8192 1→8193`, or `dev0: 16/32` when many are mapped. */
+function devicesCell(dom: number, devs: { devid: number; eventids: number; vlpis: number[] }[]): Cell {
+  if (devs.length === 0) return EMPTY;
+  const parts: string[] = [];
+  const keys: string[] = [];
+  const title: string[] = [];
+  for (const dev of devs) {
+    const mapped = dev.vlpis.flatMap((vlpi, ev) => (vlpi === 0 ? [] : [{ ev, vlpi }]));
+    const list = mapped.map((x) => `${x.ev}→${x.vlpi}`).join(' ');
+    keys.push(`${dev.devid}/${dev.eventids}:${list}`);
+    title.push(`device ${dev.devid}: ${dev.eventids} events; ${mapped.length === 0 ? 'no event mapped' : `event→vLPI ${list}`}`);
+    const body = mapped.length === 0 ? '–'
+      : mapped.length <= MAX_EVENTS_LISTED ? mapped.map((x) => `${x.ev}→${irqSpan(irqKey(dom, null, x.vlpi), String(x.vlpi))}`).join(' ')
+        : `${mapped.length}/${dev.eventids}`;
+    parts.push(`dev${dev.devid}: ${body}`);
+  }
+  return { html: parts.join('<br>'), key: keys.join(' '), cls: 'list', title: title.join('\n') };
+}
+
+/** A text cell. */
+function textCell(text: string, title?: string): Cell {
+  return { html: escapeHtml(text), key: text, ...(title === undefined ? {} : { title }) };
+}
+
+/** The rows of a domain's ITS and LPI state (trace-format §9.3). */
+function itsRows(dom: number): Row[] {
+  const at = (s: Snapshot): DomainSnapshot | undefined => findDomain(s, dom);
+  const row = (id: string, label: string, labelTitle: string, cell: (d: DomainSnapshot) => Cell): Row => ({
+    id: `d${dom}.${id}`, label, cls: 'small', labelTitle,
+    cell: (s) => {
+      const d = at(s);
+      return d === undefined ? EMPTY : cell(d);
+    },
+  });
+  return [
+    row('lpis', 'vLPIs', 'the mapped vLPIs (pend_lpi_tree): vlpi→vN target vCPU N (– none), then status as for records (Q queued, A active, V visible, E enabled, L pristine LPI); +N E: N more that are only enabled', (d) => lpiCell(dom, d.irqs.filter((r) => r.irq >= LPI_OFFSET))),
+    row('its_ctlr', 'GITS_CTLR', 'en/dis: GITS_CTLR.Enabled; Q: Quiescent (CREADR = CWRITER, the command queue is drained)', (d) => {
+      if (d.its === undefined) return EMPTY;
+      const q = d.its.creadr === d.its.cwriter;
+      return textCell(`${d.its.enabled ? 'en' : 'dis'}${q ? ' Q' : ''}`, `GITS_CTLR: Enabled ${d.its.enabled ? 1 : 0}, Quiescent ${q ? 1 : 0}; ITS at ${d.its.base}`);
+    }),
+    row('its_queue', 'CREADR CWRITER', 'GITS_CREADR and GITS_CWRITER: the command queue offsets Xen has read up to and the guest has written up to', (d) => (d.its === undefined ? EMPTY : textCell(`${d.its.creadr} ${d.its.cwriter}`))),
+    row('its_cbaser', 'CBASER', 'GITS_CBASER: the command queue (Valid bit 63, address, size in 4 KiB pages - 1)', (d) => (d.its === undefined ? EMPTY : textCell(d.its.cbaser))),
+    row('its_baser0', 'BASER0', 'GITS_BASER0: the device table', (d) => (d.its === undefined ? EMPTY : textCell(d.its.baser0))),
+    row('its_baser1', 'BASER1', 'GITS_BASER1: the collection table', (d) => (d.its === undefined ? EMPTY : textCell(d.its.baser1))),
+    row('its_devices', 'devices', 'the host device registry: devN: event→vLPI for each mapped event, or mapped/events when there are many; – none mapped', (d) => devicesCell(dom, d.its_devices ?? [])),
+    row('lpi_prop', 'PROPBASER', 'GICR_PROPBASER, one value for the whole domain (the LPI property table and IDbits)', (d) => (d.lpi === undefined ? EMPTY : textCell(d.lpi.propbase))),
+    row('lpi_state', 'rdists nr_lpis', 'on/off: some redistributor has EnableLPIs (rdists_enabled; PROPBASER is frozen from then on); nr_lpis latched at the first EnableLPIs', (d) => (d.lpi === undefined ? EMPTY : textCell(`${d.lpi.rdists_enabled ? 'on' : 'off'} ${d.lpi.nr_lpis}`))),
+  ];
 }
 
 /** Which LRs, vCPUs a window of states uses (to leave out the never-used ones of a large config). */
@@ -347,9 +424,23 @@ function sections(trace: Trace, usage: Usage | null): { sections: Section[]; hid
         labelTitle: 'live private pending_irq records: irq:status (Q queued, A active, V visible, E enabled, M migrating, L pristine LPI); +N E: N more that are only enabled',
         cell: (s) => {
           const x = at(s);
-          return x === undefined ? EMPTY : recordsCell(dc.id, x.d.irqs.filter((r) => r.vcpu === id));
+          return x === undefined ? EMPTY : recordsCell(dc.id, x.d.irqs.filter((r) => r.vcpu === id && r.irq < LPI_OFFSET));
         },
       });
+      if (dc.its !== undefined) {
+        rows.push({
+          id: `${base}.lpi`,
+          label: 'LPIs pendbase',
+          cls: 'small',
+          labelTitle: 'the redistributor\'s GICR_CTLR.EnableLPIs (on/off) and GICR_PENDBASER as the guest reads it',
+          cell: (s) => {
+            const v = at(s)?.v;
+            if (v === undefined || v.lpis_enabled === undefined) return EMPTY;
+            const text = `${v.lpis_enabled ? 'on' : 'off'} ${v.pendbase ?? ''}`;
+            return { html: escapeHtml(text), key: text, title: `EnableLPIs ${v.lpis_enabled ? 1 : 0}, GICR_PENDBASER ${v.pendbase ?? '?'}` };
+          },
+        });
+      }
       out.push({ title: base, rows });
     }
     out.push({
@@ -361,10 +452,11 @@ function sections(trace: Trace, usage: Usage | null): { sections: Section[]; hid
         labelTitle: 'live SPI pending_irq records: irq:status (Q queued, A active, V visible, E enabled, M migrating); +N E: N more that are only enabled',
         cell: (s) => {
           const d = findDomain(s, dc.id);
-          return d === undefined ? EMPTY : recordsCell(dc.id, d.irqs.filter((r) => r.vcpu === null));
+          return d === undefined ? EMPTY : recordsCell(dc.id, d.irqs.filter((r) => r.vcpu === null && r.irq < LPI_OFFSET));
         },
       }],
     });
+    if (dc.its !== undefined) out.push({ title: `d${dc.id} ITS and LPIs`, rows: itsRows(dc.id) });
   }
 
   // A row for every host IRQ the config hands to a domain (empty until it is routed).
@@ -417,14 +509,26 @@ export function expectRows(path: string, actual: Snapshot | null): (id: string) 
       return lr === undefined ? (r) => r.startsWith(`${base}lr`) && /\.lr\d+$/.test(r) : (r) => r === `${base}lr${lr}`;
     }
     const row = field === 'inflight' || field === 'lr_pending' || field === 'lr_mask' ? field
-      : field === 'pmr' || field === 'eoimode' || field === 'apr' || field === 'online' ? 'regs' : null;
+      : field === 'pmr' || field === 'eoimode' || field === 'apr' || field === 'online' ? 'regs'
+        : field === 'lpis_enabled' || field === 'pendbase' ? 'lpi' : null;
     return row === null ? () => false : (r) => r === `${base}${row}`;
   }
-  m = /^snapshot\.domains\[id=(\d+)\]\.irqs(?:\[irq=\d+,vcpu=(null|\d+)\])?/.exec(path);
+  m = /^snapshot\.domains\[id=(\d+)\]\.irqs(?:\[irq=(\d+),vcpu=(null|\d+)\])?/.exec(path);
   if (m !== null) {
     const d = m[1]!;
-    if (m[2] === undefined) return (r) => r === `d${d}.spis` || (r.startsWith(`d${d}v`) && r.endsWith('.records'));
-    return m[2] === 'null' ? (r) => r === `d${d}.spis` : (r) => r === `d${d}v${m![2]!}.records`;
+    if (m[2] === undefined) return (r) => r === `d${d}.spis` || r === `d${d}.lpis` || (r.startsWith(`d${d}v`) && r.endsWith('.records'));
+    if (Number(m[2]) >= LPI_OFFSET) return (r) => r === `d${d}.lpis`;
+    return m[3] === 'null' ? (r) => r === `d${d}.spis` : (r) => r === `d${d}v${m![3]!}.records`;
+  }
+  m = /^snapshot\.domains\[id=(\d+)\]\.(its_devices|its|lpi)(?:\.(\w+))?/.exec(path);
+  if (m !== null) {
+    const d = m[1]!;
+    const f = m[3];
+    const ids = m[2] === 'its_devices' ? ['its_devices']
+      : m[2] === 'lpi' ? (f === undefined ? ['lpi_prop', 'lpi_state'] : [f === 'propbase' ? 'lpi_prop' : 'lpi_state'])
+        : f === undefined ? ['its_ctlr', 'its_queue', 'its_cbaser', 'its_baser0', 'its_baser1']
+          : [f === 'enabled' ? 'its_ctlr' : f === 'creadr' || f === 'cwriter' ? 'its_queue' : f === 'cbaser' ? 'its_cbaser' : f === 'baser0' ? 'its_baser0' : f === 'baser1' ? 'its_baser1' : 'its_ctlr'];
+    return (r) => ids.some((x) => r === `d${d}.${x}`);
   }
   m = /^snapshot\.physical\[pirq=(\d+)\]/.exec(path);
   if (m !== null) {
@@ -442,11 +546,14 @@ function short(v: unknown): string {
 
 /**
  * A guest physical address as its frame and offset: `GICD+0x420`, `GICR1+0x10100` (vCPU 1's
- * redistributor frame, trace-format §3.3); anything else as written.
+ * redistributor frame, trace-format §3.3), `GITS+0x88` (an ITS region starting at one of
+ * `itsBases`, trace-format §9.2: the control frame, then the translation frame at +0x10000);
+ * anything else as written.
  */
-export function mmioWhere(addr: unknown): string {
+export function mmioWhere(addr: unknown, itsBases: readonly number[] = []): string {
   if (typeof addr !== 'string' || !/^0[xX][0-9a-fA-F]+$/.test(addr)) return short(addr);
   const a = Number(BigInt(addr));
+  for (const b of itsBases) if (a >= b && a < b + 0x20000) return `GITS+0x${(a - b).toString(16)}`;
   if (a >= GUEST_GICV3_GICD_BASE && a < GUEST_GICV3_GICD_BASE + GICV3_GICD_SIZE) return `GICD+0x${(a - GUEST_GICV3_GICD_BASE).toString(16)}`;
   if (a >= GUEST_GICV3_GICR0_BASE && a < GUEST_GICV3_GICR0_BASE + GUEST_GICV3_GICR0_SIZE) {
     const off = a - GUEST_GICV3_GICR0_BASE;
@@ -456,7 +563,7 @@ export function mmioWhere(addr: unknown): string {
 }
 
 /** The arguments of an op, shortened for a column header (the full op is in the tooltip). */
-export function opArgs(op: Record<string, unknown>): string {
+export function opArgs(op: Record<string, unknown>, itsBases: readonly number[] = []): string {
   const parts: string[] = [];
   const rest = { ...op };
   delete rest['op'];
@@ -471,7 +578,7 @@ export function opArgs(op: Record<string, unknown>): string {
     delete rest['vcpu'];
   }
   if ('access' in rest) {
-    const where = 'addr' in rest ? mmioWhere(rest['addr']) + ('size' in rest ? `/${short(rest['size'])}` : '') : short(rest['reg'] ?? '');
+    const where = 'addr' in rest ? mmioWhere(rest['addr'], itsBases) + ('size' in rest ? `/${short(rest['size'])}` : '') : short(rest['reg'] ?? '');
     parts.push(`${rest['access'] === 'write' ? 'W' : 'R'} ${where}${'value' in rest ? ` =${short(rest['value'])}` : ''}`);
     for (const k of ['access', 'addr', 'size', 'reg', 'value']) delete rest[k];
   }
@@ -489,7 +596,7 @@ function resultExtras(r: Record<string, unknown>): string {
 const NAV_ABORT = new Set(['abort', 'undef', 'error']);
 
 /** The header of a step's column; `cls` adds the navigation classes found while rendering it. */
-function stepHeader(st: DumpStep, extraCls: string[], crashState: string | null): string {
+function stepHeader(st: DumpStep, extraCls: string[], crashState: string | null, itsBases: readonly number[], msiQ: string | null): string {
   const outcome = short(st.result['outcome']);
   const cls = ['col', `out-${outcome}`, ...extraCls];
   if (st.expect.status === 'fail' || st.expect.status === 'error') cls.push('exp-fail');
@@ -503,21 +610,23 @@ function stepHeader(st: DumpStep, extraCls: string[], crashState: string | null)
   const extras = resultExtras(st.result);
   const dom = st.op['domain'];
   const virq = st.op['virq'];
-  const q = typeof dom === 'number' && typeof virq === 'number' ? ` data-q="${irqKey(dom, typeof st.op['vcpu'] === 'number' ? st.op['vcpu'] : null, virq)}"` : '';
+  const q = typeof dom === 'number' && typeof virq === 'number' ? ` data-q="${irqKey(dom, typeof st.op['vcpu'] === 'number' ? st.op['vcpu'] : null, virq)}"`
+    : msiQ !== null ? ` data-q="${msiQ}"` : '';
   const why = outcome === 'crash'
     ? `<div class="why">${escapeHtml(short(st.result['reason'] ?? ''))}</div><div class="prenote">${escapeHtml(crashState ?? 'no state to show')}</div>` : '';
   return `<th class="${cls.join(' ')}" id="s${st.index}" title="${escapeHtml(tip)}"${q}>`
     + `<div class="idx">${st.index}</div><div class="opn">${escapeHtml(short(st.op['op']))}</div>`
-    + `<div class="args">${escapeHtml(opArgs(st.op))}</div>`
+    + `<div class="args">${escapeHtml(opArgs(st.op, itsBases))}</div>`
     + `<div class="out"><span class="badge">${escapeHtml(outcome)}</span>${extras === '' ? '' : ` <span class="ex">${escapeHtml(extras)}</span>`}${mark}${viol}</div>${why}</th>`;
 }
 
 function stopHeader(trace: Trace, stop: TraceStop, sel: boolean): string {
+  const itsBases = itsBasesOf(trace);
   const raw = trace.steps[stop.step]?.raw;
   const op = raw === undefined ? null : Object.fromEntries(Object.entries(raw).filter(([k]) => k !== 'expect'));
   return `<th class="col out-stop nav-crash${sel ? ' sel' : ''}" id="s${stop.step}" title="${escapeHtml(`${op === null ? '' : `${opCompact(op)}\n`}${stop.message}`)}">`
     + `<div class="idx">${stop.step}</div><div class="opn">${escapeHtml(stop.op ?? '')}</div>`
-    + `<div class="args">${op === null ? '' : escapeHtml(opArgs(op))}</div><div class="out"><span class="badge">trace error</span></div></th>`;
+    + `<div class="args">${op === null ? '' : escapeHtml(opArgs(op, itsBases))}</div><div class="out"><span class="badge">trace error</span></div></th>`;
 }
 
 // ----- page -----
@@ -712,7 +821,17 @@ const SCRIPT = `(function () {
   for (var k = 0; k < keys.length; k++) nav(keys[k]);
 })();`;
 
-function legend(): string {
+/** Legend entries for a page with a virtual ITS (trace-format §9). */
+const ITS_LEGEND: [string, string][] = [
+  ['vLPIs 8192→v1:QE', 'vLPI 8192 (a mapped LPI of pend_lpi_tree) targets vCPU 1 (→– no vCPU), status as for records (L pristine LPI: mapped, never in an LR); <code>+3 E</code>: 3 more vLPIs that are only enabled; the tooltip gives lpi_priority (cached from the property table) and priority. A click highlights a vLPI per domain (d1:8192).'],
+  ['LPIs pendbase on 0x0', 'per vCPU: GICR_CTLR.EnableLPIs on/off and GICR_PENDBASER as read.'],
+  ['GITS_CTLR en Q', 'the ITS is enabled (dis: disabled); Q Quiescent: CREADR = CWRITER. CREADR CWRITER, CBASER, BASER0 (devices), BASER1 (collections): the ITS registers.'],
+  ['devices dev0: 0→8192', 'host device 0: event 0 forwards to vLPI 8192 (– none mapped); <code>dev0: 16/32</code> 16 of its 32 events mapped (listed in the tooltip).'],
+  ['PROPBASER, rdists nr_lpis on 57344', 'the domain\'s GICR_PROPBASER; on: LPIs enabled on some redistributor (rdists_enabled), nr_lpis latched then.'],
+  ['<code>GITS+0x88</code>, msi', 'a header\'s access to the ITS region (control frame, translation frame from +0x10000); an msi step\'s header highlights the vLPI its event is mapped to.'],
+];
+
+function legend(its: boolean): string {
   const keys = NAV.map((n) => `<kbd>${n.key}</kbd>/<kbd>${n.key.toUpperCase()}</kbd> ${escapeHtml(n.name)}`).join(', ');
   const items: [string, string][] = [
     ['keys', `${keys}: next / previous column with one (also the buttons above); <kbd>Esc</kbd> clears the IRQ highlight. A click on a column header makes it the current column.`],
@@ -731,6 +850,7 @@ function legend(): string {
     ['<span class="sw" style="box-shadow: inset 0 0 0 2px #b42318">cell</span> <span class="xv" style="display:inline">expected</span>', 'a failed expectation on the cell its JSON path names, with expected and actual; the row "expect" gives the path.'],
     ['crash column', 'Xen would crash at this step and the machine has no state after it: the greyed cells repeat the state after the step before, the header gives the reason.'],
     ['<span class="sw" style="background: repeating-linear-gradient(135deg, #f1f1f1 0 4px, #fafafa 4px 8px)">—</span>', 'not applied: a trace error stops the run.'],
+    ...(its ? ITS_LEGEND : []),
   ];
   return `<details class="legend" open><summary>legend</summary><dl>${items.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('')}</dl></details>`;
 }
@@ -740,9 +860,25 @@ function navBar(): string {
   return `<nav class="bar">${grp.join('')}<span id="pos"></span><span id="msg"></span></nav>`;
 }
 
+/** The ITS regions of the config's domains (trace-format §9.1). */
+function itsBasesOf(trace: Trace): number[] {
+  return trace.config.domains.flatMap((d) => (d.its === undefined ? [] : [Number(BigInt(d.its.base))]));
+}
+
+/** The highlight key of the vLPI an `msi` step's event is mapped to in `state`, if any. */
+function msiKey(op: Record<string, unknown>, state: Snapshot | null): string | null {
+  if (op['op'] !== 'msi' || state === null) return null;
+  const dom = op['domain'];
+  const d = typeof dom === 'number' ? findDomain(state, dom) : undefined;
+  const dev = d?.its_devices?.find((x) => x.devid === op['devid']);
+  const ev = op['eventid'];
+  const vlpi = dev !== undefined && typeof ev === 'number' ? dev.vlpis[ev] ?? 0 : 0;
+  return vlpi === 0 ? null : irqKey(dom as number, null, vlpi);
+}
+
 function configLine(trace: Trace): string {
   const c = trace.config;
-  const doms = c.domains.map((d) => `d${d.id}: ${d.vcpus} vCPU${d.vcpus === 1 ? '' : 's'}, ${d.nr_spis} SPIs${d.pirqs !== undefined && d.pirqs.length > 0 ? `, pirqs ${d.pirqs.join(' ')}` : ''}`);
+  const doms = c.domains.map((d) => `d${d.id}: ${d.vcpus} vCPU${d.vcpus === 1 ? '' : 's'}, ${d.nr_spis} SPIs${d.pirqs !== undefined && d.pirqs.length > 0 ? `, pirqs ${d.pirqs.join(' ')}` : ''}${d.its === undefined ? '' : `, ITS at ${d.its.base} (GITS)`}`);
   return `GIC${c.gic} · ${c.nr_lrs} LR${c.nr_lrs === 1 ? '' : 's'} per pCPU · ${c.pcpus} pCPU${c.pcpus === 1 ? '' : 's'} · ${doms.join(' · ')}`;
 }
 
@@ -908,6 +1044,7 @@ export function writeHtml(trace: Trace, opts: HtmlOptions, out: Sink, spillable:
     usage = u;
   }
   const { sections: secs, hidden } = sections(trace, usage);
+  const itsBases = itsBasesOf(trace);
 
   // Spool row 0 is the header; then the "step" rows; then every section's rows.
   const expectRow = 1;
@@ -1035,7 +1172,7 @@ export function writeHtml(trace: Trace, opts: HtmlOptions, out: Sink, spillable:
       }
       for (const l of resultLog(st.result)) note(`${link(st.index)}: log ${cite.text(l)}`);
       const extra = [changed ? 'has-chg' : '', sel].filter((c) => c !== '');
-      spool.append(0, stepHeader(st, extra, crashState));
+      spool.append(0, stepHeader(st, extra, crashState, itsBases, msiKey(st.op, state)));
       spool.column();
     };
 
@@ -1105,7 +1242,7 @@ ${refs}
 <div class="meta">${escapeHtml(summary)}</div>
 ${crashAlert}${stopAlert}${hiddenNote}
 ${navBar()}
-${legend()}
+${legend(itsBases.length > 0)}
 </header>
 <main id="main">
 <table>

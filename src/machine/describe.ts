@@ -1,7 +1,10 @@
 /**
  * Human-readable text for a snapshot: per pCPU its mode and UIE, per vCPU the inflight list
- * with LR indexes, lr_pending, the decoded LRs and the status bits of live records.
+ * with LR indexes, lr_pending, the decoded LRs and the status bits of live records; for a
+ * domain with a virtual ITS (trace-format §9.3) also each vCPU's EnableLPIs and PENDBASER,
+ * the vLPI records, the domain's LPI configuration, the ITS registers and the host devices.
  */
+import { LPI_OFFSET } from '../arch/limits.js';
 import type { DomainSnapshot, IrqSnapshot, Snapshot, VcpuSnapshot } from './snapshot.js';
 
 function hex2(n: number): string {
@@ -14,7 +17,8 @@ function lrText(lr: number): string {
 
 function irqsOf(d: DomainSnapshot, v: VcpuSnapshot): Map<number, IrqSnapshot> {
   const out = new Map<number, IrqSnapshot>();
-  for (const r of d.irqs) if (r.vcpu === null || r.vcpu === v.id) out.set(r.irq, r);
+  // A vLPI's record is the domain's, whichever vCPU it targets now.
+  for (const r of d.irqs) if (r.vcpu === null || r.vcpu === v.id || r.irq >= LPI_OFFSET) out.set(r.irq, r);
   return out;
 }
 
@@ -32,8 +36,33 @@ function describeVcpu(d: DomainSnapshot, v: VcpuSnapshot, running: string): stri
     const hw = lr.pirq === null ? '' : ` hw pirq=${lr.pirq}`;
     lines.push(`    LR${lr.lr}: ${lr.raw.padEnd(20)} virq=${lr.virq} ${lr.state} prio=${hex2(lr.priority)}${lr.grp1 ? ' grp1' : ''}${hw}`);
   }
-  const live = d.irqs.filter((r) => r.vcpu === v.id);
+  const live = d.irqs.filter((r) => r.vcpu === v.id && r.irq < LPI_OFFSET);
   if (live.length > 0) lines.push(`    private:    ${live.map((r) => `${r.irq}[${r.status.join(' ')}]`).join(' ')}`);
+  if (v.lpis_enabled !== undefined) lines.push(`    LPIs:       ${v.lpis_enabled ? 'enabled' : 'disabled'}, pendbase=${v.pendbase ?? '?'}`);
+  return lines;
+}
+
+/** `vLPI 8192 -> d1v1  lpi_priority=0xa0 priority=0xa0 lr=- [QUEUED ENABLED]` */
+function describeLpi(d: DomainSnapshot, r: IrqSnapshot): string {
+  const target = r.vcpu === null ? 'no vCPU' : `d${d.id}v${r.vcpu}`;
+  return `  vLPI ${r.irq} -> ${target}  lpi_priority=${hex2(r.lpi_priority ?? 0)} priority=${hex2(r.priority)} ${lrText(r.lr)} [${r.status.join(' ')}]`;
+}
+
+/** The domain's LPI configuration, ITS registers and host devices (only with `its`). */
+function describeIts(d: DomainSnapshot): string[] {
+  const lines: string[] = [];
+  if (d.lpi !== undefined) lines.push(`  LPI config: propbase=${d.lpi.propbase} rdists_enabled=${d.lpi.rdists_enabled} nr_lpis=${d.lpi.nr_lpis}`);
+  const its = d.its;
+  if (its !== undefined) {
+    const quiescent = its.creadr === its.cwriter;
+    lines.push(`  ITS at ${its.base}: ${its.enabled ? 'enabled' : 'disabled'}${quiescent ? ', quiescent' : ''}  cbaser=${its.cbaser} creadr=${its.creadr} cwriter=${its.cwriter}`);
+    lines.push(`    baser0=${its.baser0} baser1=${its.baser1}`);
+  }
+  for (const dev of d.its_devices ?? []) {
+    const mapped = dev.vlpis.flatMap((vlpi, ev) => (vlpi === 0 ? [] : [`${ev}->${vlpi}`]));
+    lines.push(`    device ${dev.devid}: ${dev.eventids} events, ${mapped.length === 0 ? 'none mapped' : `mapped ${mapped.join(' ')}`}`);
+  }
+  if (d.its_devices !== undefined && d.its_devices.length === 0) lines.push('    devices: (none)');
   return lines;
 }
 
@@ -50,8 +79,10 @@ export function describeSnapshot(s: Snapshot): string {
       const on = s.pcpus.find((c) => c.running !== null && c.running.domain === d.id && c.running.vcpu === v.id);
       lines.push(...describeVcpu(d, v, on === undefined ? '' : ` on pCPU${on.id}`));
     }
-    const spis = d.irqs.filter((r) => r.vcpu === null);
+    const spis = d.irqs.filter((r) => r.vcpu === null && r.irq < LPI_OFFSET);
     if (spis.length > 0) lines.push(`  SPIs: ${spis.map((r) => `${r.irq}[${r.status.join(' ')}]`).join(' ')}`);
+    for (const r of d.irqs) if (r.irq >= LPI_OFFSET) lines.push(describeLpi(d, r));
+    lines.push(...describeIts(d));
   }
   for (const p of s.physical) {
     lines.push(`pirq ${p.pirq} -> d${p.domain} virq ${p.virq}: ${p.enabled ? 'enabled' : 'disabled'}${p.pending ? ' pending' : ''}${p.active ? ' active' : ''}${p.in_progress ? ' in-progress' : ''} affinity pCPU${p.affinity}`);

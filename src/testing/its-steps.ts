@@ -124,3 +124,84 @@ export class Queue {
     return [...this.put(...cmds), this.kick()];
   }
 }
+
+// ----- the LPI stress scenario (the shape of the Linux KVM selftest vgic_lpi_stress) -----
+
+/** The shape of an LPI stress run: vCPUs (one pCPU each), devices × events, iterations. */
+export interface LpiStressShape {
+  vcpus: number;
+  devices: number;
+  events: number;
+  nr_lrs?: number;
+}
+
+/** Base of the per-vCPU pending tables (64 KiB each) and the per-device ITTs (4 KiB each). */
+const STRESS_PENDING = 0x40080000;
+const STRESS_ITT_STRIDE = 0x1000;
+
+/** The vLPI of (device, event): 8192, 8193, ... in device-major order. */
+export function stressVlpi(s: LpiStressShape, dev: number, ev: number): number {
+  return 8192 + dev * s.events + ev;
+}
+
+/** The collection (and so the vCPU, MAPC i → vCPU i) of (device, event): round-robin. */
+export function stressCollection(s: LpiStressShape, dev: number, ev: number): number {
+  return (dev * s.events + ev) % s.vcpus;
+}
+
+/** The EventID bits MAPD gives each device: enough for `events`. */
+function eventBits(events: number): number {
+  let n = 1;
+  while (1 << n < events) n += 1;
+  return n;
+}
+
+/**
+ * The config and setup steps of the stress scenario, in the order of KVM's test: vCPU i runs
+ * on pCPU i with its priority mask open; the property bytes of every vLPI are 0xa0 | Group1 |
+ * Enabled (0xa3: Xen ignores bit 1); PROPBASER (IDbits 15) once, then each vCPU sets its own
+ * PENDBASER and EnableLPIs; vCPU 0 sets up the ITS tables, enables the ITS and queues MAPC
+ * collection i → vCPU i, MAPD of every device, MAPTI of every event to 8192, 8193, ... with
+ * the collections assigned round-robin, then INVALL of every collection. At the end every
+ * pCPU is in hyp mode with its vCPU loaded, ready for MSIs.
+ */
+export function lpiStressSetup(s: LpiStressShape): { config: Record<string, unknown>; steps: RawStep[] } {
+  const nLpis = s.devices * s.events;
+  if (s.vcpus < 1 || s.vcpus > 8 || nLpis < 1 || nLpis > 4096 || s.devices > 64 || s.events > 120) throw new Error('lpiStressSetup: shape out of range');
+  const config = itsConfig({ vcpus: s.vcpus, pcpus: s.vcpus, nr_lrs: s.nr_lrs ?? 4 });
+  const steps: RawStep[] = [];
+  for (let v = 0; v < s.vcpus; v++) {
+    steps.push({ op: 'run', pcpu: v, domain: LAYOUT.domain, vcpu: v }, { op: 'enter', pcpu: v }, { op: 'pmr', pcpu: v, value: 0xff }, { op: 'exit', pcpu: v });
+  }
+  // The property table, eight bytes at a time.
+  for (let i = 0; i < nLpis; i += 8) {
+    const n = Math.min(8, nLpis - i);
+    let word = 0n;
+    for (let b = 0; b < n; b++) word |= 0xa3n << BigInt(8 * b);
+    steps.push(memWrite(LAYOUT.propTable + i, n === 8 ? 8 : 1, n === 8 ? word : 0xa3n));
+    for (let b = 1; n < 8 && b < n; b++) steps.push(memWrite(LAYOUT.propTable + i + b, 1, 0xa3n));
+  }
+  steps.push(mmioWrite(0, gicr(0, 0x70), 8, BigInt(LAYOUT.propTable) | 15n));
+  for (let v = 0; v < s.vcpus; v++) {
+    steps.push(mmioWrite(v, gicr(v, 0x78), 8, BigInt(STRESS_PENDING + v * 0x10000)), mmioWrite(v, gicr(v, 0x0), 4, 1));
+  }
+  steps.push(...setupTables(0));
+  const q = new Queue(0);
+  const size = eventBits(s.events) - 1;
+  steps.push(...q.run(...Array.from({ length: s.vcpus }, (_, v) => cmd.mapc(v, v))));
+  steps.push(...q.run(...Array.from({ length: s.devices }, (_, d) => cmd.mapd(d, size, LAYOUT.itt + d * STRESS_ITT_STRIDE))));
+  for (let d = 0; d < s.devices; d++) {
+    steps.push(...q.run(...Array.from({ length: s.events }, (_, e) => cmd.mapti(d, e, stressVlpi(s, d, e), stressCollection(s, d, e)))));
+  }
+  steps.push(...q.run(...Array.from({ length: s.vcpus }, (_, v) => cmd.invall(v))));
+  return { config, steps };
+}
+
+/** The MSIs of one stress iteration: every event of every device, device d's on pCPU d mod vCPUs. */
+export function lpiStressMsis(s: LpiStressShape): RawStep[] {
+  const out: RawStep[] = [];
+  for (let d = 0; d < s.devices; d++) {
+    for (let e = 0; e < s.events; e++) out.push({ op: 'msi', pcpu: d % s.vcpus, domain: LAYOUT.domain, devid: d, eventid: e });
+  }
+  return out;
+}
