@@ -15,7 +15,7 @@
  * device and event). The commands are mostly meaningful: devices and collections get mapped
  * before events, INT/INV/MOVI/DISCARD/CLEAR go to events that are mapped, INVALL to mapped
  * collections. Now and then a command is malformed or out of range (unknown opcode, bad
- * ICID, DeviceID, EventID, pINTID), which Xen only logs; some of Xen's crash cases (§9.4)
+ * ICID, DeviceID, EventID, pINTID), which Xen only logs; some of Xen's crash cases (docs/trace-format.md §9.4)
  * stay reachable, rarely.
  */
 import type { Config, DomainConfig } from '../machine/config.js';
