@@ -62,7 +62,7 @@ export const INVARIANTS: Record<InvariantId, string> = {
   I17: 'nr_spis is a multiple of 32, at most 960, with a rank and a record for every SPI',
   I18: 'after a trap, every set lr_mask bit has a pending or active LR',
   I19: 'an offline vCPU gains nothing on its lists',
-  L1: 'every pend_lpi_tree entry is an LPI record whose INTID is its key',
+  L1: 'every pend_lpi_tree entry is the record of the INTID it is keyed by (but for keys a re-mapping left behind)',
   L2: 'an LPI record on a vCPU list is the pend_lpi_tree record of its INTID',
   L3: 'a PRISTINE_LPI record has never been written into an LR (it is not VISIBLE)',
 };
@@ -605,7 +605,7 @@ class StateScan {
    * table, cached when the ITS reads it). Exemptions: a domain with a vCPU that got CPU_ON
    * with live state (as for its private records), and an LPI record linked on a vCPU other
    * than its lpi_vcpu_id (MOVI leaves a pending instance where it is; it is then treated like
-   * a Q34 record: I1, I6 and I13 on the vCPUs it touched).
+   * a Q34 record: I1, I4-I6, I8, I9, I11, I14 for it, and I6 and I13 on the vCPUs it touched).
    */
   private lpis(m: Machine, d: Domain, history: ExemptionHistory, out: Violation[]): void {
     const nrLrs = m.host.nrLrs;
@@ -616,7 +616,7 @@ class StateScan {
     };
     // L1
     for (const [key, p] of d.pendLpiTree) {
-      if (p.irq !== key) out.push({ id: 'L1', message: `d${d.id}: pend_lpi_tree key ${key} holds the record of INTID ${p.irq}`, records: [lab(p)] });
+      if (p.irq !== key && !d.lpiStaleKeys.has(key)) out.push({ id: 'L1', message: `d${d.id}: pend_lpi_tree key ${key} holds the record of INTID ${p.irq}`, records: [lab(p)] });
     }
     // Where each LPI record is linked.
     const where = new Map<PendingIrq, { infl: number[]; pend: number[] }>();
@@ -652,7 +652,9 @@ class StateScan {
       if (infl > 1 || pend > 1) bad('I3', p, ` is on ${infl} inflight and ${pend} lr_pending lists`);
       if (visible && p.lr >= nrLrs && !exempt) bad('I7', p, ` is VISIBLE with lr ${p.lr} (nr_lrs ${nrLrs})`);
       if (!visible && p.lr !== 0 && p.lr !== GIC_INVALID_LR) bad('I7', p, ` is not VISIBLE but has lr ${p.lr}`);
-      if (exempt) continue;
+      // A MOVI'd instance can be raised on the new vCPU (INV, INT) while the old one still
+      // holds it: on one vCPU's lr_pending and in the other's LR, like a Q34 record.
+      if (exempt || history.q34Records.has(p)) continue;
       if (visible && pend > 0) bad('I4', p, ' is VISIBLE and on lr_pending');
       if (visible && infl === 0) bad('I5', p, ' is VISIBLE but on no inflight list');
       if (visible && p.lr < nrLrs && !history.q34Records.has(p)) {

@@ -334,6 +334,7 @@ export function itsDiscardEvent(its: VirtIts, vdevid: number, vevid: number): Cm
   const p = d.pendLpiTree.get(e.vlpi);
   if (p === undefined) return 'ENOENT';
   d.pendLpiTree.delete(e.vlpi);
+  d.lpiStaleKeys.delete(e.vlpi);
   vgicRemoveIrqFromQueues(e.vcpu, p);
   vgicReinitPendingIrq(p, INVALID_LPI);
   return gicv3RemoveGuestEvent(d, its.doorbellAddress, vdevid, vevid);
@@ -403,6 +404,8 @@ export function itsHandleMapti(its: VirtIts, cmd: readonly bigint[]): CmdResult 
     revert();
     return -1;
   }
+  // A record still in the tree under another number keeps that key (the model notes it).
+  for (const [k, q] of d.pendLpiTree) if (q === pirq && k !== intid) d.lpiStaleKeys.add(k);
   vgicReinitPendingIrq(pirq, intid);
   let ret: CmdResult = updateLpiProperty(d, pirq);
   if (ret === 0) {
