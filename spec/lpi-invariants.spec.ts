@@ -42,6 +42,17 @@ describe('invariants on LPI records (L1-L3, I3-I14)', () => {
     expect(vs.find((v) => v.id === 'L1')!.message).to.equal('d1: pend_lpi_tree key 8300 holds the record of INTID 8192');
   });
 
+  it('L1 skips a key a re-mapping left behind: MAPI of event 0 maps vLPI 0, a MAPTI of the same event renumbers the record and the tree keeps key 0 (§C.7)', () => {
+    const { m, q } = readyMachine();
+    drive(m, setProperty(8194, 0xa0, true));
+    drive(m, q.run(cmd.mapd(0, 4, 0x40040000), cmd.mapc(0, 0), cmd.mapi(0, 0, 0), cmd.mapti(0, 0, 8194, 0)));
+    const tree = dom(m).pendLpiTree;
+    expect([...tree.keys()].sort((a, b) => a - b)).to.deep.equal([0, 8194]);
+    expect(tree.get(0)).to.equal(tree.get(8194));
+    expect([...dom(m).lpiStaleKeys]).to.deep.equal([0]);
+    expect(checkState(m)).to.deep.equal([]);
+  });
+
   it('L2: an LPI record on a vCPU list that pend_lpi_tree does not hold', () => {
     const { m, p } = lpiInLr();
     dom(m).pendLpiTree.delete(8192);
