@@ -193,7 +193,8 @@ export class Domain {
   /**
    * Keys of pend_lpi_tree left behind by MAPTI re-initialising a record that was still in the
    * tree under another number (an event whose ITTE no longer read back: vLPI 0, or its
-   * collection unmapped). Not Xen state: the model's note, for invariant L1 (§C.7, §9.4).
+   * collection unmapped). Not Xen state: the model's note, for invariant L1 (§C.7; the INVALL
+   * case of docs/trace-format.md §9.4).
    */
   readonly lpiStaleKeys = new Set<number>();
   /** The domain's virtual ITS, or null. */
