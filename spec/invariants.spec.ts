@@ -1134,8 +1134,8 @@ describe('invariants: formatViolations and the invariant table', () => {
     ]);
   });
 
-  it('INVARIANTS: I1..I19 in order, each with a one-line description', () => {
-    expect(INVARIANT_IDS).to.deep.equal(Array.from({ length: 19 }, (_, i) => `I${i + 1}`));
+  it('INVARIANTS: I1..I19 then L1..L3 in order, each with a one-line description', () => {
+    expect(INVARIANT_IDS).to.deep.equal([...Array.from({ length: 19 }, (_, i) => `I${i + 1}`), 'L1', 'L2', 'L3']);
     expect(Object.keys(INVARIANTS)).to.deep.equal([...INVARIANT_IDS]);
     for (const id of INVARIANT_IDS) expect(INVARIANTS[id]).to.match(/^[^\n]+$/);
   });

@@ -14,7 +14,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { checkDelivery, deliveryScenario } from '../src/check/properties.js';
 import type { Config } from '../src/machine/config.js';
 import type { MutantName } from '../src/xen/mutants.js';
-import { arbOpCommands, modelBasedProperty, type AppliedCounter } from '../src/testing/arbitraries.js';
+import { ITS_OP_WEIGHTS, arbConfig, arbOpCommands, modelBasedProperty, type AppliedCounter } from '../src/testing/arbitraries.js';
 import { runs } from './fc-replay.js';
 
 const configArb: fc.Arbitrary<Config> = fc.record({
@@ -44,6 +44,14 @@ describe('model-based: fc.commands over every op with invariants and properties 
     fc.assert(modelProperty(null), runs(500));
     // The runs must do something: on average well over 20 applied steps each.
     expect(applied.steps / applied.runs).to.be.above(20);
+  });
+
+  it('I1-I19, L1-L3, P2-P6 with ITS traffic: GICv3 configs whose domain has a virtual ITS, mem_write standing for a batch of ITS programming, msi drawn too', function () {
+    this.timeout(300000);
+    const before = { ...applied };
+    const configs = arbConfig({ gic: 'v3', its: true, maxDomains: 1, spis: { min: 32, max: 960 } });
+    fc.assert(modelBasedProperty(null, configs, arbOpCommands(ITS_OP_WEIGHTS), applied), runs(150));
+    expect((applied.steps - before.steps) / (applied.runs - before.runs)).to.be.above(20);
   });
 
   it('P1: every enabled interrupt injected into a running vCPU whose guest acks and EOIs is delivered within the bound', function () {

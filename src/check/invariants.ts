@@ -27,17 +27,18 @@
  * those of the straightforward formulation it replaced (spec/checker-differential.spec.ts
  * compares both after every step of random traces, mutants and corrupted states included).
  */
-import { GIC_INVALID_LR, MAX_SPIS } from '../arch/limits.js';
+import { GIC_INVALID_LR, LPI_OFFSET, MAX_SPIS } from '../arch/limits.js';
 import { getField, type LrLayout } from '../arch/lr.js';
 import type { Machine } from '../machine/machine.js';
 import type { Op } from '../machine/ops.js';
 import {
-  GIC_IRQ_GUEST_ACTIVE, GIC_IRQ_GUEST_ENABLED, GIC_IRQ_GUEST_MIGRATING, GIC_IRQ_GUEST_QUEUED,
+  GIC_IRQ_GUEST_ACTIVE, GIC_IRQ_GUEST_ENABLED, GIC_IRQ_GUEST_MIGRATING, GIC_IRQ_GUEST_PRISTINE_LPI, GIC_IRQ_GUEST_QUEUED,
   GIC_IRQ_GUEST_VISIBLE, listEmpty, listRecords, type Domain, type ListNode, type LrMask, type PendingIrq, type Vcpu,
 } from '../xen/types.js';
 
 export const INVARIANT_IDS = [
   'I1', 'I2', 'I3', 'I4', 'I5', 'I6', 'I7', 'I8', 'I9', 'I10', 'I11', 'I12', 'I13', 'I14', 'I15', 'I16', 'I17', 'I18', 'I19',
+  'L1', 'L2', 'L3',
 ] as const;
 export type InvariantId = (typeof INVARIANT_IDS)[number];
 
@@ -61,6 +62,9 @@ export const INVARIANTS: Record<InvariantId, string> = {
   I17: 'nr_spis is a multiple of 32, at most 960, with a rank and a record for every SPI',
   I18: 'after a trap, every set lr_mask bit has a pending or active LR',
   I19: 'an offline vCPU gains nothing on its lists',
+  L1: 'every pend_lpi_tree entry is the record of the INTID it is keyed by (but for keys a re-mapping left behind)',
+  L2: 'an LPI record on a vCPU list is the pend_lpi_tree record of its INTID',
+  L3: 'a PRISTINE_LPI record has never been written into an LR (it is not VISIBLE)',
 };
 
 export interface Violation {
@@ -205,6 +209,8 @@ class StateScan {
   private spiBase = 0;
   /** VISIBLE records per LR index of one vCPU's inflight list (I6 converse). */
   private readonly holders = new Int32Array(64);
+  /** Records of a domain with an ITS met on its lists that are not its SGI/PPI/SPI records (LPI records). */
+  private lpiSeen: { p: PendingIrq; vi: number; pending: boolean }[] = [];
 
   private ensure(records: number): void {
     if (this.stamp.length >= records) return;
@@ -282,6 +288,7 @@ class StateScan {
       const p = n.owner!;
       const idx = this.indexOf(d, p, vi);
       if (idx >= 0) this.note(idx, vi, pending);
+      else if (d.hasIts) this.lpiSeen.push({ p, vi, pending });
       if (h !== undefined && p.irq >= 32) h.recs[h.n++] = p;
     }
   }
@@ -351,6 +358,7 @@ class StateScan {
       this.epoch = 1;
     }
     this.nTouched = 0;
+    if (this.lpiSeen.length > 0) this.lpiSeen = [];
 
     // Which vCPU's lists each record is on.
     for (let vi = 0; vi < nv; vi++) {
@@ -445,6 +453,9 @@ class StateScan {
         }
         for (let i = 0; i < nrLrs; i++) {
           if (!mask.test(i) || holders[i] === 1) continue;
+          // A vLPI whose mapping went away (DISCARD, MAPD V=0) or was made again (PRISTINE)
+          // stays in its LR with no VISIBLE record until the next sync drops it (§C.7).
+          if (holders[i] === 0 && d.hasIts && getField(lrs, i, layout.virq) >= LPI_OFFSET) continue;
           const records: string[] = [];
           for (let n = v.inflightIrqs.next; n !== v.inflightIrqs; n = n.next) {
             const p = n.owner!;
@@ -469,6 +480,9 @@ class StateScan {
       this.records(m, d, v.pendingIrqs, this.base[vi]!, 0, v, history, out);
     }
     this.records(m, d, d.pendingIrqs, this.spiBase, 32, null, history, out);
+
+    // The LPI records (a domain with an ITS): L1-L3 and the list invariants.
+    if (d.hasIts) this.lpis(m, d, history, out);
 
     // I16 (SPIs) and I17
     for (const r of d.sharedIrqs) {
@@ -581,6 +595,85 @@ class StateScan {
     }
     // I14
     if (pend > 0 && !exempt && (visible || (st & QUEUED) === 0)) this.bad(out, d, p, owner, 'I14', ` is on lr_pending but ${visible ? 'VISIBLE' : 'not QUEUED'}`);
+  }
+
+  /**
+   * The LPI records of a domain with an ITS: the pend_lpi_tree records and any other record
+   * met on its vCPUs' lists that is not one of its SGI/PPI/SPI records. L1 (tree keys), L2
+   * (a listed LPI record is the tree's), L3 (PRISTINE_LPI never VISIBLE), and I3-I9, I11, I14
+   * as for the other records (I10 does not apply: an LPI's enable bit comes from the property
+   * table, cached when the ITS reads it). Exemptions: a domain with a vCPU that got CPU_ON
+   * with live state (as for its private records), and an LPI record linked on a vCPU other
+   * than its lpi_vcpu_id (MOVI leaves a pending instance where it is; it is then treated like
+   * a Q34 record: I1, I4-I6, I8, I9, I11, I14 for it, and I6 and I13 on the vCPUs it touched).
+   */
+  private lpis(m: Machine, d: Domain, history: ExemptionHistory, out: Violation[]): void {
+    const nrLrs = m.host.nrLrs;
+    const layout = m.host.layout;
+    const lab = (p: PendingIrq): string => `d${d.id}:lpi ${p.irq}`;
+    const bad = (id: InvariantId, p: PendingIrq, message: string): void => {
+      out.push({ id, message: `${lab(p)}${message}`, records: [lab(p)] });
+    };
+    // L1
+    for (const [key, p] of d.pendLpiTree) {
+      if (p.irq !== key && !d.lpiStaleKeys.has(key)) out.push({ id: 'L1', message: `d${d.id}: pend_lpi_tree key ${key} holds the record of INTID ${p.irq}`, records: [lab(p)] });
+    }
+    // Where each LPI record is linked.
+    const where = new Map<PendingIrq, { infl: number[]; pend: number[] }>();
+    for (const p of d.pendLpiTree.values()) where.set(p, { infl: [], pend: [] });
+    for (const { p, vi, pending } of this.lpiSeen) {
+      let w = where.get(p);
+      if (w === undefined) where.set(p, w = { infl: [], pend: [] });
+      (pending ? w.pend : w.infl).push(vi);
+    }
+    // L2
+    for (const { p, vi } of this.lpiSeen) {
+      if (d.pendLpiTree.get(p.irq) !== p) {
+        bad('L2', p, ` is on a list of d${d.id}v${d.vcpus[vi]!.id} but pend_lpi_tree ${d.pendLpiTree.has(p.irq) ? 'holds another record for it' : 'has no record for it'}`);
+      }
+    }
+    let exempt = false;
+    for (const v of d.vcpus) if (m.cpuOnWithLiveState.has(v)) exempt = true;
+    for (const [p, w] of where) {
+      const st = p.status;
+      const visible = (st & VISIBLE) !== 0;
+      const infl = w.infl.length;
+      const pend = w.pend.length;
+      // An instance left behind by MOVI: a Q34 record.
+      const strays = [...w.infl, ...w.pend].some((vi) => d.vcpus[vi]!.id !== p.lpiVcpuId);
+      if (strays) {
+        history.q34Records.add(p);
+        for (const vi of [...w.infl, ...w.pend]) history.q34Vcpus.add(d.vcpus[vi]!);
+        const t = d.vcpus[p.lpiVcpuId];
+        if (t !== undefined) history.q34Vcpus.add(t);
+      }
+      // L3
+      if ((st & (1 << GIC_IRQ_GUEST_PRISTINE_LPI)) !== 0 && visible) bad('L3', p, ' is PRISTINE_LPI and VISIBLE');
+      if (infl > 1 || pend > 1) bad('I3', p, ` is on ${infl} inflight and ${pend} lr_pending lists`);
+      if (visible && p.lr >= nrLrs && !exempt) bad('I7', p, ` is VISIBLE with lr ${p.lr} (nr_lrs ${nrLrs})`);
+      if (!visible && p.lr !== 0 && p.lr !== GIC_INVALID_LR) bad('I7', p, ` is not VISIBLE but has lr ${p.lr}`);
+      // A MOVI'd instance can be raised on the new vCPU (INV, INT) while the old one still
+      // holds it: on one vCPU's lr_pending and in the other's LR, like a Q34 record.
+      if (exempt || history.q34Records.has(p)) continue;
+      if (visible && pend > 0) bad('I4', p, ' is VISIBLE and on lr_pending');
+      if (visible && infl === 0) bad('I5', p, ' is VISIBLE but on no inflight list');
+      if (visible && p.lr < nrLrs && !history.q34Records.has(p)) {
+        for (const vi of w.infl) {
+          const v = d.vcpus[vi]!;
+          if (history.q34Vcpus.has(v)) continue;
+          const mask = maskOf(m, v);
+          const lrs = lrsOf(m, v);
+          if (!mask.test(p.lr)) bad('I6', p, ` is VISIBLE with lr ${p.lr} but lr_mask bit ${p.lr} of d${d.id}v${v.id} is clear`);
+          else if (getField(lrs, p.lr, layout.virq) !== (p.irq & 0xffff)) {
+            bad('I6', p, ` is VISIBLE with lr ${p.lr} but LR${p.lr} of d${d.id}v${v.id} holds INTID ${getField(lrs, p.lr, layout.virq)}`);
+          }
+        }
+      }
+      if (infl > 0 && !visible && (st & QUEUED) === 0) bad('I8', p, ' is inflight, not VISIBLE and not QUEUED');
+      if ((st & ACTIVE) !== 0 && !visible) bad('I9', p, ' is ACTIVE but not VISIBLE');
+      if ((st & MIGRATING) !== 0) bad('I11', p, ' is MIGRATING without a physical IRQ');
+      if (pend > 0 && (visible || (st & QUEUED) === 0)) bad('I14', p, ` is on lr_pending but ${visible ? 'VISIBLE' : 'not QUEUED'}`);
+    }
   }
 
   /** A violation of a per-record invariant: `message` follows the record's label. */

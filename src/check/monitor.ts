@@ -38,6 +38,6 @@ export class StepMonitor {
 
 /** `I6 (what I6 says): the message`. */
 export function describeFinding(f: Finding): string {
-  const what = f.id.startsWith('I') ? INVARIANTS[f.id as InvariantId] : PROPERTIES[f.id as PropertyId];
+  const what = f.id.startsWith('P') ? PROPERTIES[f.id as PropertyId] : INVARIANTS[f.id as InvariantId];
   return `${f.id} (${what}): ${f.message}`;
 }

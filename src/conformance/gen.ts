@@ -13,6 +13,7 @@ import { Machine, TraceError, type Result } from '../machine/machine.js';
 import { decodeOp, type Op, type OpName } from '../machine/ops.js';
 import { getField } from '../arch/lr.js';
 import type { Domain, Pcpu, Vcpu } from '../xen/types.js';
+import { GEN_ITS_LAYOUT, addIts, itsBatch, itsDomains } from './gen-its.js';
 import { TRACE_FORMAT } from './trace.js';
 
 // ----- a small seeded PRNG (sfc32), so traces are reproducible from a number -----
@@ -264,12 +265,32 @@ export const STEP_BUILDERS: Record<OpName, Builder> = {
   eoimode: (rng, _m, cpu) => ({ op: 'eoimode', pcpu: cpu.id, value: rng.int(0, 1) }),
   pending_check: (_rng, _m, cpu) => ({ op: 'pending_check', pcpu: cpu.id }),
   snapshot: () => ({ op: 'snapshot' }),
-  // ITS ops (trace-format §9.2): the generator does not draw them yet (no weight in BY_MODE
-  // or RARE); these builders only give a well-formed step.
-  mem_write: (rng, m) => ({ op: 'mem_write', domain: rng.pick([...m.host.domains.values()]).id, addr: '0x0', size: 4, value: '0x0' }),
-  mem_read: (rng, m) => ({ op: 'mem_read', domain: rng.pick([...m.host.domains.values()]).id, addr: '0x0', size: 4 }),
-  msi: (rng, m, cpu) => ({ op: 'msi', pcpu: cpu.id, domain: rng.pick([...m.host.domains.values()]).id, devid: 0, eventid: 0 }),
+  // ITS ops (trace-format §9.2): candidateStep does not draw them (no weight in BY_MODE or
+  // RARE); ITS traffic comes in batches (candidateSteps, src/conformance/gen-its.ts). Alone,
+  // these give a step of the op for a domain with RAM / an ITS when there is one.
+  mem_write: (rng, m) => {
+    const d = someItsDomain(rng, m);
+    if (d === null) return { op: 'mem_write', domain: rng.pick([...m.host.domains.values()]).id, addr: '0x0', size: 4, value: '0x0' };
+    return { op: 'mem_write', domain: d.id, addr: toHex(GEN_ITS_LAYOUT.propTable + rng.int(0, 15)), size: 1, value: toHex(rng.pick([0x03, 0x43, 0xa3, 0xa2])) };
+  },
+  mem_read: (rng, m) => {
+    const d = someItsDomain(rng, m);
+    if (d === null) return { op: 'mem_read', domain: rng.pick([...m.host.domains.values()]).id, addr: '0x0', size: 4 };
+    return { op: 'mem_read', domain: d.id, addr: toHex(rng.pick([GEN_ITS_LAYOUT.propTable, GEN_ITS_LAYOUT.queue, GEN_ITS_LAYOUT.collTable, GEN_ITS_LAYOUT.itt])), size: 8 };
+  },
+  msi: (rng, m, cpu) => {
+    const d = someItsDomain(rng, m);
+    const dev = d === null ? undefined : [...d.itsDevices.values()][0];
+    if (d === null || dev === undefined) return { op: 'msi', pcpu: cpu.id, domain: rng.pick([...m.host.domains.values()]).id, devid: 0, eventid: 0 };
+    return { op: 'msi', pcpu: cpu.id, domain: d.id, devid: dev.guestDevid, eventid: rng.int(0, 3) };
+  },
 };
+
+/** A domain with an ITS (and the generator's RAM layout), or null. */
+function someItsDomain(rng: Rng, m: Machine): Domain | null {
+  const doms = itsDomains(m);
+  return doms.length === 0 ? null : rng.pick(doms);
+}
 
 /** A vCPU, preferably one that `prefer` accepts. */
 function someVcpu(rng: Rng, m: Machine, prefer?: (v: Vcpu) => boolean): Vcpu {
@@ -312,6 +333,28 @@ export function candidateStep(rng: Rng, m: Machine, ops?: ReadonlySet<string>): 
   return STEP_BUILDERS[rng.weighted(weights)](rng, m, cpu);
 }
 
+/** The ops ITS traffic needs: without them (e.g. the other side of a diff lacks one) no config gets an ITS. */
+const ITS_OPS = ['mmio', 'mem_write', 'msi'] as const;
+
+/** May traces drawn only from `ops` carry ITS traffic? */
+export function itsAllowed(ops?: ReadonlySet<string>): boolean {
+  return ops === undefined || ITS_OPS.every((op) => ops.has(op));
+}
+
+/** The share of candidates that are ITS batches on a machine with an ITS domain. */
+const ITS_SHARE = 0.4;
+
+/**
+ * Like candidateStep, as a list: on a machine with an ITS domain, now and then a batch of ITS
+ * traffic (src/conformance/gen-its.ts) instead; on any other machine exactly candidateStep's
+ * draws and step.
+ */
+export function candidateSteps(rng: Rng, m: Machine, ops?: ReadonlySet<string>): RawStep[] | null {
+  if (m.host.version === 'v3' && itsAllowed(ops) && itsDomains(m).length > 0 && rng.bool(ITS_SHARE)) return itsBatch(rng, m);
+  const s = candidateStep(rng, m, ops);
+  return s === null ? null : [s];
+}
+
 export interface GeneratedTrace {
   format: typeof TRACE_FORMAT;
   name: string;
@@ -326,11 +369,21 @@ export interface GenOptions extends ConfigOptions {
   expect?: 'none' | 'results' | 'snapshots';
   /** Only these ops (e.g. what the other side of a differential run supports). */
   ops?: ReadonlySet<string> | undefined;
+  /**
+   * The probability that a domain of a GICv3 config gets a virtual ITS and RAM (default
+   * DEFAULT_ITS_PROBABILITY; 0 for none). Drawn from a stream of its own after the config's
+   * draws, so a trace whose config gets no ITS does not depend on it.
+   */
+  its?: number | undefined;
 }
+
+/** How often a GICv3 domain of a generated config gets a virtual ITS (GenOptions.its). */
+export const DEFAULT_ITS_PROBABILITY = 0.3;
 
 /**
  * Generate one trace from `seed`. Candidates that are trace errors are dropped (up to 100
- * tries per step); a crash ends the trace early, since nothing can follow it.
+ * tries per step; in a batch of ITS traffic, the steps from the first trace error on); a
+ * crash ends the trace early, since nothing can follow it.
  */
 export function generateTrace(seed: number, o: GenOptions): GeneratedTrace {
   return generateTraceWithOps(seed, o).trace;
@@ -339,22 +392,25 @@ export function generateTrace(seed: number, o: GenOptions): GeneratedTrace {
 /** generateTrace, with each step also as the decoded op it was applied as (no second decode for the caller). */
 export function generateTraceWithOps(seed: number, o: GenOptions): { trace: GeneratedTrace; ops: Op[] } {
   const rng = new Rng(seed);
-  const config = randomConfig(rng, o);
+  const config = addIts(randomConfig(rng, o), seed, itsAllowed(o.ops) ? o.its ?? DEFAULT_ITS_PROBABILITY : 0);
   const m = E.getOrElseW((e: string[]) => { throw new Error(`generator made an invalid config: ${e.join('; ')}`); })(Machine.create(config));
   const steps: RawStep[] = [];
   const ops: Op[] = [];
   while (steps.length < o.steps && m.crashed === null) {
     let placed = false;
     for (let tries = 0; tries < 100 && !placed; tries++) {
-      const raw = candidateStep(rng, m, o.ops);
-      if (raw === null) continue;
-      const op = decodeOp(raw);
-      if (E.isLeft(op)) throw new Error(`generator made an invalid step ${JSON.stringify(raw)}: ${op.left.join('; ')}`);
-      const r = m.apply(op.right, steps.length);
-      if (r instanceof TraceError) continue;
-      placed = true;
-      steps.push(withExpect(raw, r, m, o.expect ?? 'none'));
-      ops.push(op.right);
+      const batch = candidateSteps(rng, m, o.ops);
+      if (batch === null) continue;
+      for (const raw of batch) {
+        if (steps.length >= o.steps || m.crashed !== null) break;
+        const op = decodeOp(raw);
+        if (E.isLeft(op)) throw new Error(`generator made an invalid step ${JSON.stringify(raw)}: ${op.left.join('; ')}`);
+        const r = m.apply(op.right, steps.length);
+        if (r instanceof TraceError) break;
+        placed = true;
+        steps.push(withExpect(raw, r, m, o.expect ?? 'none'));
+        ops.push(op.right);
+      }
     }
     if (!placed) break;
   }

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAX_PCPUS, MAX_SPIS, maxLrsFor, maxVcpusFor, type GicVersion } from '../arch/limits.js';
 import { StepMonitor, describeFinding } from '../check/monitor.js';
-import { Rng, buildStep, candidateStep, type GeneratedTrace } from '../conformance/gen.js';
+import { Rng, buildStep, candidateSteps, type GeneratedTrace } from '../conformance/gen.js';
+import { GEN_ITS_LAYOUT, itsBatch, itsDomains } from '../conformance/gen-its.js';
 import { TRACE_FORMAT } from '../conformance/trace.js';
 import type { Config } from '../machine/config.js';
 import { Machine, TraceError } from '../machine/machine.js';
@@ -31,6 +32,19 @@ export interface ArbConfigOptions {
   maxDomains?: number;
   /** Give some domains routable host SPIs (`pirqs`), default true. */
   pirqs?: boolean;
+  /**
+   * Give the first domain of a GICv3 config a virtual ITS and 1 MiB of RAM where the trace
+   * generator's ITS traffic expects them (docs/trace-format.md §9), default false.
+   */
+  its?: boolean;
+}
+
+/** The `its` and `ram` keys of a generated ITS domain. */
+function itsKeys(devidBits: number, evidBits: number): Pick<Config['domains'][number], 'its' | 'ram'> {
+  return {
+    its: { base: `0x${GEN_ITS_LAYOUT.itsBase.toString(16)}`, devid_bits: devidBits, evid_bits: evidBits },
+    ram: [{ base: `0x${GEN_ITS_LAYOUT.ramBase.toString(16)}`, size: `0x${GEN_ITS_LAYOUT.ramSize.toString(16)}` }],
+  };
 }
 
 /** Valid configs (trace-format §2.1): every value within Xen's limits. */
@@ -52,7 +66,10 @@ export function arbConfig(o: ArbConfigOptions = {}): fc.Arbitrary<Config> {
       nr_lrs: fc.integer({ min: Math.max(1, lrs.min), max: Math.min(lrs.max, maxLrsFor(gic)) }),
       pcpus: fc.integer({ min: Math.max(1, pcpus.min), max: Math.min(pcpus.max, MAX_PCPUS) }),
       domains: fc.integer({ min: 1, max: Math.max(1, o.maxDomains ?? 2) }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => domain(i)))),
-    }).map(({ nr_lrs, pcpus: p, domains }) => ({ gic, nr_lrs, pcpus: p, domains }));
+    }).map(({ nr_lrs, pcpus: p, domains }) => ({
+      gic, nr_lrs, pcpus: p,
+      domains: o.its === true && gic === 'v3' ? domains.map((d, i) => (i === 0 ? { ...d, ...itsKeys(8, 8) } : d)) : domains,
+    }));
   });
 }
 
@@ -86,15 +103,21 @@ export function traceFromDraws(config: Config, draws: readonly number[], ops?: R
     if (m.crashed !== null) break;
     const rng = new Rng(draw);
     for (let tries = 0; tries < 20; tries++) {
-      const raw = candidateStep(rng, m, ops);
-      if (raw === null) continue;
-      const op = decodeOp(raw);
-      if (op._tag === 'Left') throw new Error(`the generator built an invalid step ${JSON.stringify(raw)}: ${op.left.join('; ')}`);
-      const r = m.apply(op.right, steps.length);
-      if (r instanceof TraceError) continue;
-      const { log: _log, ...result } = r;
-      steps.push(expectResults ? { ...raw, expect: { result } } : raw);
-      break;
+      const batch = candidateSteps(rng, m, ops);
+      if (batch === null) continue;
+      // A batch of ITS traffic keeps its steps up to the first one the model refuses.
+      let placed = false;
+      for (const raw of batch) {
+        if (m.crashed !== null) break;
+        const op = decodeOp(raw);
+        if (op._tag === 'Left') throw new Error(`the generator built an invalid step ${JSON.stringify(raw)}: ${op.left.join('; ')}`);
+        const r = m.apply(op.right, steps.length);
+        if (r instanceof TraceError) break;
+        const { log: _log, ...result } = r;
+        steps.push(expectResults ? { ...raw, expect: { result } } : raw);
+        placed = true;
+      }
+      if (placed) break;
     }
   }
   return {
@@ -142,12 +165,30 @@ export class OpCommand implements fc.Command<ModelState, RealState> {
   }
 
   run(model: ModelState, r: RealState): void {
-    const raw = buildStep(this.op, new Rng(this.seed), r.m);
+    // On a machine with an ITS, `mem_write` stands for a batch of the guest's ITS traffic
+    // (src/conformance/gen-its.ts): RAM writes, register writes, a command batch, an msi.
+    const rng = new Rng(this.seed);
+    const batch = this.op === 'mem_write' && itsDomains(r.m).length > 0 ? itsBatch(rng, r.m) : null;
+    if (batch !== null) {
+      this.resolved = '';
+      for (const raw of batch) {
+        if (r.m.crashed !== null) break;
+        this.one(model, r, raw);
+      }
+      return;
+    }
+    const raw = buildStep(this.op, rng, r.m);
     if (raw === null) {
       this.resolved = '(no pCPU in a suitable mode)';
       return;
     }
-    this.resolved = JSON.stringify(raw);
+    this.resolved = '';
+    this.one(model, r, raw);
+  }
+
+  /** Apply one step and check it. */
+  private one(model: ModelState, r: RealState, raw: Record<string, unknown>): void {
+    this.resolved += `${this.resolved === '' ? '' : ' '}${JSON.stringify(raw)}`;
     const op = decodeOp(raw);
     if (op._tag === 'Left') throw new Error(`the generator built an invalid step ${this.resolved}: ${op.left.join('; ')}`);
     r.monitor.before(op.right);
@@ -178,9 +219,15 @@ export class OpCommand implements fc.Command<ModelState, RealState> {
 export const DEFAULT_OP_WEIGHTS: Readonly<Record<OpName, number>> = {
   run: 8, idle: 2, enter: 10, exit: 10, vcpu_off: 1, vcpu_on: 1, inject: 12, route: 1, hw_irq: 2, mmio: 14,
   sysreg: 2, ack: 8, eoi: 6, dir: 2, pmr: 2, eoimode: 1, pending_check: 1, snapshot: 1,
-  // The ITS ops (trace-format §9.2) are not drawn yet.
+  // The ITS ops (trace-format §9.2): see ITS_OP_WEIGHTS.
   mem_write: 0, mem_read: 0, msi: 0,
 };
+
+/**
+ * The weights for machines with an ITS (arbConfig({ its: true })): `mem_write` (a batch of
+ * ITS traffic, see OpCommand), `msi` and `mem_read` drawn too.
+ */
+export const ITS_OP_WEIGHTS: Readonly<Record<OpName, number>> = { ...DEFAULT_OP_WEIGHTS, mem_write: 14, msi: 4, mem_read: 1 };
 
 /** `fc.commands` over every op (weights adjustable, 0 leaves an op out). */
 export function arbOpCommands(weights: Readonly<Record<OpName, number>> = DEFAULT_OP_WEIGHTS, maxCommands = 150): fc.Arbitrary<Iterable<fc.Command<ModelState, RealState>>> {

@@ -113,6 +113,50 @@ export const MUTANTS = {
     description: 'ICPENDR takes an inflight IRQ off lr_pending and clears QUEUED instead of only warning',
     ref: 'Q19, §3.16',
   },
+  'its-enable-drains-queue': {
+    description: 'enabling the ITS (GITS_CTLR) runs the commands already queued instead of waiting for a CWRITER write',
+    ref: '§C.3, §C.6, appendix C',
+  },
+  'cbaser-resets-cwriter': {
+    description: 'a GITS_CBASER write resets CWRITER to 0 as well as CREADR',
+    ref: '§C.3, appendix C',
+  },
+  'creadr-skips-unreadable-command': {
+    description: 'a command that cannot be read from guest memory is skipped (CREADR advances) instead of stopping the queue',
+    ref: '§C.6, appendix C',
+  },
+  'mapti-bounded-by-id-space': {
+    description: 'MAPTI accepts vLPIs below 2^(IDbits + 1), the ID space, instead of below the count nr_lpis',
+    ref: '§C.7, §C.8, appendix C',
+  },
+  'movi-moves-pending': {
+    description: 'MOVI also moves a pending instance that is not in an LR to the new vCPU',
+    ref: '§C.7, appendix C',
+  },
+  'discard-ignores-collection': {
+    description: 'DISCARD unmaps the event even when its collection maps to no vCPU (after MAPC V=0)',
+    ref: '§C.7, appendix C',
+  },
+  'clear-removes-visible': {
+    description: 'CLEAR takes the LPI off the queues even while it is in an LR (VISIBLE)',
+    ref: '§C.7, appendix C',
+  },
+  'propbaser-writable-after-enable': {
+    description: 'GICR_PROPBASER stays writable after a redistributor has enabled LPIs',
+    ref: '§C.8, appendix C',
+  },
+  'enable-lpis-clearable': {
+    description: 'writing 0 to GICR_CTLR.EnableLPIs disables the vCPU\'s LPIs again',
+    ref: '§C.8, appendix C',
+  },
+  'mapd-remap-replaces-itt': {
+    description: 'a second MAPD V=1 of a mapped device writes the new ITT into the device table despite the host\'s EBUSY',
+    ref: '§C.5, §C.7, appendix C',
+  },
+  'its-enable-without-baser1': {
+    description: 'GITS_CTLR.Enabled is accepted without a valid GITS_BASER1 (collection table)',
+    ref: '§C.3, appendix C',
+  },
 } as const satisfies Record<string, MutantInfo>;
 
 export type MutantName = keyof typeof MUTANTS;

@@ -190,6 +190,13 @@ export class Domain {
   nrLpis = 0;
   /** pend_lpi_tree: vLPI -> record of the mapped event. */
   readonly pendLpiTree = new Map<number, PendingIrq>();
+  /**
+   * Keys of pend_lpi_tree left behind by MAPTI re-initialising a record that was still in the
+   * tree under another number (an event whose ITTE no longer read back: vLPI 0, or its
+   * collection unmapped). Not Xen state: the model's note, for invariant L1 (§C.7; the INVALL
+   * case of docs/trace-format.md §9.4).
+   */
+  readonly lpiStaleKeys = new Set<number>();
   /** The domain's virtual ITS, or null. */
   vits: VirtIts | null = null;
   /** The host device registry (its_devices), keyed by itsDeviceKey(doorbell, devid). */

@@ -19,8 +19,9 @@ import {
   GIC_IRQ_GUEST_ENABLED, GIC_IRQ_GUEST_PRISTINE_LPI, GIC_IRQ_GUEST_VISIBLE, XenCrash, clearBit, listEmpty, setBit, testBit,
   type Domain, type PendingIrq, type Pcpu, type Vcpu,
 } from './types.js';
-import { vgicReinitPendingIrq, vgicRemoveIrqFromQueues } from './vgic.js';
+import { vgicInjectIrq, vgicReinitPendingIrq, vgicRemoveIrqFromQueues } from './vgic.js';
 import { GICV3_PIDR2, genmask, sanitiseBaseAttrs } from './vgic-v3.js';
+import { mutated } from './mutants.js';
 import {
   RESERVED, UNHANDLED, emulateAccess, vregUpdate32, vregUpdate64,
   type FrameDefaults, type MmioAccess, type MmioOutcome, type RegCtx, type RegRow, type RowSide,
@@ -252,7 +253,7 @@ export function itsHandleClear(its: VirtIts, cmd: readonly bigint[]): CmdResult 
   if (e === null) return -1;
   const p = gicv3ItsGetEventPendingIrq(its.d, its.doorbellAddress, devid, eventid);
   if (p === null) return -1;
-  if (!testBit(p, GIC_IRQ_GUEST_VISIBLE)) vgicRemoveIrqFromQueues(e.vcpu, p);
+  if (!testBit(p, GIC_IRQ_GUEST_VISIBLE) || mutated(its.d.host, 'clear-removes-visible')) vgicRemoveIrqFromQueues(e.vcpu, p);
   return 0;
 }
 
@@ -315,14 +316,25 @@ export function itsHandleInvall(cpu: Pcpu, its: VirtIts, cmd: readonly bigint[])
   return ret;
 }
 
+/** The ITTE's vLPI with the vCPU of its record, whatever the collection says (a mutant's reading). */
+function readItteAnyCollection(its: VirtIts, devid: number, evid: number): { vcpu: Vcpu; vlpi: number } | null {
+  const addr = itsGetItteAddress(its, devid, evid);
+  const itte = addr === null ? null : readGuestLe(its.d.ram, addr, 8);
+  if (itte === null) return null;
+  const vlpi = Number(itte & 0xffffffffn);
+  const vcpu = its.d.vcpus[its.d.pendLpiTree.get(vlpi)?.lpiVcpuId ?? 0] ?? its.d.vcpus[0]!;
+  return { vcpu, vlpi };
+}
+
 /** its_discard_event: unmap the event's vLPI (tree, queues, record, host entry). */
 export function itsDiscardEvent(its: VirtIts, vdevid: number, vevid: number): CmdResult {
-  const e = readItte(its, vdevid, vevid);
+  const e = readItte(its, vdevid, vevid) ?? (mutated(its.d.host, 'discard-ignores-collection') ? readItteAnyCollection(its, vdevid, vevid) : null);
   if (e === null || e.vlpi === INVALID_LPI) return 'ENOENT';
   const d = its.d;
   const p = d.pendLpiTree.get(e.vlpi);
   if (p === undefined) return 'ENOENT';
   d.pendLpiTree.delete(e.vlpi);
+  d.lpiStaleKeys.delete(e.vlpi);
   vgicRemoveIrqFromQueues(e.vcpu, p);
   vgicReinitPendingIrq(p, INVALID_LPI);
   return gicv3RemoveGuestEvent(d, its.doorbellAddress, vdevid, vevid);
@@ -361,7 +373,7 @@ export function itsHandleMapd(its: VirtIts, cmd: readonly bigint[]): CmdResult {
   if (!valid) itsUnmapDevice(its, devid);
   // Every domain with an ITS is treated as the hardware domain: its devices are the host's.
   const ret = gicv3ItsMapGuestDevice(its.d, its.hostIts, devid, its.doorbellAddress, devid, 2 ** size, valid);
-  if (ret !== 0 && valid) return ret;
+  if (ret !== 0 && valid && !(ret === 'EBUSY' && mutated(its.d.host, 'mapd-remap-replaces-itt'))) return ret;
   return valid ? itsSetIttAddress(its, devid, ittAddr, size) : itsSetIttAddress(its, devid, INVALID_PADDR, 1);
 }
 
@@ -381,7 +393,7 @@ export function itsHandleMapti(its: VirtIts, cmd: readonly bigint[]): CmdResult 
   const old = readItte(its, devid, eventid);
   if (old !== null && old.vlpi !== INVALID_LPI) return -1;
   const vcpu = getVcpuFromCollection(its, collid);
-  if (vcpu === null || intid >= d.nrLpis) return -1;
+  if (vcpu === null || intid >= d.nrLpis + (mutated(d.host, 'mapti-bounded-by-id-space') ? LPI_OFFSET : 0)) return -1;
   if (!writeItte(its, devid, eventid, collid, intid)) return -1;
 
   const revert = (): void => {
@@ -392,6 +404,8 @@ export function itsHandleMapti(its: VirtIts, cmd: readonly bigint[]): CmdResult 
     revert();
     return -1;
   }
+  // A record still in the tree under another number keeps that key (the model notes it).
+  for (const [k, q] of d.pendLpiTree) if (q === pirq && k !== intid) d.lpiStaleKeys.add(k);
   vgicReinitPendingIrq(pirq, intid);
   let ret: CmdResult = updateLpiProperty(d, pirq);
   if (ret === 0) {
@@ -413,7 +427,7 @@ export function itsHandleMapti(its: VirtIts, cmd: readonly bigint[]): CmdResult 
  * MOVI: retarget the event's record to the new collection's vCPU (only future injections
  * follow; a pending instance stays where it is), then rewrite the ITTE.
  */
-export function itsHandleMovi(its: VirtIts, cmd: readonly bigint[]): CmdResult {
+export function itsHandleMovi(cpu: Pcpu, its: VirtIts, cmd: readonly bigint[]): CmdResult {
   const devid = cmdDeviceid(cmd);
   const eventid = cmdId(cmd);
   const collid = cmdCollection(cmd);
@@ -423,7 +437,13 @@ export function itsHandleMovi(its: VirtIts, cmd: readonly bigint[]): CmdResult {
   if (nvcpu === null) return -1;
   const p = gicv3ItsGetEventPendingIrq(its.d, its.doorbellAddress, devid, eventid);
   if (p === null) return -1;
+  const oldVcpu = its.d.vcpus[p.lpiVcpuId];
   p.lpiVcpuId = nvcpu.id;
+  if (mutated(its.d.host, 'movi-moves-pending') && oldVcpu !== undefined && oldVcpu !== nvcpu && !p.linksUninit
+    && !listEmpty(p.inflight) && !testBit(p, GIC_IRQ_GUEST_VISIBLE)) {
+    vgicRemoveIrqFromQueues(oldVcpu, p);
+    vgicInjectIrq(cpu, its.d, nvcpu, e.vlpi, true);
+  }
   return writeItte(its, devid, eventid, collid, e.vlpi) ? 0 : -1;
 }
 
@@ -461,6 +481,10 @@ export function vgicItsHandleCmds(cpu: Pcpu, its: VirtIts): 0 | -1 | 'EINVAL' {
   if (its.cwriter >= size) return -1;
   while (its.creadr !== its.cwriter) {
     const cmd = readGuestWords(its.d.ram, addr + its.creadr, 4);
+    if (cmd === null && mutated(its.d.host, 'creadr-skips-unreadable-command')) {
+      its.creadr = (its.creadr + ITS_CMD_SIZE) % size;
+      continue;
+    }
     if (cmd === null) return 'EINVAL';
     let ret: CmdResult = 0;
     switch (cmdCommand(cmd)) {
@@ -474,7 +498,7 @@ export function vgicItsHandleCmds(cpu: Pcpu, its: VirtIts): 0 | -1 | 'EINVAL' {
       case GITS_CMD.MAPI:
       case GITS_CMD.MAPTI: ret = itsHandleMapti(its, cmd); break;
       case GITS_CMD.MOVALL: log(its, 'debug', 'ignoring MOVALL command'); break;
-      case GITS_CMD.MOVI: ret = itsHandleMovi(its, cmd); break;
+      case GITS_CMD.MOVI: ret = itsHandleMovi(cpu, its, cmd); break;
       case GITS_CMD.SYNC: break;
       default:
         log(its, 'warn', `unhandled ITS command 0x${cmdCommand(cmd).toString(16)}: ${cmd.map(hex16).join(' ')}`);
@@ -503,7 +527,8 @@ export function itsBaserNrEntries(baser: bigint): number {
 /** vgic_v3_verify_its_status: an enable request stands only with CBASER and both BASERs valid. */
 export function vgicV3VerifyItsStatus(its: VirtIts, status: boolean): boolean {
   if (!status) return false;
-  if ((its.cbaser & GITS_VALID_BIT) === 0n || (its.baserDev & GITS_VALID_BIT) === 0n || (its.baserColl & GITS_VALID_BIT) === 0n) {
+  const collValid = (its.baserColl & GITS_VALID_BIT) !== 0n || mutated(its.d.host, 'its-enable-without-baser1');
+  if ((its.cbaser & GITS_VALID_BIT) === 0n || (its.baserDev & GITS_VALID_BIT) === 0n || !collValid) {
     its.d.host.printk('warn', `d${its.d.id} tried to enable ITS without having the tables configured.`);
     return false;
   }
@@ -570,6 +595,7 @@ export const GITS_ROWS: readonly RegRow[] = [
         const reg = vregUpdate32(ctlr, a);
         // Enabling does not run commands already queued: only a CWRITER write does.
         if ((ctlr ^ reg) !== 0) its.enabled = vgicV3VerifyItsStatus(its, (reg & GITS_CTLR_ENABLE) !== 0);
+        if (its.enabled && ctlr === 0 && mutated(its.d.host, 'its-enable-drains-queue')) vgicItsHandleCmds(ctx.cpu, its);
         return 'ok';
       },
     },
@@ -595,6 +621,7 @@ export const GITS_ROWS: readonly RegRow[] = [
         its.cbaser = sanitizeItsBaseReg(vregUpdate64(its.cbaser, a));
         // CREADR restarts at 0; CWRITER keeps its value.
         its.creadr = 0;
+        if (mutated(its.d.host, 'cbaser-resets-cwriter')) its.cwriter = 0;
         return 'ok';
       },
     },

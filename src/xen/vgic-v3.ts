@@ -279,9 +279,10 @@ const GICR_CTLR_WRITE: RowSide = {
   widths: 'W',
   fn: (ctx: RegCtx, a: MmioAccess) => {
     // Only setting EnableLPIs does anything, once; clearing it is ignored.
-    if (ctx.owner.domain.hasIts && (Number(a.value & 0xffffffffn) & GICR_CTLR_ENABLE_LPIS) !== 0 && !ctx.owner.lpisEnabled) {
+    const enable = (Number(a.value & 0xffffffffn) & GICR_CTLR_ENABLE_LPIS) !== 0;
+    if (ctx.owner.domain.hasIts && enable && !ctx.owner.lpisEnabled) {
       vgicVcpuEnableLpis(ctx.owner);
-    }
+    } else if (!enable && ctx.owner.lpisEnabled && mutated(ctx.cpu.host, 'enable-lpis-clearable')) ctx.owner.lpisEnabled = false;
     return 'ok' as const;
   },
 };
@@ -289,7 +290,7 @@ const PROPBASER_READ = readWithIts((ctx) => ctx.owner.domain.rdistPropbase);
 const PROPBASER_WRITE = writeWithIts((ctx, a) => {
   const d = ctx.owner.domain;
   // Frozen once any redistributor has enabled LPIs.
-  if (!d.rdistsEnabled) d.rdistPropbase = sanitizePropbaser(vregUpdate64(d.rdistPropbase, a));
+  if (!d.rdistsEnabled || mutated(d.host, 'propbaser-writable-after-enable')) d.rdistPropbase = sanitizePropbaser(vregUpdate64(d.rdistPropbase, a));
 });
 // PTZ is stored but reads as 0.
 const PENDBASER_READ = readWithIts((ctx) => ctx.owner.rdistPendbase & ~GICR_PENDBASER_PTZ);
