@@ -25,9 +25,10 @@ import { getField } from '../arch/lr.js';
 import { itsDeviceKey } from '../xen/gic-v3-its.js';
 import { readGuestLe } from '../xen/guestcopy.js';
 import type { Domain, Pcpu } from '../xen/types.js';
+import { Rng } from './rng.js';
 import { getVcpuFromCollection, readItte, type VirtIts } from '../xen/vgic-v3-its.js';
 
-/** The same small, seeded generator as gen.ts's Rng (structural, to avoid an import cycle). */
+/** What the ITS batches draw from: gen.ts's Rng (the interface keeps gen-its.ts free of gen.ts). */
 export interface ItsRng {
   next(): number;
   int(lo: number, hi: number): number;
@@ -66,7 +67,7 @@ const LPI0 = 8192;
  */
 export function addIts(config: Config, seed: number, p: number): Config {
   if (config.gic !== 'v3' || p <= 0) return config;
-  const rng = new ItsStream((seed ^ 0x5a17c0de) >>> 0);
+  const rng = new Rng((seed ^ 0x5a17c0de) >>> 0); // a stream of its own, apart from the config draws
   let any = false;
   const domains: DomainConfig[] = config.domains.map((d) => {
     if (!rng.bool(p)) return d;
@@ -82,48 +83,6 @@ export function addIts(config: Config, seed: number, p: number): Config {
   if (!any) return config;
   const lpiBits = rng.bool(0.15) ? { lpi_bits: rng.pick([14, 15, 16]) } : {};
   return { ...config, ...lpiBits, domains };
-}
-
-/** A tiny PRNG for addIts (the same sfc32 as gen.ts's Rng, seeded differently). */
-class ItsStream {
-  weighted<T>(xs: readonly (readonly [number, T])[]): T {
-    const total = xs.reduce((a, [w]) => a + w, 0);
-    let r = (this.next() / 0x100000000) * total;
-    for (const [w, x] of xs) {
-      if (r < w) return x;
-      r -= w;
-    }
-    return xs[xs.length - 1]![1];
-  }
-
-
-  private a = 0x9e3779b9;
-  private b = 0x243f6a88;
-  private c = 0xb7e15162;
-  private d: number;
-
-  constructor(seed: number) {
-    this.d = seed >>> 0;
-    for (let i = 0; i < 15; i++) this.next();
-  }
-
-  next(): number {
-    const t = (((this.a + this.b) | 0) + this.d) | 0;
-    this.d = (this.d + 1) | 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) | 0;
-    this.c = (this.c << 21) | (this.c >>> 11);
-    this.c = (this.c + t) | 0;
-    return t >>> 0;
-  }
-
-  bool(p: number): boolean {
-    return this.next() / 0x100000000 < p;
-  }
-
-  pick<T>(xs: readonly T[]): T {
-    return xs[Math.floor((this.next() / 0x100000000) * xs.length)]!;
-  }
 }
 
 /** The domains of `m` that have a virtual ITS (and RAM where the layout puts it). */

@@ -14,59 +14,11 @@ import { decodeOp, type Op, type OpName } from '../machine/ops.js';
 import { getField } from '../arch/lr.js';
 import type { Domain, Pcpu, Vcpu } from '../xen/types.js';
 import { GEN_ITS_LAYOUT, addIts, itsBatch, itsDomains } from './gen-its.js';
+import { Rng } from './rng.js';
 import { TRACE_FORMAT } from './trace.js';
 
-// ----- a small seeded PRNG (sfc32), so traces are reproducible from a number -----
-
-export class Rng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
-
-  constructor(readonly seed: number) {
-    this.a = 0x9e3779b9;
-    this.b = 0x243f6a88;
-    this.c = 0xb7e15162;
-    this.d = seed >>> 0;
-    for (let i = 0; i < 15; i++) this.next();
-  }
-
-  /** A uniform 32-bit unsigned integer. */
-  next(): number {
-    const t = (((this.a + this.b) | 0) + this.d) | 0;
-    this.d = (this.d + 1) | 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) | 0;
-    this.c = (this.c << 21) | (this.c >>> 11);
-    this.c = (this.c + t) | 0;
-    return t >>> 0;
-  }
-
-  /** Uniform in [lo, hi]. */
-  int(lo: number, hi: number): number {
-    return lo + Math.floor((this.next() / 0x100000000) * (hi - lo + 1));
-  }
-
-  bool(p = 0.5): boolean {
-    return this.next() / 0x100000000 < p;
-  }
-
-  pick<T>(xs: readonly T[]): T {
-    return xs[this.int(0, xs.length - 1)]!;
-  }
-
-  /** Pick by weight: [weight, value] pairs. */
-  weighted<T>(xs: readonly (readonly [number, T])[]): T {
-    const total = xs.reduce((s, [w]) => s + w, 0);
-    let r = this.next() / 0x100000000 * total;
-    for (const [w, x] of xs) {
-      if (r < w) return x;
-      r -= w;
-    }
-    return xs[xs.length - 1]![1];
-  }
-}
+// The seeded PRNG traces are generated from (src/conformance/rng.ts).
+export { Rng } from './rng.js';
 
 // ----- configs -----
 
