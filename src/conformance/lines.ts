@@ -18,38 +18,14 @@ export class LineReader {
 
   constructor(readonly maxBytes: number) {}
 
-  /** Feed a chunk: the lines it completes. After a `tooLong` event the reader ignores everything. */
+  /** Feed a chunk: the lines it completes, decoded. After a `tooLong` event the reader ignores everything. */
   push(chunk: Buffer): LineEvent[] {
-    const out: LineEvent[] = [];
-    let start = 0;
-    while (!this.stopped) {
-      const nl = chunk.indexOf(0x0a, start);
-      const end = nl === -1 ? chunk.length : nl;
-      if (this.size + (end - start) > this.maxBytes) {
-        this.stop();
-        out.push({ tooLong: true });
-        break;
-      }
-      if (nl !== -1 && this.size === 0) {
-        // A whole line inside this chunk (the usual case): decoded in place, no copy.
-        out.push({ line: trimCr(chunk.toString('utf8', start, end)) });
-        start = nl + 1;
-        continue;
-      }
-      if (end > start) {
-        this.parts.push(chunk.subarray(start, end));
-        this.size += end - start;
-      }
-      if (nl === -1) break;
-      out.push({ line: this.take() });
-      start = nl + 1;
-    }
-    return out;
+    return this.pushBytes(chunk).map(decoded);
   }
 
   /**
    * Feed a chunk: the lines it completes, as bytes, not decoded (for a reader that compares
-   * bytes first). Not to be mixed with `push` on one reader.
+   * bytes first). After a `tooLong` event the reader ignores everything.
    */
   pushBytes(chunk: Buffer): ByteLineEvent[] {
     const out: ByteLineEvent[] = [];
@@ -80,21 +56,13 @@ export class LineReader {
 
   /** The end of the stream: a last line without a newline, if any. */
   end(): LineEvent[] {
-    if (this.stopped || this.size === 0) return [];
-    return [{ line: this.take() }];
+    return this.endBytes().map(decoded);
   }
 
   /** `end` for a reader fed with pushBytes. */
   endBytes(): ByteLineEvent[] {
     if (this.stopped || this.size === 0) return [];
     return [{ bytes: this.takeBytes() }];
-  }
-
-  private take(): string {
-    const text = this.parts.length === 1 ? this.parts[0]!.toString('utf8') : Buffer.concat(this.parts, this.size).toString('utf8');
-    this.parts = [];
-    this.size = 0;
-    return trimCr(text);
   }
 
   private takeBytes(): Buffer {
@@ -115,6 +83,7 @@ function trimCrBytes(b: Buffer): Buffer {
   return b.length > 0 && b[b.length - 1] === 0x0d ? b.subarray(0, b.length - 1) : b;
 }
 
-function trimCr(text: string): string {
-  return text.endsWith('\r') ? text.slice(0, -1) : text;
+/** A byte line decoded as UTF-8 (its `\r` is already gone: 0x0d is never part of a multi-byte sequence). */
+function decoded(e: ByteLineEvent): LineEvent {
+  return 'bytes' in e ? { line: e.bytes.toString('utf8') } : e;
 }
