@@ -12,6 +12,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { escapeControl } from '../machine/decode.js';
 import { MAX_JSON_DEPTH } from './limits.js';
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, DIGIT_0, DIGIT_1, DIGIT_9, DOT, MINUS, OPEN_BRACE, OPEN_BRACKET, PLUS, QUOTE, isDigit } from './chars.js';
 
 /** Why a text was refused. `syntax`: not JSON at all; otherwise JSON we do not accept. */
 export interface JsonError {
@@ -136,25 +137,6 @@ function countKeys(v: unknown): number {
     if (typeof x === 'object' && x !== null) n += countKeys(x);
   }
   return n;
-}
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-const MINUS = 0x2d;
-const PLUS = 0x2b;
-const DOT = 0x2e;
-const DIGIT_0 = 0x30;
-const DIGIT_1 = 0x31;
-const DIGIT_9 = 0x39;
-
-function isDigit(c: number): boolean {
-  return c >= DIGIT_0 && c <= DIGIT_9;
 }
 
 const SIMPLE_ESCAPES: Record<number, string> = {

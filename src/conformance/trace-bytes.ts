@@ -20,28 +20,11 @@ import * as E from 'fp-ts/lib/Either.js';
 import { decodeOpFast } from '../machine/ops.js';
 import { MAX_JSON_DEPTH } from './limits.js';
 import { decodeStep, decodeTraceHead, type Step, type Trace } from './trace.js';
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, DIGIT_0, DOT, MINUS, OPEN_BRACE, OPEN_BRACKET, PLUS, QUOTE, isDigit } from './chars.js';
 
 /** Internal answer of the reader: not sure, let the careful way decide. */
 const BAIL: unique symbol = Symbol('bail');
 type Bail = typeof BAIL;
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-const MINUS = 0x2d;
-const PLUS = 0x2b;
-const DOT = 0x2e;
-const DIGIT_0 = 0x30;
-const DIGIT_9 = 0x39;
-
-function isDigit(c: number | undefined): boolean {
-  return c !== undefined && c >= DIGIT_0 && c <= DIGIT_9;
-}
 
 /** A step already decoded: where its bytes are (to compare), and its Step; `next`: another with the same hash. */
 interface Seen {
