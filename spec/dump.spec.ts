@@ -14,19 +14,11 @@ import { DUMP_USAGE, dumpCommand } from '../src/cli/dump.js';
 import { collectSteps, dumpText, opCompact, resultCompact, type DumpRun } from '../src/conformance/dump.js';
 import { dumpHtml, escapeHtml, mmioWhere, opArgs } from '../src/conformance/html.js';
 import { decodeTrace, loadTraceFile, type Trace } from '../src/conformance/trace.js';
-import { ITS_CONFIG, ITS_STEPS } from './html-fixtures.js';
+import {
+  CRASH, CRASH_CONFIG, ITS_CONFIG, ITS_STEPS, SPILL, ack, enableSpis, enter, exit, header, inject, priority, right, rowCells, run,
+} from './html-fixtures.js';
 
 type RawStep = Record<string, unknown>;
-
-const run = (vcpu = 0, pcpu = 0): RawStep => ({ op: 'run', pcpu, domain: 1, vcpu });
-const enter = (pcpu = 0): RawStep => ({ op: 'enter', pcpu });
-const exit = (pcpu = 0): RawStep => ({ op: 'exit', pcpu });
-const ack = (pcpu = 0): RawStep => ({ op: 'ack', pcpu });
-const inject = (virq: number, pcpu = 0): RawStep => ({ op: 'inject', pcpu, domain: 1, vcpu: null, virq });
-const priority = (irq: number, prio: number): RawStep =>
-  ({ op: 'mmio', pcpu: 0, access: 'write', addr: `0x${(0x3001400 + irq).toString(16)}`, size: 1, value: `0x${prio.toString(16)}` });
-/** ISENABLER1: enable SPIs 32..63 by bit. */
-const enableSpis = (bits: number): RawStep => ({ op: 'mmio', pcpu: 0, access: 'write', addr: '0x3001104', size: 4, value: `0x${bits.toString(16)}` });
 
 function trace(steps: RawStep[], extra: Record<string, unknown> = {}, config: Record<string, unknown> = {}): Trace {
   const json = {
@@ -39,60 +31,6 @@ function trace(steps: RawStep[], extra: Record<string, unknown> = {}, config: Re
   const r = decodeTrace(json);
   if (E.isLeft(r)) return expect.fail(`test trace does not decode: ${r.left.join('; ')}`);
   return r.right;
-}
-
-/**
- * Spill and eviction on a 2-LR GICv3 vCPU (3.2, Q11, Q12): SPIs 40 (0xa0), 41 (0x80) and
- * 42 (0x00) are injected while the vCPU is current; 42 finds both LRs used and waits on
- * lr_pending; on return to the guest it evicts 40, the lowest-priority LR.
- */
-const SPILL: RawStep[] = [
-  run(), // 0
-  priority(40, 0xa0), priority(41, 0x80), priority(42, 0x00), // 1..3
-  enableSpis(0x700), // 4
-  inject(40), inject(41), inject(42), // 5..7
-  enter(), // 8
-  { op: 'pmr', pcpu: 0, value: 0xf0 }, // 9
-  ack(), // 10: 42
-  exit(), // 11
-  { op: 'mmio', pcpu: 0, access: 'read', addr: '0x3040000', size: 4 }, // 12: vCPU 1's frame, which does not exist: abort
-];
-
-/**
- * 3.8 step 3.2: a later eviction walk meets only active entries, runs past the head of the
- * inflight list and crashes (step 21); the step after it is a trace error (docs/trace-format.md §4).
- */
-const CRASH: RawStep[] = [
-  run(), // 0
-  ...[[32, 0x10], [33, 0x08], [34, 0xc0], [35, 0xe0], [36, 0xf0], [37, 0x80]].map(([irq, p]) => priority(irq!, p!)), // 1..6
-  enableSpis(0x3f), // 7
-  inject(32), enter(), { op: 'pmr', pcpu: 0, value: 0xff }, ack(), // 8..11: 32 active
-  inject(33, 1), exit(), enter(), ack(), exit(), // 12..16: 33 active
-  inject(34), inject(35), inject(36), inject(37), // 17..20
-  enter(), // 21: crash
-  ack(), // 22: trace error
-];
-const CRASH_CONFIG = { nr_lrs: 3, pcpus: 2, domains: [{ id: 1, vcpus: 2, nr_spis: 64 }] };
-
-/** A bare <tr> row's cells (`<td ...>...</td>`), in column order: init, step 0, step 1, ... */
-function rowCells(html: string, section: string, label: string): string[] {
-  const start = html.indexOf(`<tr class="sec"><th class="lbl">${section}</th>`);
-  expect(start, `section ${section}`).to.be.greaterThan(-1);
-  const rows = html.slice(start).split('<tr').slice(2);
-  const row = rows.find((r) => r.includes(`>${label}</th>`));
-  if (row === undefined) return expect.fail(`no row ${label} in section ${section}`);
-  return row.split('<td').slice(1).map((c) => `<td${c.slice(0, c.indexOf('</td>') + 5)}`);
-}
-
-function header(html: string, step: number): string {
-  const m = new RegExp(`<th class="([^"]*)" id="s${step}"[^>]*>(.*?)</th>`).exec(html);
-  if (m === null) return expect.fail(`no column header for step ${step}`);
-  return `${m[1]!}|${m[2]!}`;
-}
-
-function right<A>(e: E.Either<string, A>): A {
-  if (E.isLeft(e)) return expect.fail(`unexpected Left: ${e.left}`);
-  return e.right;
 }
 
 function collected(t: Trace): DumpRun {

@@ -13,31 +13,10 @@ import { UsageError, type Io } from '../src/cli/args.js';
 import { dumpCommand } from '../src/cli/dump.js';
 import { dumpHtml, expectRows, mmioWhere, opArgs, writeHtmlFile, type HtmlOptions } from '../src/conformance/html.js';
 import type { Trace } from '../src/conformance/trace.js';
-import { SPILL, CRASH, CRASH_CONFIG, ITS_CONFIG, ITS_STEPS, traceOf } from './html-fixtures.js';
-
-function right<A>(e: E.Either<string, A>): A {
-  if (E.isLeft(e)) return expect.fail(`unexpected Left: ${e.left}`);
-  return e.right;
-}
+import { SPILL, CRASH, CRASH_CONFIG, ITS_CONFIG, ITS_STEPS, header, right, rowCells, traceOf } from './html-fixtures.js';
 
 function page(t: Trace, opts: HtmlOptions = {}): string {
   return right(dumpHtml(t, opts));
-}
-
-/** The cells of the row labelled `label` in section `section`, reference column first. */
-function rowCells(html: string, section: string, label: string): string[] {
-  const start = html.indexOf(`<tr class="sec"><th class="lbl">${section}</th>`);
-  expect(start, `section ${section}`).to.be.greaterThan(-1);
-  const rows = html.slice(start).split('<tr').slice(2);
-  const row = rows.find((r) => r.includes(`>${label}</th>`));
-  if (row === undefined) return expect.fail(`no row ${label} in section ${section}`);
-  return row.split('<td').slice(1).map((c) => `<td${c.slice(0, c.indexOf('</td>') + 5)}`);
-}
-
-function header(html: string, step: number): string {
-  const m = new RegExp(`<th class="([^"]*)" id="s${step}"[^>]*>(.*?)</th>`).exec(html);
-  if (m === null) return expect.fail(`no column header for step ${step}`);
-  return `${m[1]!}|${m[2]!}`;
 }
 
 describe('vgic dump --html: debugging aids', () => {
