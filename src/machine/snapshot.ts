@@ -373,7 +373,8 @@ function rankJson(r: Rank): string {
   return text;
 }
 
-function lrsJson(host: Host, lrs: Uint32Array): string {
+/** The valid LRs as canonical JSON; the guest view (§5.1) leaves out `raw`. */
+function lrsJson(host: Host, lrs: Uint32Array, raw: boolean): string {
   const layout = host.layout;
   let s = '[';
   let first = true;
@@ -381,7 +382,7 @@ function lrsJson(host: Host, lrs: Uint32Array): string {
     const state = getField(lrs, lr, layout.state);
     if (state === 0) continue;
     const hw = getField(lrs, lr, layout.hw) === 1;
-    s += `${first ? '' : ','}{"lr":${lr},"raw":"${hex64(lrs[2 * lr]!, lrs[2 * lr + 1]!)}","state":"${LR_STATE_NAMES[state]!}",` +
+    s += `${first ? '' : ','}{"lr":${lr},${raw ? `"raw":"${hex64(lrs[2 * lr]!, lrs[2 * lr + 1]!)}",` : ''}"state":"${LR_STATE_NAMES[state]!}",` +
       `"virq":${getField(lrs, lr, layout.virq)},"pirq":${hw ? getField(lrs, lr, layout.pirq) : 'null'},` +
       `"priority":${lrPriority8(layout, lrs, lr)},"grp1":${getField(lrs, lr, layout.grp1) === 1}}`;
     first = false;
@@ -399,7 +400,7 @@ function vcpuJson(host: Host, v: Vcpu): string {
   for (let n = v.lrPending.next; n !== v.lrPending; n = n.next) pending += `${n.prev === v.lrPending ? '' : ','}${n.owner!.irq}`;
   return `{"id":${v.id},"online":${v.online},"rank":${rankJson(v.privateIrqs)},"inflight":${inflight}],"lr_pending":${pending}],` +
     `"lr_mask":"${hex64(mask.lo >>> 0, mask.hi >>> 0)}","pmr":${iface.pmr},"eoimode":${iface.eoimode},"apr":"${hex32(iface.apr)}",` +
-    `"lrs":${lrsJson(host, iface.lrs)}` +
+    `"lrs":${lrsJson(host, iface.lrs, true)}` +
     (v.domain.hasIts ? `,"lpis_enabled":${v.lpisEnabled},"pendbase":"${toHex(pendbaseAsRead(v))}"}` : '}');
 }
 
@@ -468,26 +469,10 @@ function routedDescs(host: Host): IrqDesc[] {
 // the same order, minus UIE, Xen's lists and status bits, the ranks, GICD_CTLR, the raw LR
 // encoding and IN_PROGRESS.
 
-function guestLrsJson(host: Host, lrs: Uint32Array): string {
-  const layout = host.layout;
-  let s = '[';
-  let first = true;
-  for (let lr = 0; lr < host.nrLrs; lr++) {
-    const state = getField(lrs, lr, layout.state);
-    if (state === 0) continue;
-    const hw = getField(lrs, lr, layout.hw) === 1;
-    s += `${first ? '' : ','}{"lr":${lr},"state":"${LR_STATE_NAMES[state]!}",` +
-      `"virq":${getField(lrs, lr, layout.virq)},"pirq":${hw ? getField(lrs, lr, layout.pirq) : 'null'},` +
-      `"priority":${lrPriority8(layout, lrs, lr)},"grp1":${getField(lrs, lr, layout.grp1) === 1}}`;
-    first = false;
-  }
-  return `${s}]`;
-}
-
 function guestVcpuJson(host: Host, v: Vcpu): string {
   const { iface } = host.interfaceOf(v);
   return `{"id":${v.id},"online":${v.online},"pmr":${iface.pmr},"eoimode":${iface.eoimode},"apr":"${hex32(iface.apr)}",` +
-    `"lrs":${guestLrsJson(host, iface.lrs)}}`;
+    `"lrs":${lrsJson(host, iface.lrs, false)}}`;
 }
 
 /** The guest snapshot of trace-format §5.1 as canonical JSON text. */
