@@ -25,6 +25,7 @@ import { getField } from '../arch/lr.js';
 import { itsDeviceKey } from '../xen/gic-v3-its.js';
 import { readGuestLe } from '../xen/guestcopy.js';
 import type { Domain, Pcpu } from '../xen/types.js';
+import { LAYOUT } from '../testing/its-steps.js';
 import { Rng } from './rng.js';
 import { getVcpuFromCollection, readItte, type VirtIts } from '../xen/vgic-v3-its.js';
 
@@ -39,19 +40,22 @@ export interface ItsRng {
 
 type RawStep = Record<string, unknown>;
 
-/** Where a generated ITS domain keeps things (its own address space: every domain the same). */
+/**
+ * Where a generated ITS domain keeps things (its own address space: every domain the same):
+ * the addresses of the specs' layout (src/testing/its-steps.ts), with device n's ITT at
+ * itt + n * ittStride and vCPU n's pending table (which Xen does not read) at
+ * pendTable + n * 0x2000.
+ */
 export const GEN_ITS_LAYOUT = {
-  itsBase: 0x8000000,
-  ramBase: 0x40000000,
-  ramSize: 0x100000,
-  queue: 0x40000000,
-  devTable: 0x40010000,
-  collTable: 0x40020000,
-  propTable: 0x40030000,
-  /** Device n's ITT at itt + n * ittStride. */
-  itt: 0x40040000,
+  itsBase: LAYOUT.itsBase,
+  ramBase: LAYOUT.ramBase,
+  ramSize: LAYOUT.ramSize,
+  queue: LAYOUT.queue,
+  devTable: LAYOUT.devTable,
+  collTable: LAYOUT.collTable,
+  propTable: LAYOUT.propTable,
+  itt: LAYOUT.itt,
   ittStride: 0x800,
-  /** vCPU n's pending table at pendTable + n * 0x2000 (Xen does not read it). */
   pendTable: 0x400c0000,
 } as const;
 
