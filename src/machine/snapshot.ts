@@ -191,23 +191,18 @@ function domainSnapshot(host: Host, d: Domain): DomainSnapshot {
     }
   }
   for (const p of d.pendingIrqs) if (isInteresting(p)) irqs.push(irqSnapshot(p, null));
-  if (!d.hasIts) {
-    return {
-      id: d.id,
-      ctlr: toHex(d.ctlr),
-      ranks: d.sharedIrqs.map(rankSnapshot),
-      vcpus: d.vcpus.map((v) => vcpuSnapshot(host, v)),
-      irqs,
-    };
-  }
-  for (const p of lpiRecords(d)) irqs.push({ ...irqSnapshot(p, lpiVcpu(d, p)), lpi_priority: p.lpiPriority });
-  const its = d.vits!;
-  return {
+  if (d.hasIts) for (const p of lpiRecords(d)) irqs.push({ ...irqSnapshot(p, lpiVcpu(d, p)), lpi_priority: p.lpiPriority });
+  const base: DomainSnapshot = {
     id: d.id,
     ctlr: toHex(d.ctlr),
     ranks: d.sharedIrqs.map(rankSnapshot),
     vcpus: d.vcpus.map((v) => vcpuSnapshot(host, v)),
     irqs,
+  };
+  if (!d.hasIts) return base;
+  const its = d.vits!;
+  return {
+    ...base,
     lpi: { propbase: toHex(d.rdistPropbase), rdists_enabled: d.rdistsEnabled, nr_lpis: d.nrLpis },
     its: {
       base: toHex(its.base), enabled: its.enabled, cbaser: toHex(its.cbaser), cwriter: toHex(its.cwriter),
