@@ -4,7 +4,7 @@
  * `msi`. Kept apart from machine.ts, which only calls in here.
  */
 import { LPI_OFFSET } from '../arch/limits.js';
-import { hostLpiOfEvent } from '../xen/gic-v3-its.js';
+import { hostLpiOfEvent, itsDeviceKey } from '../xen/gic-v3-its.js';
 import { gicv3DoLpi, gicv3LpiInitHostLpis } from '../xen/gic-v3-lpi.js';
 import { GuestRam, readGuestLe, writeGuestLe } from '../xen/guestcopy.js';
 import type { Domain, Host, Pcpu } from '../xen/types.js';
@@ -61,7 +61,7 @@ export function msi(cpu: Pcpu, d: Domain, devid: number, eventid: number): strin
   if (its === null) return `domain ${d.id} has no ITS (config its)`;
   const hostLpi = hostLpiOfEvent(d, its.doorbellAddress, devid, eventid);
   if (hostLpi === null) {
-    const dev = d.itsDevices.get(`${its.doorbellAddress}:${devid}`);
+    const dev = d.itsDevices.get(itsDeviceKey(its.doorbellAddress, devid));
     return dev === undefined
       ? `domain ${d.id} has no host device ${devid} (MAPD V=1 registers one)`
       : `event ${eventid} is not below the ${dev.eventids} events of host device ${devid}`;
