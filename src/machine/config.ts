@@ -132,13 +132,14 @@ export function checkConfigRules(c: Config, base = 'config'): string[] {
     const first = seen.get(d.id);
     if (first !== undefined) errors.push(`${at}.id: duplicate domain id ${d.id} (also domains[${first}].id)`);
     else seen.set(d.id, i);
-    (d.pirqs ?? []).forEach((pirq, j) => {
+    const pirqRules = (): void => (d.pirqs ?? []).forEach((pirq, j) => {
       if (pirq < 32 || pirq > SPI_MAX_INTID) {
         errors.push(`${at}.pirqs[${j}]: ${pirq} is not a host SPI (32..${SPI_MAX_INTID})`);
       }
     });
     if (isDeviceDomain(d)) {
       errors.push(...checkDeviceDomainRules(c, d, at));
+      pirqRules();
       return;
     }
     if ((d as { ipa_bits?: unknown }).ipa_bits !== undefined) errors.push(`${at}.ipa_bits: only a domain with "vgic": "device" takes ipa_bits`);
@@ -154,6 +155,7 @@ export function checkConfigRules(c: Config, base = 'config'): string[] {
         errors.push(`${at}.nr_spis: ${d.nr_spis} rounds up to ${rounded}, above the limit of ${MAX_SPIS} SPIs (reference §2.3, Q33)`);
       }
     }
+    pirqRules();
     errors.push(...checkItsRules(c, d, at));
   });
   if (c.lpi_bits !== undefined && (c.lpi_bits < MIN_LPI_BITS || c.lpi_bits > MAX_LPI_BITS)) {

@@ -87,7 +87,7 @@ export const VGIC_NR_PRIVATE_IRQS = 32;
 export const VGIC_MAX_RESERVED = 1023;
 export const VGIC_NR_IRQS_LEGACY = 256;
 export const VGIC_V2_MAX_CPUS = 8;
-/** KVM's VGIC_V3_MAX_CPUS (512); Xen's MAX_VIRT_CPUS (128) is what the model allows (docs §10). */
+/** KVM's VGIC_V3_MAX_CPUS (512); Xen's MAX_VIRT_CPUS (128) is what the model allows (trace-format §10). */
 export const VGIC_V3_MAX_CPUS = 512;
 /** KVM_MAX_VCPU_IDS on arm64. */
 export const KVM_MAX_VCPU_IDS = 512;

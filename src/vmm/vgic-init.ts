@@ -20,7 +20,7 @@ export const VMM_ITS_EVID_BITS = 16;
 /** GICD_TYPER.IDbits + 1 of a VMM-built domain with an ITS (KVM's 16 INTID bits). */
 export const VMM_ITS_INTID_BITS = 16;
 
-/** lock_all_vcpus fails: some vCPU of the VM is in KVM_RUN, i.e. loaded on a pCPU (docs §10.5). */
+/** lock_all_vcpus fails: some vCPU of the VM is in KVM_RUN, i.e. loaded on a pCPU (trace-format §10.5). */
 export function anyVcpuRunning(vm: KvmVm): boolean {
   if (!vm.initialized) return false;
   for (const v of vm.domain.vcpus) if (v.runningOn !== null) return true;
@@ -76,13 +76,14 @@ export function vgicInit(vm: KvmVm): Errno | 0 {
   if (vm.nrSpis === 0) vm.nrSpis = VGIC_NR_IRQS_LEGACY - VGIC_NR_PRIVATE_IRQS;
   buildXenVgic(vm);
   vm.initialized = true;
+  for (const its of vm.itsDevices) buildXenIts(vm, its);
   return 0;
 }
 
 /**
  * The Xen side of vgic_init: a fresh Xen domain of the VM's model (its RAM carried over from the
- * placeholder) with domain_vgic_init(d, nr_irqs − 32), one vCPU per KVM vCPU with
- * vcpu_vgic_init, and the vITS if an ITS device already has its frame.
+ * placeholder) with domain_vgic_init(d, nr_irqs − 32) and one vCPU per KVM vCPU with
+ * vcpu_vgic_init (vgicInit then builds the vITS of an ITS device that already has its frame).
  */
 function buildXenVgic(vm: KvmVm): void {
   const old = vm.domain;
@@ -100,7 +101,6 @@ function buildXenVgic(vm: KvmVm): void {
   }
   host.domains.set(d.id, d);
   vm.domain = d;
-  for (const its of vm.itsDevices) buildXenIts(vm, its);
 }
 
 /**
