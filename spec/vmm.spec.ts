@@ -208,7 +208,7 @@ describe('VMM front door: NR_IRQS, CTRL, MAINT_IRQ (KVM B.4)', () => {
     expect(apply(m, get('NR_IRQS', 0))).to.deep.equal({ outcome: 'ok', value: hex(992) });
   });
 
-  it('B.4 / trace-format §10.6: 992 interrupts build 960 SPIs, exactly Xen\'s limit: Xen refuses no NR_IRQS that KVM accepts', () => {
+  it('B.4 / trace-format §10.7: 992 interrupts build 960 SPIs, exactly Xen\'s limit: Xen refuses no NR_IRQS that KVM accepts', () => {
     const m = v3With(1);
     apply(m, set('NR_IRQS', 0, 992), set('CTRL', 0, null));
     expect(m.host.domains.get(1)!.nrSpis).to.equal(960);
@@ -224,7 +224,7 @@ describe('VMM front door: NR_IRQS, CTRL, MAINT_IRQ (KVM B.4)', () => {
     expect(apply(m, get('CTRL', 0))).to.deep.equal(ERR('ENXIO'));
   });
 
-  it('B.4 SAVE_PENDING_TABLES: ENXIO before CTRL_INIT and on a v2 device; then ok (it writes nothing, trace-format §10.6)', () => {
+  it('B.4 SAVE_PENDING_TABLES: ENXIO before CTRL_INIT and on a v2 device; then ok (it writes nothing, trace-format §10.7)', () => {
     const m = v3With(1);
     expect(apply(m, set('CTRL', 3, null))).to.deep.equal(ERR('ENXIO'));
     apply(m, set('CTRL', 0, null));
@@ -320,7 +320,7 @@ describe('VMM front door: the register groups\' KVM checks (KVM B.4, B.5, B.8; e
     expect(apply(m, set('CTRL', 2, null, 1))).to.deep.equal(OK);
   });
 
-  it('trace-format §10.6: the Xen vITS is built when the GIC is initialised and the ITS placed, whichever comes last', () => {
+  it('trace-format §10.7: the Xen vITS is built when the GIC is initialised and the ITS placed, whichever comes last', () => {
     const m = v3With(1);
     apply(m, create('its'), set('CTRL', 0, null, 0));
     expect(m.host.domains.get(1)!.hasIts).to.equal(false);
@@ -368,13 +368,13 @@ describe('VMM front door: phase rules and vCPUs (KVM B.2, B.6)', () => {
     expect(apply(m, vcpu(9))).to.deep.equal(ERR('EBUSY'));
   });
 
-  it('trace-format §10.6: on a GICv3 host Xen\'s 128 vCPUs apply: id 128 is EINVAL (KVM would take up to 511)', () => {
+  it('trace-format §10.7: on a GICv3 host Xen\'s 128 vCPUs apply: id 128 is EINVAL (KVM would take up to 511)', () => {
     const m = v3With(0);
     expect(apply(m, vcpu(128))).to.deep.equal(ERR('EINVAL'));
     expect(apply(m, vcpu(127))).to.deep.equal(OK);
   });
 
-  it('trace-format §10.6 (decision 9): CTRL_INIT with vCPU ids that are not 0..n-1 is EINVAL; once dense it succeeds', () => {
+  it('trace-format §10.7 (decision 9): CTRL_INIT with vCPU ids that are not 0..n-1 is EINVAL; once dense it succeeds', () => {
     const m = v3With(0);
     apply(m, vcpu(0), vcpu(2));
     expect(apply(m, set('CTRL', 0, null))).to.deep.equal(ERR('EINVAL'));

@@ -11,7 +11,7 @@ import { KVM_VGIC_V3_ITS_SIZE, SZ_64K, type Errno, type KvmDevice, type KvmVm } 
 /**
  * vgic_its_create (KVM B.8): the VM gains an ITS with no frame yet. Xen gives a domain one vITS,
  * so a second ITS device of the same VM is refused with ENOMEM, the one errno this call has
- * besides ENODEV (docs/trace-format.md §10.6).
+ * besides ENODEV (docs/trace-format.md §10.7).
  */
 export function vgicItsCreate(vm: KvmVm): Errno | 0 {
   if (vm.itsDevices.length > 0) return 'ENOMEM';
@@ -34,7 +34,7 @@ export function vgicItsSetAddr(vm: KvmVm, dev: KvmDevice, addr: bigint): Errno |
  * (EBUSY). RESET clears the Valid bit of both BASERs (other fields kept), CBASER, CREADR and
  * CWRITER, and disables the ITS. SAVE_TABLES and RESTORE_TABLES succeed without moving anything:
  * Xen keeps its translation tables in guest RAM and reads them on every lookup, so there is
- * nothing held elsewhere to save or reload (docs/trace-format.md §10.6). Any other attribute
+ * nothing held elsewhere to save or reload (docs/trace-format.md §10.7). Any other attribute
  * succeeds too, as KVM's switch has no default (a quirk HAS_ATTR does not share).
  */
 export function vgicItsCtrl(vm: KvmVm, dev: KvmDevice, attr: bigint): Errno | 0 {

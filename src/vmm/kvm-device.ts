@@ -249,7 +249,7 @@ export const ROWS: readonly Row[] = [
   {
     dev: 'gic', group: CTRL, attr: KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES, call: 'set', payload: 'none',
     rules: [R_NOT_V3, R_BUSY, ['ENXIO', notInitialized, 'B.4: SAVE_PENDING_TABLES before CTRL_INIT']],
-    effect: ok, // Xen keeps LPI pending state in its records and never writes pending tables: nothing to write (trace-format §10.6)
+    effect: ok, // Xen keeps LPI pending state in its records and never writes pending tables: nothing to write (trace-format §10.7)
   },
   { dev: 'gic', group: CTRL, attr: KVM_DEV_ARM_VGIC_CTRL_INIT, call: 'has', payload: 'none', rules: [], effect: ok },
   { dev: 'gic', group: CTRL, attr: KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES, call: 'has', payload: 'none', rules: [R_NOT_V3], effect: ok },
@@ -321,7 +321,7 @@ export const ROWS: readonly Row[] = [
       ['EINVAL', itsMisaligned, 'B.8: misaligned ITS register offset'],
       R_BUSY,
       ['ENXIO', (c) => c.dev.its!.base === null, 'B.8: the ITS has no frame address yet'],
-      ['EBUSY', (c) => c.dev.its!.xen === null, 'trace-format §10.6: the Xen vITS is built at CTRL_INIT'],
+      ['EBUSY', (c) => c.dev.its!.xen === null, 'trace-format §10.7: the Xen vITS is built at CTRL_INIT'],
     ],
     effect: itsRegs,
   })),

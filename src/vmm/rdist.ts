@@ -86,7 +86,7 @@ export function vgicRegisterRedistIodev(vm: KvmVm, v: KvmVcpu): Errno | 0 {
 /**
  * vgic_register_all_redist_iodevs: every vCPU, in creation order. (KVM also unregisters the
  * frames of the vCPUs before the one that failed, though they keep their base: not modelled,
- * see docs/trace-format.md §10.6.)
+ * see docs/trace-format.md §10.7.)
  */
 export function vgicRegisterAllRedistIodevs(vm: KvmVm): Errno | 0 {
   for (const v of vm.vcpus) {

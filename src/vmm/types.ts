@@ -192,7 +192,7 @@ export class KvmVm implements VmmLink {
 
 /**
  * kvm->max_vcpus before a vGIC exists, capped by Xen: 8 on a GICv2 host; on a GICv3 host KVM
- * allows 512, Xen's MAX_VIRT_CPUS 128 (docs/trace-format.md §10.6).
+ * allows 512, Xen's MAX_VIRT_CPUS 128 (docs/trace-format.md §10.7).
  */
 export function defaultMaxVcpus(hostVersion: GicVersion): number {
   return hostVersion === 'v2' ? VGIC_V2_MAX_CPUS : XEN_MAX_VCPUS_V3;

@@ -20,7 +20,7 @@ export const VMM_ITS_EVID_BITS = 16;
 /** GICD_TYPER.IDbits + 1 of a VMM-built domain with an ITS (KVM's 16 INTID bits). */
 export const VMM_ITS_INTID_BITS = 16;
 
-/** lock_all_vcpus fails: some vCPU of the VM is in KVM_RUN, i.e. loaded on a pCPU (trace-format §10.5). */
+/** lock_all_vcpus fails: some vCPU of the VM is in KVM_RUN, i.e. loaded on a pCPU (trace-format §10.6). */
 export function anyVcpuRunning(vm: KvmVm): boolean {
   if (!vm.initialized) return false;
   for (const v of vm.domain.vcpus) if (v.runningOn !== null) return true;
@@ -67,7 +67,7 @@ export function kvmVmIoctlCreateVcpu(vm: KvmVm, id: number): Errno | 0 {
 /**
  * vgic_init (KVM B.4 GRP_CTRL): idempotent; nr_spis defaults to 224; then the Xen vGIC is built
  * (buildXenVgic). The one refusal of the model's own: vCPU ids that are not 0..n-1 (Xen numbers
- * its vCPUs densely) answer EINVAL (docs/trace-format.md §10.6).
+ * its vCPUs densely) answer EINVAL (docs/trace-format.md §10.7).
  */
 export function vgicInit(vm: KvmVm): Errno | 0 {
   if (vm.initialized) return 0;
@@ -105,7 +105,7 @@ function buildXenVgic(vm: KvmVm): void {
 
 /**
  * The Xen vITS behind an ITS device: built once the GIC is initialised (v3 model) and the ITS
- * has its frame, whichever comes last (docs/trace-format.md §10.6). Its DeviceID and EventID
+ * has its frame, whichever comes last (docs/trace-format.md §10.7). Its DeviceID and EventID
  * widths are KVM's (16 each); the domain's INTID bits become 16.
  */
 export function buildXenIts(vm: KvmVm, dev: KvmDevice): void {
