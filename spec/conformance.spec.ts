@@ -242,11 +242,11 @@ describe('conformance: the driver protocol server (docs/trace-format.md §7)', (
     return JSON.parse(server.handle(JSON.stringify(req)).line) as Record<string, unknown>;
   }
 
-  it('§7: hello announces the format and all 21 ops (§9.2 added mem_write, mem_read, msi); reset, step, snapshot, quit', () => {
+  it('§7: hello announces the format and all 27 ops (§9.2 added mem_write, mem_read, msi; §10.2 the six VMM ops); reset, step, snapshot, quit', () => {
     const s = new Server();
     const hello = talk(s, { id: 1, cmd: 'hello' });
     expect(hello).to.include({ id: 1, ok: true, format: 'vgic-trace/1' });
-    expect(hello['ops']).to.have.length(21);
+    expect(hello['ops']).to.have.length(27);
     expect(talk(s, { id: 2, cmd: 'reset', config: CFG })).to.deep.equal({ id: 2, ok: true });
     expect(talk(s, { id: 3, cmd: 'step', step: { op: 'run', pcpu: 0, domain: 1, vcpu: 0 } })).to.deep.equal({ id: 3, ok: true, result: { outcome: 'ok' } });
     const snapReply = talk(s, { id: 'x', cmd: 'snapshot' });

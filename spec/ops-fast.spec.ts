@@ -13,11 +13,15 @@ import { OP_CODECS, OP_NAMES, decodeOp, decodeOpFast } from '../src/machine/ops.
 import { generateTrace } from '../src/conformance/gen.js';
 import { runs } from './fc-replay.js';
 
-const KEYS = ['pcpu', 'domain', 'vcpu', 'virq', 'level', 'pirq', 'access', 'addr', 'size', 'value', 'reg', 'intid', 'expect', 'extra', 'toString'];
+const KEYS = [
+  'pcpu', 'domain', 'vcpu', 'virq', 'level', 'pirq', 'access', 'addr', 'size', 'value', 'reg', 'intid', 'expect', 'extra', 'toString',
+  'device', 'group', 'attr', 'type', 'test',
+];
 
 const anyValue = fc.oneof(
   fc.nat({ max: 300 }), fc.integer({ min: -5, max: 5 }), fc.constantFrom(0.5, 1e400, -0, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 1, 1, 2, 4, 8, 255, 256),
   fc.constant(null), fc.boolean(), fc.constantFrom('read', 'write', 'ICC_SGI1R_EL1', 'ICC_ASGI1R_EL1', 'ICC_SGI0R_EL1', 'x'),
+  fc.constantFrom('ADDR', 'REDIST_REGS', 'MAINT_IRQ', 'addr', 'toString', 'v2', 'v3', 'its', 'V3'),
   fc.constantFrom('0x3001104', '0X1F', '0x', '0xg', '0x00000000000000000001', '0xffffffffffffffff', '0x10000000000000000', '0x0000ffffffffffffffff'),
   fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEF'), minLength: 1, maxLength: 20 }).map((h) => `0x${h}`),
   fc.constant(undefined), fc.constant({}), fc.constant([]),

@@ -594,7 +594,7 @@ describe('properties: P1 delivery (checkDelivery, deliveryScenario, deliveryBoun
       expect(new Set(s.irqs.map((x) => x.irq)).size).to.equal(s.irqs.length);
       expect(s.when.length).to.equal(s.irqs.length);
       expect(s.config.domains).to.have.length(1);
-      const nrSpis = s.config.domains[0]!.nr_spis;
+      const nrSpis = s.config.domains[0]!.nr_spis ?? 0;
       for (const { irq, priority } of s.irqs) {
         expect(irq).to.be.below(32 + Math.min(nrSpis, 64));
         expect(priority).to.be.within(0, 0xf7);

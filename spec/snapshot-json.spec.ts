@@ -53,6 +53,23 @@ describe('snapshots: direct canonical JSON (Machine.snapshotJson)', () => {
     }
   });
 
+  it('FORMAT §10.3: equals JSON.stringify(snapshot()) after every step of the VMM fixtures (device domains before and after CTRL_INIT, dead, with an ITS)', () => {
+    const dir = fileURLToPath(new URL('../../fixtures/vmm/', import.meta.url));
+    let compared = 0;
+    for (const f of readdirSync(dir).filter((x) => x.endsWith('.json'))) {
+      const t = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { config: unknown; steps: unknown[] };
+      const m = build(t.config);
+      expect(m.snapshotJson(), `${f} before any step`).to.equal(JSON.stringify(m.snapshot()));
+      t.steps.forEach((s, i) => {
+        const r = m.step(s, i);
+        if (E.isLeft(r)) throw new Error(`${f}: ${r.left}`);
+        expect(m.snapshotJson(), `${f} step ${i}`).to.equal(JSON.stringify(m.snapshot()));
+        compared += 1;
+      });
+    }
+    expect(compared).to.be.greaterThan(200);
+  });
+
   it('a 960-SPI, 8-vCPU domain with routed IRQs writes the same text both ways', () => {
     const m = build({ gic: 'v2', nr_lrs: 4, pcpus: 2, domains: [{ id: 3, vcpus: 8, nr_spis: 960, pirqs: [40, 41] }, { id: 1, vcpus: 1, nr_spis: 0 }] });
     expect(E.isRight(m.step({ op: 'route', domain: 3, virq: 40, pirq: 40 }, 0))).to.equal(true);

@@ -6,6 +6,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { generateTraceWithOps, type ConfigOptions, type GeneratedTrace } from '../conformance/gen.js';
 import { Machine, TraceError } from '../machine/machine.js';
+import { isDeviceDomain } from '../machine/config.js';
 import type { MutantName } from '../xen/mutants.js';
 import { StepMonitor, describeFinding } from './monitor.js';
 import { checkDelivery, deliveryScenario } from './properties.js';
@@ -70,6 +71,7 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
     widen(res.configs.nrLrs, c.nr_lrs);
     widen(res.configs.pcpus, c.pcpus);
     for (const d of c.domains) {
+      if (isDeviceDomain(d)) continue; // (the generator draws ordinary domains only)
       widen(res.configs.vcpus, d.vcpus);
       widen(res.configs.spis, Math.ceil(d.nr_spis / 32) * 32);
     }

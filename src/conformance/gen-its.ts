@@ -18,7 +18,7 @@
  * ICID, DeviceID, EventID, pINTID), which Xen only logs; some of Xen's crash cases (docs/trace-format.md §9.4)
  * stay reachable, rarely.
  */
-import type { Config, DomainConfig } from '../machine/config.js';
+import { isDeviceDomain, type Config, type DomainConfig } from '../machine/config.js';
 import { toHex } from '../machine/decode.js';
 import type { Machine } from '../machine/machine.js';
 import { getField } from '../arch/lr.js';
@@ -74,7 +74,7 @@ export function addIts(config: Config, seed: number, p: number): Config {
   const rng = new Rng((seed ^ 0x5a17c0de) >>> 0); // a stream of its own, apart from the config draws
   let any = false;
   const domains: DomainConfig[] = config.domains.map((d) => {
-    if (!rng.bool(p)) return d;
+    if (isDeviceDomain(d) || !rng.bool(p)) return d;
     any = true;
     const intid = rng.bool(0.2) ? { intid_bits: rng.pick([14, 16, 20, 24, 32]) } : {};
     return {

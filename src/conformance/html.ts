@@ -21,6 +21,8 @@ import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DomainSnapshot, IrqSnapshot, LrSnapshot, Snapshot, VcpuSnapshot } from '../machine/snapshot.js';
+import { isDeviceDomain, type DomainConfig } from '../machine/config.js';
+import { XEN_MAX_VCPUS_V3 } from '../vmm/types.js';
 import { describeFinding } from '../check/monitor.js';
 import type { MutantName } from '../xen/mutants.js';
 import { checkStep, expectText, opCompact, resultCompact, resultLog, walkRun, type DumpStep, type TraceStop } from './dump.js';
@@ -325,9 +327,17 @@ function noteUsage(u: Usage, s: Snapshot): void {
 const MAX_LRS_ALL = 16;
 const MAX_VCPUS_ALL = 8;
 
+/**
+ * The vCPUs a domain may have: its `vcpus`, or for a device domain (whose vCPUs the trace
+ * creates, trace-format §10) Xen's limit, of which only those holding state are shown.
+ */
+function configVcpus(d: DomainConfig): number {
+  return isDeviceDomain(d) ? XEN_MAX_VCPUS_V3 : d.vcpus;
+}
+
 /** Does the config need a look at the states to choose its rows? */
 function needsUsage(trace: Trace): boolean {
-  return trace.config.nr_lrs > MAX_LRS_ALL || trace.config.domains.some((d) => d.vcpus > MAX_VCPUS_ALL);
+  return trace.config.nr_lrs > MAX_LRS_ALL || trace.config.domains.some((d) => configVcpus(d) > MAX_VCPUS_ALL);
 }
 
 /** The rows of the page, from the config (and, for a large one, the states the window goes through). */
@@ -364,8 +374,9 @@ function sections(trace: Trace, usage: Usage | null): { sections: Section[]; hid
 
   for (const dc of cfg.domains) {
     const shown: number[] = [];
-    for (let id = 0; id < dc.vcpus; id++) if (dc.vcpus <= MAX_VCPUS_ALL || usage === null || usage.vcpus.has(`${dc.id}/${id}`)) shown.push(id);
-    if (shown.length < dc.vcpus) hidden.push(`d${dc.id}: ${dc.vcpus - shown.length} of ${dc.vcpus} vCPUs hold no state throughout and are not shown`);
+    const nVcpus = configVcpus(dc);
+    for (let id = 0; id < nVcpus; id++) if (nVcpus <= MAX_VCPUS_ALL || usage === null || usage.vcpus.has(`${dc.id}/${id}`)) shown.push(id);
+    if (shown.length < nVcpus && !isDeviceDomain(dc)) hidden.push(`d${dc.id}: ${nVcpus - shown.length} of ${nVcpus} vCPUs hold no state throughout and are not shown`);
     for (const id of shown) {
       const rows: Row[] = [];
       const at = (s: Snapshot): { d: DomainSnapshot; v: VcpuSnapshot } | undefined => {

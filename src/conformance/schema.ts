@@ -73,12 +73,22 @@ const ITS = obj(
 );
 const ITS_DEVICE = obj(f('devid', int()), f('eventids', int()), f('vlpis', arr(int())));
 
+/** trace-format §10.3: the KVM state of a domain a VMM builds through KVM's device API. */
+const VMM = obj(
+  f('model', nullable(enumOf('v2', 'v3'))), f('initialized', bool), f('ready', bool), f('dead', bool),
+  f('nr_irqs', int()), f('dist', nullable(hex)), f('cpu', nullable(hex)),
+  f('redist_regions', arr(obj(f('index', int()), f('base', hex), f('count', int())))),
+  f('its', arr(obj(f('device', int()), f('base', nullable(hex))))),
+  f('vcpus', arr(obj(f('id', int()), f('redist', nullable(hex)), f('ran', bool)), { key: ['id'] })),
+);
+
 const DOMAIN = obj(
   f('id', int()), f('ctlr', hex),
   f('ranks', arr(RANK, { key: ['index'] })),
   f('vcpus', arr(VCPU, { key: ['id'] })),
   f('irqs', arr(IRQ, { key: ['irq', 'vcpu'] })),
   opt('lpi', LPI), opt('its', ITS), opt('its_devices', arr(ITS_DEVICE, { key: ['devid'] })),
+  opt('vmm', VMM),
 );
 
 const PCPU = obj(
@@ -134,7 +144,7 @@ export const OUTCOMES = ['ok', 'abort', 'undef', 'error', 'latched', 'crash'] as
 export const RESULT: Node = obj(
   f('outcome', enumOf(...OUTCOMES)),
   opt('value', hex), opt('intid', int()), opt('pending', int(0, 1)), opt('errno', str),
-  opt('snapshot', SNAPSHOT), opt('reason', str),
+  opt('snapshot', SNAPSHOT), opt('reason', str), opt('device', int()),
   opt('log', arr(obj(f('level', enumOf('err', 'warn', 'debug')), f('msg', str)))),
 );
 

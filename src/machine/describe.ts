@@ -5,7 +5,7 @@
  * the vLPI records, the domain's LPI configuration, the ITS registers and the host devices.
  */
 import { LPI_OFFSET } from '../arch/limits.js';
-import type { DomainSnapshot, IrqSnapshot, Snapshot, VcpuSnapshot } from './snapshot.js';
+import type { DomainSnapshot, IrqSnapshot, Snapshot, VcpuSnapshot, VmmSnapshot } from './snapshot.js';
 
 function hex2(n: number): string {
   return `0x${n.toString(16).padStart(2, '0')}`;
@@ -67,6 +67,22 @@ function describeIts(d: DomainSnapshot): string[] {
 }
 
 /** The whole snapshot as indented text. */
+/** A device domain's KVM state (trace-format §10.3): the model and phase, the frames, each vCPU's slot. */
+function describeVmm(k: VmmSnapshot): string[] {
+  const phase = k.dead ? 'dead' : k.ready ? 'ready' : k.initialized ? 'initialized' : k.model === null ? 'no vGIC' : 'not initialized';
+  const frames = [
+    k.dist === null ? null : `dist ${k.dist}`,
+    k.cpu === null ? null : `cpu ${k.cpu}`,
+    ...k.redist_regions.map((r) => `redist region ${r.index} ${r.base}${r.count === 0 ? ' (legacy)' : ` x${r.count}`}`),
+    ...k.its.map((i) => `ITS device ${i.device} ${i.base ?? 'unplaced'}`),
+  ].filter((x) => x !== null);
+  const vcpus = k.vcpus.map((v) => `v${v.id}${v.redist === null ? '' : `@${v.redist}`}${v.ran ? ' ran' : ''}`);
+  return [
+    `  vmm: ${k.model ?? '-'} ${phase}, nr_irqs ${k.nr_irqs}${frames.length > 0 ? `; ${frames.join(', ')}` : ''}`,
+    `  vmm vCPUs: ${vcpus.length > 0 ? vcpus.join(' ') : '(none)'}`,
+  ];
+}
+
 export function describeSnapshot(s: Snapshot): string {
   const lines: string[] = [];
   for (const cpu of s.pcpus) {
@@ -75,6 +91,7 @@ export function describeSnapshot(s: Snapshot): string {
   }
   for (const d of s.domains) {
     lines.push(`domain ${d.id}: ctlr=${d.ctlr}`);
+    if (d.vmm !== undefined) lines.push(...describeVmm(d.vmm));
     for (const v of d.vcpus) {
       const on = s.pcpus.find((c) => c.running !== null && c.running.domain === d.id && c.running.vcpu === v.id);
       lines.push(...describeVcpu(d, v, on === undefined ? '' : ` on pCPU${on.id}`));

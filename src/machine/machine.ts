@@ -21,12 +21,17 @@ import { doIrq, routeIrqToGuest } from '../xen/irq.js';
 import type { MutantName } from '../xen/mutants.js';
 import { toVariant, type Variant } from '../xen/variant.js';
 import { toHex } from './decode.js';
-import { decodeConfig, type Config } from './config.js';
+import { decodeConfig, isDeviceDomain, type Config } from './config.js';
 import { decodeOp, decodeOpFast, type Op, type OpOf } from './ops.js';
 import { snapshotJson, takeSnapshot, type Snapshot } from './snapshot.js';
 // ----- LPIs and the virtual ITS (trace-format §9) -----
 import { injectLpiError, itsMmio, memRead, memWrite, msi, setupDomainIts } from './its.js';
 // ----- end ITS -----
+// ----- the VMM front door (trace-format §10) -----
+import {
+  VmmHost, createDeviceDomain, opCreateDevice, opDeviceAttr, opKvmRun, opVcpuCreate, vmOf, vmmMmio, vmmNotBuilt, vmmRunBlocked,
+} from './vmm.js';
+// ----- end VMM -----
 
 export type Outcome = 'ok' | 'abort' | 'undef' | 'error' | 'latched' | 'crash';
 
@@ -39,6 +44,8 @@ export interface Result {
   errno?: string;
   snapshot?: Snapshot;
   reason?: string;
+  /** create_device: the new device's handle (trace-format §10.2). */
+  device?: number;
   /** What Xen would have printed (short messages of our own), when anything. */
   log?: LogEntry[];
 }
@@ -74,13 +81,22 @@ export class Machine {
   crashed: { step: number; reason: string } | null = null;
   /** vCPUs that got PSCI CPU_ON while they still had vGIC state (reference §7 exemptions). */
   readonly cpuOnWithLiveState = new Set<Vcpu>();
+  /** The devices a VMM created through KVM's device API (trace-format §10). */
+  readonly vmm: VmmHost;
 
   private constructor(readonly config: Config, readonly variant: Variant) {
     this.host = new Host(config.gic, config.nr_lrs, lrLayout(config.gic), variant);
     for (let i = 0; i < config.pcpus; i++) {
       this.host.pcpus.push(new Pcpu(this.host, i, new VirtualCpuInterface(config.gic, config.nr_lrs)));
     }
+    this.vmm = new VmmHost(config.gic, config.v2_on_v3 ?? false);
     for (const dc of config.domains) {
+      if (isDeviceDomain(dc)) {
+        // No vCPU and no vGIC yet: the VMM builds them (trace-format §10).
+        this.host.domains.set(dc.id, createDeviceDomain(this.host, dc, config));
+        for (const pirq of dc.pirqs ?? []) if (!this.host.irqDescs.has(pirq)) this.host.irqDescs.set(pirq, new IrqDesc(pirq));
+        continue;
+      }
       const d = createDomain(this.host, dc.id, dc.vcpus, dc.nr_spis, config.pcpus);
       // The config rules already enforce Xen's limits, so creation cannot fail here.
       if (d === 'EINVAL') throw new Error(`domain ${dc.id}: creation refused after validation`);
@@ -183,7 +199,7 @@ export class Machine {
     const d = this.domain(domain);
     if (typeof d === 'string') return d;
     const v = d.vcpus[vcpu];
-    return v === undefined ? `domain ${domain} has no vCPU ${vcpu} (it has ${d.vcpus.length})` : v;
+    return v === undefined ? `domain ${domain} has no vCPU ${vcpu} (it has ${d.vcpus.length})${vmmNotBuilt(d)}` : v;
   }
 
   /** A pCPU in one of `modes`. */
@@ -246,6 +262,13 @@ function dispatch(m: Machine, op: Op): Check<Result> {
     case 'mem_write': return opMemWrite(m, op);
     case 'mem_read': return opMemRead(m, op);
     case 'msi': return opMsi(m, op);
+    // ----- the VMM front door (trace-format §10.2): host-side ioctls, no pCPU -----
+    case 'vcpu_create': return opVcpuCreate(m.host, op);
+    case 'create_device': return opCreateDevice(m.host, m.vmm, op);
+    case 'set_attr': return opDeviceAttr(m.vmm, op);
+    case 'get_attr': return opDeviceAttr(m.vmm, op);
+    case 'has_attr': return opDeviceAttr(m.vmm, op);
+    case 'kvm_run': return opKvmRun(m.host, op);
     default: {
       const never: never = op;
       throw new Error(`apply: unknown op ${JSON.stringify((never as { op: unknown }).op)}`);
@@ -280,7 +303,15 @@ function opRun(m: Machine, op: OpOf<'run'>): Check<Result> {
   const cpu = idleOrHypPcpu(m, op.pcpu, 'run');
   if (typeof cpu === 'string') return cpu;
   const v = m.vcpu(op.domain, op.vcpu);
-  if (typeof v === 'string') return v;
+  if (typeof v === 'string') {
+    const d = m.host.domains.get(op.domain);
+    return (d === undefined ? null : vmmRunBlocked(d, op.vcpu)) ?? v;
+  }
+  if (v.domain.vmm !== null) {
+    // A device domain's vCPU runs only after its kvm_run (trace-format §10.2).
+    const blocked = vmmRunBlocked(v.domain, op.vcpu);
+    if (blocked !== null) return blocked;
+  }
   if (!v.online) return `d${op.domain}v${op.vcpu} is offline`;
   if (v.runningOn !== null) return `d${op.domain}v${op.vcpu} is already running on pCPU ${v.runningOn}`;
   m.saveCurrent(cpu);
@@ -346,13 +377,13 @@ function opInject(m: Machine, op: OpOf<'inject'>): Check<Result> {
   if (isPrivate(op.virq)) {
     if (op.vcpu === null) return `virq ${op.virq} is an SGI/PPI, so vcpu must name a vCPU, not null`;
     const v = d.vcpus[op.vcpu];
-    if (v === undefined) return `domain ${op.domain} has no vCPU ${op.vcpu} (it has ${d.vcpus.length})`;
+    if (v === undefined) return `domain ${op.domain} has no vCPU ${op.vcpu} (it has ${d.vcpus.length})${vmmNotBuilt(d)}`;
     target = v;
   } else if (op.virq < spiEnd) {
     if (op.vcpu !== null) return `virq ${op.virq} is an SPI, so vcpu must be null (SPIs go to their rank target)`;
   } else {
     return (d.hasIts ? injectLpiError(op.virq) : null) // ITS (trace-format §9.2)
-      ?? `virq ${op.virq} is neither an SGI/PPI nor an SPI of domain ${op.domain} (SPIs 32..${spiEnd - 1})`;
+      ?? `virq ${op.virq} is neither an SGI/PPI nor an SPI of domain ${op.domain} (SPIs 32..${spiEnd - 1})${vmmNotBuilt(d)}`;
   }
   vgicInjectIrq(cpu, d, target, op.virq, op.level ?? true);
   return OK;
@@ -367,6 +398,8 @@ function opMmio(m: Machine, op: OpOf<'mmio'>): Check<Result> {
   const value = op.value ?? 0n;
   if (value >= 1n << BigInt(8 * size)) return `value ${toHex(value)} does not fit in ${size} byte${size > 1 ? 's' : ''}`;
   const write = op.access === 'write';
+  const vm = cpu.current!.domain.vmm;
+  if (vm !== null) return vmmMmioResult(cpu, addr, size, write, value); // a device domain's frames (trace-format §10)
   const v3 = m.host.version === 'v3';
   const gicd = v3 ? GUEST_GICV3_GICD_BASE : GUEST_GICD_BASE;
   const gicdSize = v3 ? GICV3_GICD_SIZE : GICV2_GICD_SIZE;
@@ -393,8 +426,9 @@ function opSysreg(m: Machine, op: OpOf<'sysreg'>): Check<Result> {
   const cpu = hypPcpu(m, op.pcpu, 'sysreg');
   if (typeof cpu === 'string') return cpu;
   if ((op.value ?? 0n) >= 1n << 64n) return `value ${toHex(op.value!)} does not fit in a 64-bit system register`;
-  // A GICv2 guest has no GICv3 CPU interface: every one of these is UNDEF (trace-format §3.3).
-  if (m.host.version === 'v2') return UNDEF;
+  // A GICv2 guest has no GICv3 CPU interface: every one of these is UNDEF (trace-format §3.3),
+  // on a v3 host too (a device domain's v2 vGIC, trace-format §10).
+  if (cpu.current!.domain.version === 'v2') return UNDEF;
   const r = vgicV3EmulateSysreg(cpu, op.reg, op.access === 'write', op.value ?? 0n);
   return r === 'ok' ? OK : UNDEF;
 }
@@ -444,9 +478,19 @@ function opSnapshot(m: Machine): Check<Result> {
 }
 
 
+/** mmio on a device domain: the frames the VMM placed (src/machine/vmm.ts). */
+function vmmMmioResult(cpu: Pcpu, addr: bigint, size: 1 | 2 | 4 | 8, write: boolean, value: bigint): Check<Result> {
+  const outcome = vmmMmio(cpu, vmOf(cpu.current!.domain)!, addr, size, write, value);
+  if (typeof outcome === 'string') return outcome;
+  if (outcome.outcome === 'abort') return ABORT;
+  return write ? OK : { outcome: 'ok', value: toHex(outcome.value ?? 0n) };
+}
+
 function opRoute(m: Machine, op: OpOf<'route'>): Check<Result> {
   const d = m.domain(op.domain);
   if (typeof d === 'string') return d;
+  const notBuilt = vmmNotBuilt(d);
+  if (notBuilt !== '') return `route needs the domain's vGIC${notBuilt}`;
   const rc = routeIrqToGuest(m.host, d, op.virq, op.pirq);
   return rc === 0 ? OK : { outcome: 'error', errno: rc };
 }

@@ -6,6 +6,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { HexString, Nat, decodeWith, intRange, nullable, oneOf, strictObject } from './decode.js';
+import { DEVICE_TYPES, GROUPS, type DeviceKind, type GroupName } from '../vmm/types.js';
 
 const IGNORE = ['op', 'expect'] as const;
 
@@ -15,6 +16,25 @@ const IGNORE = ['op', 'expect'] as const;
  * the codec accepts, with the same value (a spec checks this on random input); anything it
  * does not accept goes through the codec.
  */
+/**
+ * A KVM attribute group (trace-format §10.2): its name (`"ADDR"`, ...) or a number, decoded to
+ * the number. Any number passes (an unknown group is KVM's ENXIO, not a malformed trace).
+ */
+const GroupCodec = new t.Type<number, number, unknown>(
+  `${Object.keys(GROUPS).map((n) => JSON.stringify(n)).join(' | ')} | non-negative integer`,
+  (u): u is number => isNat(u),
+  (u, c) => (isNat(u) ? t.success(u) : typeof u === 'string' && Object.hasOwn(GROUPS, u) ? t.success(GROUPS[u as GroupName]) : t.failure(u, c)),
+  t.identity,
+);
+
+/** A KVM device type (trace-format §10.2): `"v2"`, `"v3"`, `"its"` or a number, decoded to the number. */
+const DevtypeCodec = new t.Type<number, number, unknown>(
+  '"v2" | "v3" | "its" | non-negative integer',
+  (u): u is number => isNat(u),
+  (u, c) => (isNat(u) ? t.success(u) : typeof u === 'string' && Object.hasOwn(DEVICE_TYPES, u) ? t.success(DEVICE_TYPES[u as DeviceKind]) : t.failure(u, c)),
+  t.identity,
+);
+
 const KINDS = {
   nat: Nat,
   natOrNull: nullable(Nat),
@@ -25,6 +45,13 @@ const KINDS = {
   size: oneOf([1, 2, 4, 8] as const),
   byte: intRange(0, 255),
   bit: oneOf([0, 1] as const),
+  // ----- the VMM front door (trace-format §10.2) -----
+  group: GroupCodec,
+  devtype: DevtypeCodec,
+  hexOrNull: new t.Type<bigint | null, string | null, unknown>(
+    'hex string | null', (u): u is bigint | null => u === null || HexString.is(u),
+    (u, c) => (u === null ? t.success(null) : HexString.validate(u, c)), (a) => (a === null ? null : HexString.encode(a)),
+  ),
 } as const;
 type Kind = keyof typeof KINDS;
 type KindValue<K extends Kind> = t.TypeOf<(typeof KINDS)[K]>;
@@ -46,6 +73,9 @@ const FAST: { [K in Kind]: (u: unknown) => KindValue<K> | typeof NOT_FAST } = {
   size: (u) => (u === 1 || u === 2 || u === 4 || u === 8 ? u : NOT_FAST),
   byte: (u) => (typeof u === 'number' && Number.isInteger(u) && u >= 0 && u <= 255 ? u : NOT_FAST),
   bit: (u) => (u === 0 || u === 1 ? u : NOT_FAST),
+  group: (u) => (isNat(u) ? u : typeof u === 'string' && Object.hasOwn(GROUPS, u) ? GROUPS[u as GroupName] : NOT_FAST),
+  devtype: (u) => (isNat(u) ? u : typeof u === 'string' && Object.hasOwn(DEVICE_TYPES, u) ? DEVICE_TYPES[u as DeviceKind] : NOT_FAST),
+  hexOrNull: (u) => (u === null ? null : typeof u === 'string' && u.length <= 18 && HEX.test(u) ? BigInt(u) : NOT_FAST),
 };
 const HEX = /^0[xX][0-9a-fA-F]+$/;
 
@@ -79,6 +109,14 @@ const OP_SPECS = {
   mem_read: { req: { domain: 'nat', addr: 'hex', size: 'size' } },
   msi: { req: { pcpu: 'nat', domain: 'nat', devid: 'nat', eventid: 'nat' } },
   // ----- end ITS -----
+  // ----- the VMM front door: KVM's device-control API (trace-format §10.2) -----
+  vcpu_create: { req: { domain: 'nat', vcpu: 'nat' } },
+  create_device: { req: { domain: 'nat', type: 'devtype', test: 'bool' } },
+  set_attr: { req: { device: 'nat', group: 'group', attr: 'hex', value: 'hexOrNull' } },
+  get_attr: { req: { device: 'nat', group: 'group', attr: 'hex', value: 'hexOrNull' } },
+  has_attr: { req: { device: 'nat', group: 'group', attr: 'hex' } },
+  kvm_run: { req: { domain: 'nat', vcpu: 'nat' } },
+  // ----- end VMM -----
 } as const satisfies Record<string, OpSpec>;
 
 export type OpName = keyof typeof OP_SPECS;

@@ -11,6 +11,7 @@ import type { IrqDesc } from '../hw/irqdesc.js';
 import { toHex } from './decode.js';
 import { LPI_BLOCK, hostLpiEntry } from '../xen/gic-v3-lpi.js';
 import { GICR_PENDBASER_PTZ } from '../xen/vgic-v3.js';
+import { KvmVm } from '../vmm/types.js';
 
 export interface RankSnapshot {
   index: number;
@@ -91,6 +92,22 @@ export interface DomainSnapshot {
   lpi?: LpiSnapshot;
   its?: ItsSnapshot;
   its_devices?: ItsDeviceSnapshot[];
+  /** Only for a domain a VMM builds through KVM's device API (trace-format §10.3). */
+  vmm?: VmmSnapshot;
+}
+
+/** The KVM state of a device domain (trace-format §10.3). */
+export interface VmmSnapshot {
+  model: 'v2' | 'v3' | null;
+  initialized: boolean;
+  ready: boolean;
+  dead: boolean;
+  nr_irqs: number;
+  dist: string | null;
+  cpu: string | null;
+  redist_regions: { index: number; base: string; count: number }[];
+  its: { device: number; base: string | null }[];
+  vcpus: { id: number; redist: string | null; ran: boolean }[];
 }
 
 export interface PcpuSnapshot {
@@ -199,7 +216,8 @@ function domainSnapshot(host: Host, d: Domain): DomainSnapshot {
     vcpus: d.vcpus.map((v) => vcpuSnapshot(host, v)),
     irqs,
   };
-  if (!d.hasIts) return base;
+  const vmm = d.vmm instanceof KvmVm ? { vmm: vmmSnapshot(d.vmm) } : {};
+  if (!d.hasIts) return { ...base, ...vmm };
   const its = d.vits!;
   return {
     ...base,
@@ -209,7 +227,33 @@ function domainSnapshot(host: Host, d: Domain): DomainSnapshot {
       creadr: toHex(its.creadr), baser0: toHex(its.baserDev), baser1: toHex(its.baserColl),
     },
     its_devices: itsDevices(host, d),
+    ...vmm,
   };
+}
+
+// ----- the VMM front door (trace-format §10.3), for a device domain only -----
+
+const hexOrNull = (v: bigint | null): string | null => (v === null ? null : toHex(v));
+
+/** A device domain's KVM state: vCPUs ascending by id, regions and ITS devices in creation order. */
+export function vmmSnapshot(vm: KvmVm): VmmSnapshot {
+  return {
+    model: vm.model,
+    initialized: vm.initialized,
+    ready: vm.ready,
+    dead: vm.dead,
+    nr_irqs: vm.nrSpis + 32,
+    dist: hexOrNull(vm.distBase),
+    cpu: hexOrNull(vm.cpuBase),
+    redist_regions: vm.rdRegions.map((r) => ({ index: r.index, base: toHex(r.base), count: r.count })),
+    its: vm.itsDevices.map((dev) => ({ device: dev.handle, base: hexOrNull(dev.its!.base) })),
+    vcpus: [...vm.vcpus].sort((a, b) => a.id - b.id).map((v) => ({ id: v.id, redist: hexOrNull(v.rdBase), ran: v.ran })),
+  };
+}
+
+/** The same, as canonical JSON text (`,"vmm":{...}`, to follow the domain's other keys). */
+function vmmJson(vm: KvmVm): string {
+  return `,"vmm":${JSON.stringify(vmmSnapshot(vm))}`;
 }
 
 // ----- LPIs and the virtual ITS (trace-format §9.3), for a domain with an ITS only -----
@@ -423,7 +467,8 @@ function domainJson(host: Host, d: Domain): string {
   for (const r of d.sharedIrqs) ranks += `${ranks === '' ? '' : ','}${rankJson(r)}`;
   let vcpus = '';
   for (const v of d.vcpus) vcpus += `${vcpus === '' ? '' : ','}${vcpuJson(host, v)}`;
-  return `{"id":${d.id},"ctlr":"${hex32(d.ctlr)}","ranks":[${ranks}],"vcpus":[${vcpus}],"irqs":[${irqs}]${d.hasIts ? lpiJson(host, d) : ''}}`;
+  return `{"id":${d.id},"ctlr":"${hex32(d.ctlr)}","ranks":[${ranks}],"vcpus":[${vcpus}],"irqs":[${irqs}]${d.hasIts ? lpiJson(host, d) : ''}` +
+    `${d.vmm === null ? '' : vmmJson(d.vmm as KvmVm)}}`;
 }
 
 /** The whole machine as canonical JSON text: `JSON.stringify(takeSnapshot(host))`, written directly. */

@@ -14,7 +14,7 @@ import { StepMonitor, describeFinding } from '../check/monitor.js';
 import { Rng, buildStep, candidateSteps, type GeneratedTrace } from '../conformance/gen.js';
 import { GEN_ITS_LAYOUT, itsBatch, itsDomains } from '../conformance/gen-its.js';
 import { TRACE_FORMAT } from '../conformance/trace.js';
-import type { Config } from '../machine/config.js';
+import type { Config, XenDomainConfig } from '../machine/config.js';
 import { Machine, TraceError } from '../machine/machine.js';
 import { OP_NAMES, decodeOp, type OpName } from '../machine/ops.js';
 import type { MutantName } from '../xen/mutants.js';
@@ -40,7 +40,7 @@ export interface ArbConfigOptions {
 }
 
 /** The `its` and `ram` keys of a generated ITS domain. */
-function itsKeys(devidBits: number, evidBits: number): Pick<Config['domains'][number], 'its' | 'ram'> {
+function itsKeys(devidBits: number, evidBits: number): Pick<XenDomainConfig, 'its' | 'ram'> {
   return {
     its: { base: `0x${GEN_ITS_LAYOUT.itsBase.toString(16)}`, devid_bits: devidBits, evid_bits: evidBits },
     ram: [{ base: `0x${GEN_ITS_LAYOUT.ramBase.toString(16)}`, size: `0x${GEN_ITS_LAYOUT.ramSize.toString(16)}` }],
@@ -55,7 +55,7 @@ export function arbConfig(o: ArbConfigOptions = {}): fc.Arbitrary<Config> {
     const pcpus = o.pcpus ?? { min: 1, max: 4 };
     const vcpus = o.vcpus ?? { min: 1, max: 4 };
     const spis = o.spis ?? { min: 0, max: MAX_SPIS };
-    const domain = (i: number): fc.Arbitrary<Config['domains'][number]> => fc.record({
+    const domain = (i: number): fc.Arbitrary<XenDomainConfig> => fc.record({
       vcpus: fc.integer({ min: Math.max(1, vcpus.min), max: Math.min(vcpus.max, maxVcpusFor(gic)) }),
       nr_spis: fc.oneof(fc.constantFrom(...[32, 64].filter((n) => n >= spis.min && n <= spis.max)), fc.integer(spis)),
       pirqs: fc.boolean(),
@@ -221,6 +221,8 @@ export const DEFAULT_OP_WEIGHTS: Readonly<Record<OpName, number>> = {
   sysreg: 2, ack: 8, eoi: 6, dir: 2, pmr: 2, eoimode: 1, pending_check: 1, snapshot: 1,
   // The ITS ops (trace-format §9.2): see ITS_OP_WEIGHTS.
   mem_write: 0, mem_read: 0, msi: 0,
+  // The VMM front door (trace-format §10): device domains are not generated (yet).
+  vcpu_create: 0, create_device: 0, set_attr: 0, get_attr: 0, has_attr: 0, kvm_run: 0,
 };
 
 /**

@@ -20,8 +20,10 @@ import { irqToPending, vgicGetTargetVcpu, vgicGetVirqPriority } from './vgic.js'
 const lrScratch = emptyGicLr();
 const findScratch = emptyGicLr();
 
+/** Is the running guest's vGIC a GICv3 (the domain's version: a v2 guest on a v3 host is not)? */
 function guestV3(cpu: Pcpu): boolean {
-  return cpu.host.version === 'v3';
+  const v = cpu.current;
+  return v === null ? cpu.host.version === 'v3' : v.domain.version === 'v3';
 }
 
 /** The LR file is nr_lrs registers; Xen BUG()s (v3) or runs off the array (v2) beyond it. */

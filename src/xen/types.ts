@@ -203,9 +203,22 @@ export class Domain {
   readonly itsDevices = new Map<string, ItsDevice>();
   /** Guest RAM (config `ram`), or null when the domain has none. */
   ram: GuestRam | null = null;
+  /**
+   * Not Xen state: the VMM that built this domain through KVM's device API (src/vmm), or null
+   * for a domain of the config's ordinary form, which keeps Xen's fixed layout.
+   */
+  vmm: VmmLink | null = null;
 
   /** `host` is the hypervisor the domain lives on (its variant reaches the vGIC code through it). */
   constructor(readonly id: number, readonly version: GicVersion, readonly maxVcpus: number, readonly host: Host) {}
+}
+
+/**
+ * What the Xen code asks of a domain a VMM laid out (docs/trace-format.md §10): the Last bit of
+ * a redistributor's GICR_TYPER follows KVM's slot rule instead of Xen's fixed map.
+ */
+export interface VmmLink {
+  typerLast(v: Vcpu): boolean;
 }
 
 /** Xen's 64-bit lr_mask (this_cpu(lr_mask) / v->arch.lr_mask) as two 32-bit words. */

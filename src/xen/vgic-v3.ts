@@ -197,7 +197,9 @@ const W64_IGNORED: RowSide = { widths: '64' };
 
 /** GICR_TYPER (§5.6): affinity, processor number, Last; PLPIS with an ITS (§C.0). */
 export function gicrTyper(v: Vcpu): bigint {
-  const last = v.id === v.domain.maxVcpus - 1 || v.id === GUEST_GICV3_GICR0_SIZE / GICV3_GICR_SIZE - 1;
+  const vmm = v.domain.vmm;
+  // A domain a VMM laid out (docs/trace-format.md §10) takes KVM's Last rule; Xen's otherwise.
+  const last = vmm !== null ? vmm.typerLast(v) : v.id === v.domain.maxVcpus - 1 || v.id === GUEST_GICV3_GICR0_SIZE / GICV3_GICR_SIZE - 1;
   return (vcpuidToVaffinity(v.id) << 32n) | BigInt(v.id << 8) | (last ? 0x10n : 0n) | (v.domain.hasIts ? GICR_TYPER_PLPIS : 0n);
 }
 
@@ -371,7 +373,15 @@ export function vgicV3RdistrMmio(cpu: Pcpu, regionOff: number, size: 1 | 2 | 4 |
   const id = Math.floor(regionOff / GICV3_GICR_SIZE);
   const owner = id < d.maxVcpus ? d.vcpus[id] : undefined;
   if (owner === undefined) return { outcome: 'abort' }; // Q32: no such redistributor
-  const off = regionOff - id * GICV3_GICR_SIZE;
+  return vgicV3RdistrFrameMmio(cpu, owner, regionOff - id * GICV3_GICR_SIZE, size, write, value);
+}
+
+/**
+ * An access at offset `off` of `owner`'s redistributor frame (the second half of
+ * vgic_v3_rdistr_mmio_read / _write, once the owner is found): the RD_base or the SGI_base page.
+ */
+export function vgicV3RdistrFrameMmio(cpu: Pcpu, owner: Vcpu, off: number, size: 1 | 2 | 4 | 8, write: boolean, value: bigint): MmioOutcome {
+  const current = cpu.current!;
   const a: MmioAccess = { off: off % SZ_64K, size, write, value };
   if (off < SZ_64K) return emulateAccess(GICV3_RD_ROWS, V3_DEFAULTS, { cpu, current, owner, frame: 'vGICR' }, a);
   const rankOwner = mutated(cpu.host, 'gicr-uses-current-rank') ? current : owner;
