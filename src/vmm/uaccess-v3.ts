@@ -146,6 +146,17 @@ const rdWrite = (v: Vcpu, off: number, value: bigint): Uaccess => {
 
 const SGI = SZ_64K;
 
+/**
+ * GICR_PROPBASER / GICR_PENDBASER: the guest's write (merge, sanitise, frozen once LPIs are
+ * enabled), except that writing back the half as it reads changes nothing. KVM's reset values
+ * are already sanitised, so there a write-back is a no-op anyway; Xen's reset value 0 is not
+ * (its inner cacheability would become RaWb), and a restore must not change what it restores.
+ */
+function baserWrite(v: Vcpu, off: number, value: bigint): Uaccess {
+  if (rdRead(v, off) === value) return UOK;
+  return rdWrite(v, off, value);
+}
+
 /** vgic_v3_rd_registers with Xen's state behind each row (B.4 GRP_REDIST_REGS); the vCPU is the frame's owner. */
 export const VGIC_V3_RD_REGISTERS: readonly Region<Vcpu>[] = [
   // EnableLPIs, set once (Xen cannot clear it, §C.8); only with an ITS.
@@ -155,8 +166,8 @@ export const VGIC_V3_RD_REGISTERS: readonly Region<Vcpu>[] = [
   { name: 'GICR_TYPER', offset: 0x0008, len: 8, widths: '32/64', read: rdRead, write: wi },
   { name: 'GICR_STATUSR', offset: 0x0010, len: 4, widths: '32', read: rdRead, write: wi },
   { name: 'GICR_WAKER', offset: 0x0014, len: 4, widths: '32', read: rdRead, write: rdWrite },
-  { name: 'GICR_PROPBASER', offset: 0x0070, len: 8, widths: '32/64', read: rdRead, write: rdWrite },
-  { name: 'GICR_PENDBASER', offset: 0x0078, len: 8, widths: '32/64', read: rdRead, write: rdWrite },
+  { name: 'GICR_PROPBASER', offset: 0x0070, len: 8, widths: '32/64', read: rdRead, write: baserWrite },
+  { name: 'GICR_PENDBASER', offset: 0x0078, len: 8, widths: '32/64', read: rdRead, write: baserWrite },
   { name: 'GICR_INVLPIR', offset: 0x00a0, len: 8, widths: '32/64', read: rdRead, write: rdWrite },
   { name: 'GICR_INVALLR', offset: 0x00b0, len: 8, widths: '32/64', read: rdRead, write: rdWrite },
   { name: 'GICR_SYNCR', offset: 0x00c0, len: 4, widths: '32', read: rdRead, write: wi },
