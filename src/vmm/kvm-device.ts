@@ -5,7 +5,8 @@
  * row takes is ENXIO (KVM's answer for an unknown group or attribute).
  *
  * The register groups' rows do KVM's own checks (vCPU lookup, bad pointer, busy, not
- * initialised, LEVEL_INFO's fields) and then call the effect functions of src/vmm/regs-seam.ts.
+ * initialised, LEVEL_INFO's fields) and then call the effect functions of src/vmm/uaccess-*.ts
+ * (docs/vmm-registers.md), which act on the Xen state.
  */
 import { vcpuidToVaffinity } from '../xen/vgic-v3.js';
 import type { Vcpu } from '../xen/types.js';
@@ -13,7 +14,12 @@ import { vgicItsCtrl, vgicItsSetAddr } from './its-device.js';
 import {
   vgicCheckIorange, vgicV3RdistRegionFromIndex, vgicV3SetRedistBase,
 } from './rdist.js';
-import * as seam from './regs-seam.js';
+import { vgicItsAttrRegsAccess, vgicItsHasAttrRegs } from './uaccess-its.js';
+import { vgicV3CpuSysregsUaccess, vgicV3HasSysreg } from './uaccess-sysreg.js';
+import { vgicV2CpuifUaccess, vgicV2DistUaccess, vgicV2HasAttrRegs } from './uaccess-v2.js';
+import {
+  vgicV3DistUaccess, vgicV3DistUaccessBeforeInit, vgicV3HasAttrRegs, vgicV3LineLevelInfoUaccess, vgicV3RedistUaccess,
+} from './uaccess-v3.js';
 import {
   GROUPS, KVM_DEV_ARM_VGIC_CPUID_MASK, KVM_DEV_ARM_VGIC_CPUID_SHIFT, KVM_DEV_ARM_VGIC_CTRL_INIT,
   KVM_DEV_ARM_VGIC_LINE_LEVEL_INFO_MASK, KVM_DEV_ARM_VGIC_LINE_LEVEL_INTID_MASK, KVM_DEV_ARM_VGIC_OFFSET_MASK,
@@ -133,18 +139,22 @@ function getRedistRegion(c: AttrCall): Answer {
   return { ok: true, value: BigInt(index) | r.base | (BigInt(r.count) << KVM_VGIC_V3_RDIST_COUNT_SHIFT) };
 }
 
-/** A register group's access after KVM's checks, through the seam (src/vmm/regs-seam.ts). */
+/** A register group's access after KVM's checks, on the Xen state (src/vmm/uaccess-v3.ts, uaccess-sysreg.ts). */
 function v3Regs(c: AttrCall): Answer {
   const write = c.call === 'set';
   const value = c.value ?? 0n;
-  const v = xenVcpu(c, v3RegVcpu(c));
+  // GICD_IIDR and GICD_TYPER2 before CTRL_INIT (the only accesses R_NOT_INIT lets through): no Xen vGIC yet.
+  if (!c.vm.initialized) return fromUaccess(c, vgicV3DistUaccessBeforeInit(write, offset(c), value));
   switch (c.group) {
-    case GROUPS.DIST_REGS: return fromUaccess(c, seam.vgicV3DistUaccess(c.vm.domain, write, offset(c), value));
-    case GROUPS.REDIST_REGS: return fromUaccess(c, seam.vgicV3RedistUaccess(v, write, offset(c), value));
-    case GROUPS.CPU_SYSREGS: return fromUaccess(c, seam.vgicV3CpuSysregsUaccess(v, write, Number(c.attr & KVM_DEV_ARM_VGIC_SYSREG_INSTR_MASK), value));
-    default: return fromUaccess(c, seam.vgicV3LineLevelInfoUaccess(v, write, Number(c.attr & KVM_DEV_ARM_VGIC_LINE_LEVEL_INTID_MASK), value));
+    case GROUPS.DIST_REGS: return fromUaccess(c, vgicV3DistUaccess(c.vm.domain, write, offset(c), value));
+    case GROUPS.REDIST_REGS: return fromUaccess(c, vgicV3RedistUaccess(xenVcpu(c, v3RegVcpu(c)), write, offset(c), value));
+    case GROUPS.CPU_SYSREGS: return fromUaccess(c, vgicV3CpuSysregsUaccess(xenVcpu(c, v3RegVcpu(c)), write, Number(c.attr & KVM_DEV_ARM_VGIC_SYSREG_INSTR_MASK), value));
+    default: return fromUaccess(c, vgicV3LineLevelInfoUaccess(xenVcpu(c, v3RegVcpu(c)), write, Number(c.attr & KVM_DEV_ARM_VGIC_LINE_LEVEL_INTID_MASK), value));
   }
 }
+
+/** KVM's interrupt count for check_region: nr_spis + 32 (32 while NR_IRQS is unset and INIT has not run). */
+const kvmNrIrqs = (c: AttrCall): number => c.vm.nrSpis + VGIC_NR_PRIVATE_IRQS;
 
 /** vgic_v2_attr_regs_access after the checks: the lazy vgic_init, then the access. */
 function v2Regs(c: AttrCall): Answer {
@@ -154,13 +164,13 @@ function v2Regs(c: AttrCall): Answer {
   const value = c.value ?? 0n;
   const v = xenVcpu(c, v2RegVcpu(c));
   return c.group === GROUPS.CPU_REGS
-    ? fromUaccess(c, seam.vgicV2CpuifUaccess(v, write, offset(c), value))
-    : fromUaccess(c, seam.vgicV2DistUaccess(c.vm.domain, write, offset(c), value));
+    ? fromUaccess(c, vgicV2CpuifUaccess(v, write, offset(c), value))
+    : fromUaccess(c, vgicV2DistUaccess(v, write, offset(c), value));
 }
 
 function itsRegs(c: AttrCall): Answer {
   const xen = c.dev.its!.xen!;
-  return fromUaccess(c, seam.vgicItsAttrRegsAccess(xen, c.call === 'set', Number(c.attr), c.value ?? 0n));
+  return fromUaccess(c, vgicItsAttrRegsAccess(xen, c.call === 'set', Number(c.attr), c.value ?? 0n));
 }
 
 /** ITS_REGS alignment (KVM B.8): CTLR, IIDR and the ID registers 4 bytes, every other register 8. */
@@ -270,7 +280,7 @@ export const ROWS: readonly Row[] = [
   { dev: 'v3', group: MAINT_IRQ, attr: 'other', call: 'get', payload: 'none', rules: [], effect: (c) => ({ ok: true, value: BigInt(c.vm.miIntid) }) },
   { dev: 'v3', group: MAINT_IRQ, attr: 'other', call: 'has', payload: 'none', rules: [], effect: ok },
 
-  // ---- GICv3 register groups (KVM B.4; the seam of src/vmm/regs-seam.ts does the rest) ----
+  // ---- GICv3 register groups (KVM B.4; the access itself: src/vmm/uaccess-v3.ts, uaccess-sysreg.ts) ----
   ...(['set', 'get'] as const).flatMap((call): Row[] => [
     { dev: 'v3', group: DIST_REGS, attr: 'other', call, payload: 'u32', rules: [R_NO_MPIDR_VCPU, ...(call === 'set' ? [R_EFAULT] : []), R_BUSY, R_NOT_INIT], effect: v3Regs },
     { dev: 'v3', group: REDIST_REGS, attr: 'other', call, payload: 'u32', rules: [R_NO_MPIDR_VCPU, ...(call === 'set' ? [R_EFAULT] : []), R_BUSY, R_NOT_INIT], effect: v3Regs },
@@ -289,9 +299,9 @@ export const ROWS: readonly Row[] = [
       effect: v3Regs,
     },
   ]),
-  { dev: 'v3', group: DIST_REGS, attr: 'other', call: 'has', payload: 'none', rules: [R_NO_MPIDR_VCPU, ['ENXIO', (c) => offset(c) % 4 !== 0, 'B.4: offset not 4-byte aligned']], effect: (c) => hasIs(seam.vgicV3HasAttrRegs('dist', offset(c))) },
-  { dev: 'v3', group: REDIST_REGS, attr: 'other', call: 'has', payload: 'none', rules: [R_NO_MPIDR_VCPU, ['ENXIO', (c) => offset(c) % 4 !== 0, 'B.4: offset not 4-byte aligned']], effect: (c) => hasIs(seam.vgicV3HasAttrRegs('redist', offset(c))) },
-  { dev: 'v3', group: CPU_SYSREGS, attr: 'other', call: 'has', payload: 'none', rules: [R_NO_MPIDR_VCPU], effect: (c) => hasIs(seam.vgicV3HasSysreg(Number(c.attr & KVM_DEV_ARM_VGIC_SYSREG_INSTR_MASK))) },
+  { dev: 'v3', group: DIST_REGS, attr: 'other', call: 'has', payload: 'none', rules: [R_NO_MPIDR_VCPU, ['ENXIO', (c) => offset(c) % 4 !== 0, 'B.4: offset not 4-byte aligned']], effect: (c) => hasIs(vgicV3HasAttrRegs('dist', offset(c), kvmNrIrqs(c))) },
+  { dev: 'v3', group: REDIST_REGS, attr: 'other', call: 'has', payload: 'none', rules: [R_NO_MPIDR_VCPU, ['ENXIO', (c) => offset(c) % 4 !== 0, 'B.4: offset not 4-byte aligned']], effect: (c) => hasIs(vgicV3HasAttrRegs('redist', offset(c), kvmNrIrqs(c))) },
+  { dev: 'v3', group: CPU_SYSREGS, attr: 'other', call: 'has', payload: 'none', rules: [R_NO_MPIDR_VCPU], effect: (c) => hasIs(vgicV3HasSysreg(Number(c.attr & KVM_DEV_ARM_VGIC_SYSREG_INSTR_MASK))) },
   { dev: 'v3', group: LEVEL_INFO, attr: 'other', call: 'has', payload: 'none', rules: [['ENXIO', (c) => levelInfo(c) !== 0n, 'B.4: HAS_ATTR LEVEL_INFO with an info field']], effect: ok },
 
   // ---- GICv2 register groups (KVM B.5): vCPU index, pointer, busy, then the lazy init ----
@@ -300,7 +310,7 @@ export const ROWS: readonly Row[] = [
   }))),
   ...[DIST_REGS, CPU_REGS].map((group): Row => ({
     dev: 'v2', group, attr: 'other', call: 'has', payload: 'none', rules: [R_NO_V2_VCPU],
-    effect: (c) => hasIs(seam.vgicV2HasAttrRegs(group === CPU_REGS ? 'cpu' : 'dist', offset(c))),
+    effect: (c) => hasIs(vgicV2HasAttrRegs(group === CPU_REGS ? 'cpu' : 'dist', offset(c), kvmNrIrqs(c))),
   })),
 
   // ---- the ITS device (KVM B.8) ----
@@ -327,7 +337,7 @@ export const ROWS: readonly Row[] = [
   })),
   {
     dev: 'its', group: ITS_REGS, attr: 'other', call: 'has', payload: 'none',
-    rules: [['EINVAL', itsMisaligned, 'B.8: misaligned ITS register offset']], effect: (c) => hasIs(seam.vgicItsHasAttrRegs(Number(c.attr))),
+    rules: [['EINVAL', itsMisaligned, 'B.8: misaligned ITS register offset']], effect: (c) => hasIs(vgicItsHasAttrRegs(Number(c.attr))),
   },
 ];
 

@@ -19,12 +19,9 @@ import {
 import { irqToPending, vgicRemoveIrqFromQueues, vgicSetIrqsPending } from '../xen/vgic.js';
 import { emulateAccess, type FrameDefaults, type RegCtx, type RegRow } from '../xen/vreg.js';
 
-/** A KVM errno by name (vmm-core's src/vmm/types.ts exports the same union; merged by hand). */
-export type Errno =
-  | 'EINVAL' | 'ENXIO' | 'EBUSY' | 'EFAULT' | 'EEXIST' | 'E2BIG' | 'ENODEV' | 'ENOENT' | 'ENOMEM' | 'EIO' | 'EACCES';
+import type { Errno, Uaccess } from './types.js';
 
-/** An effect function's answer: the value read (a write answers 0n), or KVM's errno. */
-export type Uaccess = { value: bigint } | { errno: Errno };
+export type { Errno, Uaccess } from './types.js';
 
 /** The answer of a read, or of a write that succeeded (value 0). */
 export function uvalue(value: bigint): Uaccess {
