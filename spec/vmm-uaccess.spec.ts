@@ -2,8 +2,8 @@
  * The userspace register groups of KVM's device API on Xen's vGIC, group by group and
  * register by register (the B-item of each is in its describe/it text): what a get returns,
  * what a set changes in the Xen state, KVM's region map and errnos, and C.1's
- * test_v3_sysregs and test_v3_nassgicap at function level (their fixtures come with the
- * device ops).
+ * test_v3_sysregs and test_v3_nassgicap at function level (through the device ops they are
+ * fixtures: fixtures/vmm/test_v3_sysregs-v3.json, test_v3_nassgicap-v3.json).
  */
 import { expect } from 'chai';
 import * as E from 'fp-ts/lib/Either.js';

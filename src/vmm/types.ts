@@ -13,7 +13,7 @@ import { vgicMmioVcpuRdistIsLast } from './rdist.js';
 /** A KVM errno by its name, as a RESULT carries it (`{ "outcome": "error", "errno": "EINVAL" }`). */
 export type Errno = 'EINVAL' | 'ENXIO' | 'ENODEV' | 'EEXIST' | 'EBUSY' | 'E2BIG' | 'EFAULT' | 'ENOENT' | 'EIO' | 'ENOMEM';
 
-/** What a register-group effect answers (the seam with the register groups): a write answers `{ value: 0n }`. */
+/** What a register group's effect function (src/vmm/uaccess-*.ts) answers: a write answers `{ value: 0n }`. */
 export type Uaccess = { value: bigint } | { errno: Errno };
 
 // ----- device types (KVM B.0) -----

@@ -5,9 +5,9 @@
  * which Xen's handlers run for a host-side access, and the guest-level reading of Xen's
  * per-interrupt state (pending, active) that the userspace rules need.
  *
- * The layering (docs/vmm-registers.md §1): vmm-core's attribute tables do KVM's checks (vCPU
- * lookup, EFAULT, EBUSY, not initialised) and then call an effect function of the uaccess-*
- * files, which takes Xen objects only. A userspace access behaves as the guest's access to
+ * The layering (docs/vmm-registers.md §1): the device layer's attribute tables
+ * (src/vmm/kvm-device.ts) do KVM's checks (vCPU lookup, EFAULT, EBUSY, not initialised) and
+ * then call an effect function of the uaccess-* files, which takes Xen objects only. A userspace access behaves as the guest's access to
  * Xen's vGIC, except where KVM has a userspace-specific rule, and on KVM's register map.
  */
 import { IRQS_PER_RANK, NR_LOCAL_IRQS } from '../arch/limits.js';
@@ -64,7 +64,7 @@ export function detachedPcpu(host: Host): Pcpu {
 
 /**
  * KVM takes every vCPU's lock before a register access and answers EBUSY when one is in
- * KVM_RUN; vmm-core's table rows check that before calling an effect function. Reaching one
+ * KVM_RUN; the device layer's table rows check that before calling an effect function. Reaching one
  * with a vCPU loaded on a pCPU is therefore a bug of the caller, not a VMM error.
  */
 export function assertStopped(d: Domain): void {

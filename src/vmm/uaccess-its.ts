@@ -98,16 +98,21 @@ export const ITS_REGISTERS: readonly ItsRegion[] = [
 /**
  * The alignment rule of vgic_its_attr_regs_access / vgic_its_has_attr_regs: CTLR, IIDR and
  * the ID registers (offset < GITS_TYPER or >= GITS_PIDR4) need 4-byte alignment, everything
- * else 8. KVM checks it first, before the vCPU locks (EBUSY) and the base check (ENXIO).
+ * else 8. KVM checks it first, before the vCPU locks (EBUSY) and the base check (ENXIO): the
+ * device layer's ITS_REGS rows apply it in that place (src/vmm/kvm-device.ts), and the access
+ * below applies it again so that it is safe on its own (the save/restore walk calls it
+ * directly). `offset` is the whole attribute (a bigint: beyond 32 bits it is an ID-register
+ * offset for this rule, as in KVM).
  */
-export function vgicItsRegAlignment(offset: number): 0 | 'EINVAL' {
-  const align = offset < GITS_TYPER || offset >= GITS_PIDR4 ? 4 : 8;
-  return offset % align === 0 ? 0 : 'EINVAL';
+export function vgicItsRegAlignment(offset: number | bigint): 0 | 'EINVAL' {
+  const off = BigInt(offset);
+  const align = off < BigInt(GITS_TYPER) || off >= BigInt(GITS_PIDR4) ? 4n : 8n;
+  return off % align === 0n ? 0 : 'EINVAL';
 }
 
 /**
- * vgic_its_attr_regs_access (B.8 GRP_ITS_REGS) after vmm-core's checks (EFAULT, EBUSY, ITS
- * base unset -> ENXIO): misaligned -> EINVAL (also first here), no register -> ENXIO, else
+ * vgic_its_attr_regs_access (B.8 GRP_ITS_REGS) after the device layer's checks (EFAULT,
+ * alignment, EBUSY, ITS base unset -> ENXIO): misaligned -> EINVAL, no register -> ENXIO, else
  * the access, with the region's width (a 32-bit register takes the low half of the payload).
  */
 export function vgicItsAttrRegsAccess(its: VirtIts, write: boolean, offset: number, value: bigint): Uaccess {
@@ -121,7 +126,7 @@ export function vgicItsAttrRegsAccess(its: VirtIts, write: boolean, offset: numb
 }
 
 /** vgic_its_has_attr_regs (B.8 HAS_ATTR, ITS_REGS): misaligned -> EINVAL, no register -> ENXIO, else 0 (no base check). */
-export function vgicItsHasAttrRegs(offset: number): 0 | Errno {
+export function vgicItsHasAttrRegs(offset: number | bigint): 0 | Errno {
   if (vgicItsRegAlignment(offset) !== 0) return 'EINVAL';
-  return vgicFindMmioRegion(ITS_REGISTERS, offset) === null ? 'ENXIO' : 0;
+  return vgicFindMmioRegion(ITS_REGISTERS, Number(offset)) === null ? 'ENXIO' : 0;
 }

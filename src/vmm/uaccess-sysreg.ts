@@ -118,7 +118,7 @@ export function vgicV3HasSysreg(sysreg: number): 0 | Errno {
 
 /**
  * vgic_v3_cpu_sysregs_uaccess (B.4 GRP_CPU_SYSREGS): one 64-bit access of v's ICC register
- * `sysreg` (attribute bits 15:0), after vmm-core's checks. Unknown: ENXIO; a value the
+ * `sysreg` (attribute bits 15:0), after the device layer's checks. Unknown: ENXIO; a value the
  * register refuses: EINVAL.
  */
 export function vgicV3CpuSysregsUaccess(v: Vcpu, write: boolean, sysreg: number, value: bigint): Uaccess {

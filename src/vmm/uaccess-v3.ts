@@ -110,7 +110,7 @@ function writePendingLatch(v: Vcpu, base: number, value: bigint): Uaccess {
   return UOK;
 }
 
-/** vgic_v3_dist_uaccess (B.4 GRP_DIST_REGS): a 32-bit access at `offset` of the distributor, after vmm-core's checks. */
+/** vgic_v3_dist_uaccess (B.4 GRP_DIST_REGS): a 32-bit access at `offset` of the distributor, after the device layer's checks. */
 export function vgicV3DistUaccess(d: Domain, write: boolean, offset: number, value: bigint): Uaccess {
   assertStopped(d);
   const v0 = d.vcpus[0];

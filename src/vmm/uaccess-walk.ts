@@ -4,8 +4,8 @@
  * vGIC built the same way, in a restore order a VMM uses (docs/vmm-registers.md §5).
  *
  * The walk only knows an accessor (KVM's get/set of one attribute). `xenAccessor` reaches the
- * effect functions directly on a Xen domain; an accessor over the device ops (`get_attr` /
- * `set_attr` on a device-built machine) is the same walk through vmm-core's checks.
+ * effect functions directly on a Xen domain; `opsAccessor` (src/testing/vmm-bringup.ts) issues
+ * `get_attr` / `set_attr` steps on a device-built machine, the same walk through KVM's checks.
  */
 import { IRQS_PER_RANK, NR_LOCAL_IRQS } from '../arch/limits.js';
 import type { Domain } from '../xen/types.js';
