@@ -18,6 +18,8 @@ export interface CampaignOptions extends ConfigOptions {
   /** Delivery scenarios (P1) to run, seeds `seed`..`seed + delivery - 1`. */
   delivery: number;
   mutant?: MutantName | null;
+  /** The generator's share of device domains (GenOptions.vmm; default the generator's). */
+  vmm?: number | undefined;
   /** Called after each trace (progress). */
   onTrace?: (done: number, steps: number) => void;
 }
@@ -71,7 +73,7 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
     widen(res.configs.nrLrs, c.nr_lrs);
     widen(res.configs.pcpus, c.pcpus);
     for (const d of c.domains) {
-      if (isDeviceDomain(d)) continue; // (the generator draws ordinary domains only)
+      if (isDeviceDomain(d)) continue; // (their vCPUs and SPIs come from the VMM's bring-up, not the config)
       widen(res.configs.vcpus, d.vcpus);
       widen(res.configs.spis, Math.ceil(d.nr_spis / 32) * 32);
     }
