@@ -5,6 +5,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { generateTraceWithOps, type ConfigOptions, type GeneratedTrace } from '../conformance/gen.js';
+import { deviceVms } from '../conformance/gen-vmm.js';
 import { Machine, TraceError } from '../machine/machine.js';
 import { isDeviceDomain } from '../machine/config.js';
 import type { MutantName } from '../xen/mutants.js';
@@ -47,6 +48,8 @@ export interface CampaignResult {
   configs: { v2: number; v3: number; nrLrs: Range; pcpus: Range; vcpus: Range; spis: Range };
   violation: CampaignViolation | null;
   delivery: { scenarios: number; failure: { seed: number; message: string } | null };
+  /** Device domains (docs/trace-format.md §10): how many, and how many ended their trace brought up (every vCPU run) or dead. */
+  vmm: { domains: number; running: number; dead: number };
 }
 
 function widen(r: Range, x: number): void {
@@ -63,6 +66,7 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
     configs: { v2: 0, v3: 0, nrLrs: EMPTY(), pcpus: EMPTY(), vcpus: EMPTY(), spis: EMPTY() },
     violation: null,
     delivery: { scenarios: 0, failure: null },
+    vmm: { domains: 0, running: 0, dead: 0 },
   };
   const mutant = o.mutant ?? null;
   for (let i = 0; i < o.count && res.violation === null; i++) {
@@ -98,6 +102,11 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
         res.crashes += 1;
         break;
       }
+    }
+    for (const vm of deviceVms(m)) {
+      res.vmm.domains += 1;
+      if (vm.dead) res.vmm.dead += 1;
+      else if (vm.initialized && vm.vcpus.length > 0 && vm.vcpus.every((v) => v.ran)) res.vmm.running += 1;
     }
     res.traces += 1;
     o.onTrace?.(res.traces, res.steps);

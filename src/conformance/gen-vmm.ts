@@ -266,7 +266,7 @@ function v3AddressSteps(rng: VmmRng, vm: KvmVm, c: Calls): RawStep[] {
   if (regionsFirst) out.push(...distStep);
   // The mistakes after the fact, now and then.
   if (rng.bool(0.08)) out.push(c.set('ADDR', ADDR_V3_DIST, dist)); // set again: EEXIST
-  if (rng.bool(0.06)) out.push(c.set('ADDR', ADDR_V3_REDIST, 0x0c000000n)); // legacy after a region, or twice: EINVAL / EEXIST
+  if (rng.bool(0.1)) out.push(c.set('ADDR', ADDR_V3_REDIST, 0x0c000000n)); // legacy after a region, or twice: EINVAL / EEXIST
   if (rng.bool(0.06)) out.push(c.set('ADDR', ADDR_V3_REDIST_REGION, regionPayload(rng.int(0, 2), 0x080a0000n, 1))); // over a region, or mixed
   if (rng.bool(0.04)) out.push(c.set('ADDR', ADDR_V3_REDIST_REGION, regionPayload(vm.rdRegions.length, 0x0e000000n, rng.bool() ? 0 : 1, rng.bool() ? 1 : 0)));
   if (rng.bool(0.15)) out.push(c.get('ADDR', rng.pick([ADDR_V3_DIST, ADDR_V3_REDIST, ADDR_V2_DIST])));
@@ -404,6 +404,8 @@ function runBatch(rng: VmmRng, m: Machine, vm: KvmVm, dev: KvmDevice): RawStep[]
   if (rng.bool(0.06)) out.push(c.set('NR_IRQS', 0, 256)); // EBUSY
   if (vm.model === 'v3' && rng.bool(0.06)) out.push(c.set('MAINT_IRQ', 0, 25)); // after INIT: EBUSY
   for (let i = rng.weighted([[5, 0], [2, 1], [1, 3]]); i > 0; i--) out.push(registerStep(rng, vm, c));
+  // A VMM reading every redistributor's GICR_TYPER (QEMU does, for PLPIS and Last).
+  if (vm.model === 'v3' && rng.bool(0.25)) for (const v of vm.vcpus) out.push(c.get('REDIST_REGS', (packedMpidr(v.id) << 32n) | 0x8n));
   const waiting = shuffle(rng, vm.vcpus.filter((v) => !v.ran).map((v) => v.id));
   const now = rng.bool(0.8) ? waiting : waiting.slice(0, rng.int(1, Math.max(1, waiting.length)));
   for (const id of now) out.push({ op: 'kvm_run', domain: vm.id, vcpu: id });
@@ -425,16 +427,30 @@ function bringUpBatch(rng: VmmRng, m: Machine, vm: KvmVm): RawStep[] {
   return runBatch(rng, m, vm, dev);
 }
 
-/** Once the VM runs (or is dead): a late call now and then (EBUSY while a vCPU is loaded, EIO when dead). */
+/**
+ * The guest's walk over its redistributors (as Linux's GICv3 driver does at boot): GICR_TYPER of
+ * each frame in address order, from a pCPU in hyp mode running one of its vCPUs; null if none does.
+ */
+function rdistWalk(m: Machine, vm: KvmVm): RawStep[] | null {
+  const cpu = m.host.pcpus.find((p) => p.mode === 'hyp' && p.current !== null && p.current.domain === vm.domain);
+  if (cpu === undefined || vm.model !== 'v3') return null;
+  const frames = vm.vcpus.map((v) => v.rdBase).filter((b) => b !== null).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return frames.map((b) => ({ op: 'mmio', pcpu: cpu.id, access: 'read', addr: hex(b + 0x8n), size: 8 }));
+}
+
+/** Once the VM runs (or is dead): a late call now and then (EBUSY while a vCPU is loaded, EIO when dead), or the guest's redistributor walk. */
 function lateBatch(rng: VmmRng, m: Machine, vm: KvmVm): RawStep[] {
   const dev = gicDevice(m, vm);
   const its = itsDevice(m, vm);
   const someVcpu = vm.vcpus.length > 0 ? rng.pick(vm.vcpus).id : 0;
+  const walk = vm.dead ? null : rdistWalk(m, vm);
   const action = rng.weighted([
+    [walk !== null ? 6 : 0, 'walk'],
     [dev !== undefined ? 6 : 0, 'registers'], [dev !== undefined ? 2 : 0, 'probe'], [vm.vcpus.length > 0 ? 1 : 0, 'kvm_run'], [1, 'vcpu_create'],
     [its !== undefined ? 1 : 0, 'its_ctrl'], [dev !== undefined && vm.model === 'v3' ? 0.5 : 0, 'save_pending'],
   ] as const);
   switch (action) {
+    case 'walk': return walk!;
     case 'registers': return Array.from({ length: rng.int(1, 3) }, () => registerStep(rng, vm, new Calls(dev!.handle)));
     case 'probe': return [probeStep(rng, vm, new Calls(dev!.handle))];
     case 'kvm_run': return [{ op: 'kvm_run', domain: vm.id, vcpu: someVcpu }];
