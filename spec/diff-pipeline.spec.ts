@@ -24,8 +24,8 @@ const SERVE = `"${process.execPath}" "${MAIN}" serve`;
 
 type Json = Record<string, unknown>;
 
-function caseOf(seed: number, steps = 40): DiffCase {
-  const t = generateTrace(seed, { steps });
+function caseOf(seed: number, steps = 40, o: { vmm?: number } = {}): DiffCase {
+  const t = generateTrace(seed, { steps, ...o });
   return { name: t.name, config: t.config, steps: t.steps };
 }
 
@@ -176,7 +176,8 @@ describe('pipelined differential runs (src/conformance/diff.ts, driver.ts)', fun
     const other = new ModelDriver('evict-on-equal');
     let diverged = 0;
     for (let seed = 1; seed <= 30; seed++) {
-      const c = caseOf(seed, 60);
+      // Without device domains: the traces this was written on, where evict-on-equal diverges (seed 4).
+      const c = caseOf(seed, 60, { vmm: 0 });
       // Two cases in flight, as `vgic diff` runs them; the second is abandoned when the first diverges.
       const first = startCase(model, other, c);
       const second = startCase(model, other, caseOf(seed + 500, 60));

@@ -14,7 +14,9 @@ import * as E from 'fp-ts/lib/Either.js';
 import { checkDelivery, deliveryScenario } from '../src/check/properties.js';
 import type { Config } from '../src/machine/config.js';
 import type { MutantName } from '../src/xen/mutants.js';
-import { ITS_OP_WEIGHTS, arbConfig, arbOpCommands, modelBasedProperty, type AppliedCounter } from '../src/testing/arbitraries.js';
+import {
+  ITS_OP_WEIGHTS, VMM_OP_WEIGHTS, arbConfig, arbOpCommands, modelBasedProperty, type AppliedCounter,
+} from '../src/testing/arbitraries.js';
 import { runs } from './fc-replay.js';
 
 const configArb: fc.Arbitrary<Config> = fc.record({
@@ -52,6 +54,16 @@ describe('model-based: fc.commands over every op with invariants and properties 
     const configs = arbConfig({ gic: 'v3', its: true, maxDomains: 1, spis: { min: 32, max: 960 } });
     fc.assert(modelBasedProperty(null, configs, arbOpCommands(ITS_OP_WEIGHTS), applied), runs(150));
     expect((applied.steps - before.steps) / (applied.runs - before.runs)).to.be.above(20);
+  });
+
+  it('I1-I19, L1-L3, P2-P6 on device domains: a VMM brings the vGIC up (each device-API command a batch of calls, in right and wrong order, with bad payloads), then the guest runs', function () {
+    this.timeout(300000);
+    const counted: AppliedCounter = { runs: 0, steps: 0, broughtUp: 0 };
+    const configs = arbConfig({ vmm: true, maxDomains: 2, spis: { min: 32, max: 960 } });
+    fc.assert(modelBasedProperty(null, configs, arbOpCommands(VMM_OP_WEIGHTS), counted), runs(150));
+    expect(counted.steps / counted.runs).to.be.above(20);
+    // Most runs end with the device domain running (the others: a short run, or a VM the VMM killed).
+    expect(counted.broughtUp! / counted.runs).to.be.above(0.5);
   });
 
   it('P1: every enabled interrupt injected into a running vCPU whose guest acks and EOIs is delivered within the bound', function () {

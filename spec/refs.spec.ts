@@ -103,6 +103,8 @@ describe('reference ids (src/conformance/refs.ts, docs/xen-behaviour.md)', () =>
     }
     for (const name of MUTANT_NAMES) {
       for (const raw of MUTANTS[name].ref.split(',')) {
+        // A VMM mutant cites the trace format's section stating KVM's behaviour: not a reference id.
+        if (/^trace-format §\d+(?:\.\d+)?(?: and §\d+(?:\.\d+)?)?$/.test(raw.trim())) continue;
         const key = refKey(raw);
         if (key === null || lookupRef(key) === undefined) missing.push(`mutant ${name}: ${raw.trim()}`);
       }

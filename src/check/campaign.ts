@@ -5,6 +5,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { generateTraceWithOps, type ConfigOptions, type GeneratedTrace } from '../conformance/gen.js';
+import { deviceVms } from '../conformance/gen-vmm.js';
 import { Machine, TraceError } from '../machine/machine.js';
 import { isDeviceDomain } from '../machine/config.js';
 import type { MutantName } from '../xen/mutants.js';
@@ -18,6 +19,8 @@ export interface CampaignOptions extends ConfigOptions {
   /** Delivery scenarios (P1) to run, seeds `seed`..`seed + delivery - 1`. */
   delivery: number;
   mutant?: MutantName | null;
+  /** The generator's share of device domains (GenOptions.vmm; default the generator's). */
+  vmm?: number | undefined;
   /** Called after each trace (progress). */
   onTrace?: (done: number, steps: number) => void;
 }
@@ -45,6 +48,8 @@ export interface CampaignResult {
   configs: { v2: number; v3: number; nrLrs: Range; pcpus: Range; vcpus: Range; spis: Range };
   violation: CampaignViolation | null;
   delivery: { scenarios: number; failure: { seed: number; message: string } | null };
+  /** Device domains (docs/trace-format.md §10): how many, and how many ended their trace brought up (every vCPU run) or dead. */
+  vmm: { domains: number; running: number; dead: number };
 }
 
 function widen(r: Range, x: number): void {
@@ -61,6 +66,7 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
     configs: { v2: 0, v3: 0, nrLrs: EMPTY(), pcpus: EMPTY(), vcpus: EMPTY(), spis: EMPTY() },
     violation: null,
     delivery: { scenarios: 0, failure: null },
+    vmm: { domains: 0, running: 0, dead: 0 },
   };
   const mutant = o.mutant ?? null;
   for (let i = 0; i < o.count && res.violation === null; i++) {
@@ -71,7 +77,7 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
     widen(res.configs.nrLrs, c.nr_lrs);
     widen(res.configs.pcpus, c.pcpus);
     for (const d of c.domains) {
-      if (isDeviceDomain(d)) continue; // (the generator draws ordinary domains only)
+      if (isDeviceDomain(d)) continue; // (their vCPUs and SPIs come from the VMM's bring-up, not the config)
       widen(res.configs.vcpus, d.vcpus);
       widen(res.configs.spis, Math.ceil(d.nr_spis / 32) * 32);
     }
@@ -96,6 +102,11 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
         res.crashes += 1;
         break;
       }
+    }
+    for (const vm of deviceVms(m)) {
+      res.vmm.domains += 1;
+      if (vm.dead) res.vmm.dead += 1;
+      else if (vm.initialized && vm.vcpus.length > 0 && vm.vcpus.every((v) => v.ran)) res.vmm.running += 1;
     }
     res.traces += 1;
     o.onTrace?.(res.traces, res.steps);

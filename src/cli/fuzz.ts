@@ -97,6 +97,7 @@ function checkCampaign(o: Opts, seed: number, gen: GenOptions, count: number, io
   } else {
     io.out(`${res.traces} traces (seeds ${seed}..${seed + res.traces - 1}), ${res.steps} steps${mutant !== null ? ` on mutant ${mutant}` : ''}: ` +
       `${c.v2} GICv2 and ${c.v3} GICv3 configs, ${range(c.nrLrs)} LRs, ${range(c.pcpus)} pCPUs, ${range(c.vcpus)} vCPUs, ${range(c.spis)} SPIs; ` +
+      `${res.vmm.domains > 0 ? `${res.vmm.domains} device domains (${res.vmm.running} brought up and running at the end, ${res.vmm.dead} dead); ` : ''}` +
       `${res.crashes} traces end in a Xen crash; ${res.delivery.scenarios} delivery scenarios; ${seconds.toFixed(1)} s\n`);
   }
   if (res.violation !== null) {

@@ -11,7 +11,7 @@
  * for machines that have an ITS domain.
  *
  * Batches are valid by construction where the generator can tell (addresses in the domain's
- * RAM, `mmio` only from a pCPU running a vCPU of the domain, `msi` only for a registered
+ * RAM, redistributors where the domain's layout has them (a device domain's: its VMM's), `mmio` only from a pCPU running a vCPU of the domain, `msi` only for a registered
  * device and event). The commands are mostly meaningful: devices and collections get mapped
  * before events, INT/INV/MOVI/DISCARD/CLEAR go to events that are mapped, INVALL to mapped
  * collections. Now and then a command is malformed or out of range (unknown opcode, bad
@@ -26,6 +26,7 @@ import { itsDeviceKey } from '../xen/gic-v3-its.js';
 import { readGuestLe } from '../xen/guestcopy.js';
 import type { Domain, Pcpu } from '../xen/types.js';
 import { LAYOUT } from '../testing/its-steps.js';
+import { guestLayout } from './gen-vmm.js';
 import { Rng } from './rng.js';
 import { getVcpuFromCollection, readItte, type VirtIts } from '../xen/vgic-v3-its.js';
 
@@ -61,7 +62,6 @@ export const GEN_ITS_LAYOUT = {
 
 const L = GEN_ITS_LAYOUT;
 const V = 1n << 63n;
-const GICR0 = 0x3020000;
 const LPI0 = 8192;
 
 /**
@@ -345,18 +345,19 @@ function readStep(rng: ItsRng, v: ItsView, cpu: Pcpu): RawStep {
   }
   const vc = rng.int(0, v.d.vcpus.length - 1);
   const off = rng.pick([0x0, 0x8, 0x70, 0x78, 0xc0]);
-  return mmio(cpu, 'read', GICR0 + vc * 0x20000 + off, off === 0x0 ? 4 : 8);
+  return mmio(cpu, 'read', guestLayout(v.d).gicr(vc) + off, off === 0x0 ? 4 : 8);
 }
 
 /** Odd but legal guest actions: rewrites, disables, the translation frame, random offsets. */
 function oddStep(rng: ItsRng, v: ItsView, cpu: Pcpu): RawStep {
   const vc = rng.int(0, v.d.vcpus.length - 1);
+  const gicr = guestLayout(v.d).gicr(vc);
   switch (rng.int(0, 7)) {
     case 0: return mmio(cpu, 'write', gits(v, 0x0), 4, 0n);
     case 1: return mmio(cpu, 'write', gits(v, 0x80), 8, V | BigInt(L.queue) | BigInt(rng.pick([0, 0, 1])));
-    case 2: return mmio(cpu, 'write', GICR0 + vc * 0x20000, 4, 0n);
-    case 3: return mmio(cpu, 'write', GICR0 + vc * 0x20000 + 0x78, 8, BigInt(L.pendTable + 0x2000 * vc) | (rng.bool(0.5) ? 1n << 62n : 0n));
-    case 4: return mmio(cpu, 'write', GICR0 + vc * 0x20000 + 0x70, 8, BigInt(L.propTable) | BigInt(rng.pick([13, 14, 15])));
+    case 2: return mmio(cpu, 'write', gicr, 4, 0n);
+    case 3: return mmio(cpu, 'write', gicr + 0x78, 8, BigInt(L.pendTable + 0x2000 * vc) | (rng.bool(0.5) ? 1n << 62n : 0n));
+    case 4: return mmio(cpu, 'write', gicr + 0x70, 8, BigInt(L.propTable) | BigInt(rng.pick([13, 14, 15])));
     case 5: return mmio(cpu, rng.bool() ? 'read' : 'write', gits(v, 0x10040), 4, BigInt(rng.int(0, 7)));
     case 6: return mmio(cpu, 'write', gits(v, rng.pick([0x100, 0x108])), 8, V | BigInt(rng.pick([L.devTable, L.collTable])));
     default: {
@@ -422,6 +423,7 @@ function itsAction(rng: ItsRng, m: Machine, v: ItsView, cpu: Pcpu | null): RawSt
   const tablesValid = (its.cbaser & V) !== 0n && (its.baserDev & V) !== 0n && (its.baserColl & V) !== 0n;
   const lpisOff = d.vcpus.filter((x) => !x.lpisEnabled);
   const propsWritten = d.ram!.writtenPagesIn(L.propTable, L.propTable + 0x1000).length > 0;
+  const gicr = guestLayout(d).gicr;
   const action = rng.weighted<string>([
     [propsWritten ? 2 : 8, 'props'],
     [cpu !== null ? (!d.rdistsEnabled && (d.rdistPropbase & 0xfffffffff000n) === 0n ? 8 : 0.2) : 0, 'propbaser'],
@@ -437,13 +439,13 @@ function itsAction(rng: ItsRng, m: Machine, v: ItsView, cpu: Pcpu | null): RawSt
     case 'props': return propSteps(rng, v);
     case 'propbaser': {
       const idbits = rng.weighted([[10, 14], [2, 15], [1, 13], [0.5, rng.pick([12, 31])]]);
-      const set = mmio(cpu!, 'write', GICR0 + 0x70, 8, BigInt(L.propTable) | BigInt(idbits) | (BigInt(rng.int(0, 7)) << 7n));
+      const set = mmio(cpu!, 'write', gicr(0) + 0x70, 8, BigInt(L.propTable) | BigInt(idbits) | (BigInt(rng.int(0, 7)) << 7n));
       // Mostly followed at once by EnableLPIs on the redistributors.
-      return [set, ...d.vcpus.filter(() => rng.bool(0.6)).map((x) => mmio(cpu!, 'write', GICR0 + x.id * 0x20000, 4, 1n))];
+      return [set, ...d.vcpus.filter(() => rng.bool(0.6)).map((x) => mmio(cpu!, 'write', gicr(x.id), 4, 1n))];
     }
     case 'enable_lpis': {
       const targets = lpisOff.length > 0 && rng.bool(0.9) ? lpisOff : d.vcpus;
-      return targets.filter(() => rng.bool(0.7) || targets.length === 1).map((x) => mmio(cpu!, 'write', GICR0 + x.id * 0x20000, 4, 1n));
+      return targets.filter(() => rng.bool(0.7) || targets.length === 1).map((x) => mmio(cpu!, 'write', gicr(x.id), 4, 1n));
     }
     case 'tables': {
       const out: RawStep[] = [];

@@ -14,6 +14,7 @@ import { decodeOp, type Op, type OpName } from '../machine/ops.js';
 import { getField } from '../arch/lr.js';
 import type { Domain, Pcpu, Vcpu } from '../xen/types.js';
 import { GEN_ITS_LAYOUT, addIts, itsBatch, itsDomains } from './gen-its.js';
+import { DEFAULT_VMM_PROBABILITY, addVmm, guestLayout, hasDeviceDomain, vmmAllowed, vmmBatch } from './gen-vmm.js';
 import { Rng } from './rng.js';
 import { TRACE_FORMAT } from './trace.js';
 
@@ -57,8 +58,6 @@ export function randomConfig(rng: Rng, o: ConfigOptions = {}): Config {
 // ----- steps -----
 
 const PRIORITIES = [0x00, 0x40, 0x80, 0x88, 0xa0, 0xa0, 0xa0, 0xc0, 0xc0, 0xf0, 0xf8];
-const GICD = 0x3001000;
-const GICR0 = 0x3020000;
 
 type RawStep = Record<string, unknown>;
 
@@ -88,10 +87,15 @@ function rankMask(rng: Rng, d: Domain, n: number): bigint {
   return m;
 }
 
-/** A guest register access of the vCPU running on `cpu` (which is in hyp mode). */
-function mmioStep(rng: Rng, m: Machine, cpu: Pcpu, v: Vcpu): RawStep {
+/**
+ * A guest register access of the vCPU running on `cpu` (which is in hyp mode), at the addresses
+ * of its domain's layout (Xen's fixed map, or the frames the VMM placed: src/conformance/gen-vmm.ts)
+ * and for the domain's GIC version (a GICv2 guest on a GICv3 host is a GICv2 guest).
+ */
+function mmioStep(rng: Rng, _m: Machine, cpu: Pcpu, v: Vcpu): RawStep {
   const d = v.domain;
-  const v3 = m.host.version === 'v3';
+  const v3 = d.version === 'v3';
+  const { gicd: GICD, gicr, gicrRegion } = guestLayout(d);
   const p = cpu.id;
   const irq = anyIrq(rng, d);
   const n = Math.floor(irq / 32);
@@ -102,7 +106,7 @@ function mmioStep(rng: Rng, m: Machine, cpu: Pcpu, v: Vcpu): RawStep {
   // On v3, private IRQs are also reachable through a redistributor's SGI_base frame.
   const viaGicr = v3 && n === 0 && rng.bool(0.5);
   const owner = viaGicr ? rng.int(0, d.vcpus.length - 1) : 0;
-  const base = viaGicr ? GICR0 + owner * 0x20000 + 0x10000 : GICD;
+  const base = viaGicr ? gicr(owner) + 0x10000 : GICD;
   switch (choice) {
     case 'isenabler': return mmio(p, 'write', base + 0x100 + 4 * n, 4, rankMask(rng, d, n));
     case 'icenabler': return mmio(p, 'write', base + 0x180 + 4 * n, 4, rankMask(rng, d, n));
@@ -143,7 +147,7 @@ function mmioStep(rng: Rng, m: Machine, cpu: Pcpu, v: Vcpu): RawStep {
     default: {
       const size = rng.pick([1, 2, 4, 8] as const);
       const span = v3 ? (rng.bool(0.5) ? 0x10000 : 0x20000 * d.vcpus.length + 0x20000) : 0x1000;
-      const region = v3 && span !== 0x10000 ? GICR0 : GICD;
+      const region = v3 && span !== 0x10000 ? gicrRegion : GICD;
       const off = Math.floor(rng.int(0, span - 1) / size) * size;
       const write = rng.bool(0.5);
       const value = BigInt(rng.next()) & ((1n << BigInt(8 * size)) - 1n);
@@ -152,7 +156,7 @@ function mmioStep(rng: Rng, m: Machine, cpu: Pcpu, v: Vcpu): RawStep {
   }
 }
 
-function vcpuRef(v: Vcpu): { domain: number; vcpu: number } {
+function vcpuRef(v: { domain: Domain; id: number }): { domain: number; vcpu: number } {
   return { domain: v.domain.id, vcpu: v.id };
 }
 
@@ -179,7 +183,10 @@ type Builder = (rng: Rng, m: Machine, cpu: Pcpu) => RawStep;
  * One builder per op: a step for the machine's current state, on `cpu` (already in a mode
  * the op accepts). Steps are likely, not certain, to be valid.
  */
-/** The ops of trace-format §10 (a VMM's device-API calls): not generated yet, so no builder. */
+/**
+ * The ops of trace-format §10 (a VMM's device-API calls): no builder of their own; they come in
+ * bring-up batches (candidateSteps, src/conformance/gen-vmm.ts).
+ */
 type VmmOpName = 'vcpu_create' | 'create_device' | 'set_attr' | 'get_attr' | 'has_attr' | 'kvm_run';
 
 export const STEP_BUILDERS: Record<Exclude<OpName, VmmOpName>, Builder> = {
@@ -247,9 +254,13 @@ function someItsDomain(rng: Rng, m: Machine): Domain | null {
   return doms.length === 0 ? null : rng.pick(doms);
 }
 
-/** A vCPU, preferably one that `prefer` accepts. */
-function someVcpu(rng: Rng, m: Machine, prefer?: (v: Vcpu) => boolean): Vcpu {
+/**
+ * A vCPU, preferably one that `prefer` accepts. (While every domain is a device domain without
+ * vCPUs yet, a vCPU 0 of some domain, which is a trace error: nothing is drawn then.)
+ */
+function someVcpu(rng: Rng, m: Machine, prefer?: (v: Vcpu) => boolean): Vcpu | { domain: Domain; id: number } {
   const all = [...m.host.domains.values()].flatMap((d) => d.vcpus);
+  if (all.length === 0) return { domain: m.host.domains.values().next().value!, id: 0 };
   const good = prefer === undefined ? [] : all.filter(prefer);
   return rng.pick(good.length > 0 && rng.bool(0.9) ? good : all);
 }
@@ -301,11 +312,16 @@ export function itsAllowed(ops?: ReadonlySet<string>): boolean {
 const ITS_SHARE = 0.4;
 
 /**
- * Like candidateStep, as a list: on a machine with an ITS domain, now and then a batch of ITS
- * traffic (src/conformance/gen-its.ts) instead; on any other machine exactly candidateStep's
- * draws and step.
+ * Like candidateStep, as a list: on a machine with a device domain, often a batch of its
+ * bring-up (src/conformance/gen-vmm.ts) while that is not finished, rarely one later; on a
+ * machine with an ITS domain, now and then a batch of ITS traffic (src/conformance/gen-its.ts)
+ * instead; on any other machine exactly candidateStep's draws and step.
  */
 export function candidateSteps(rng: Rng, m: Machine, ops?: ReadonlySet<string>): RawStep[] | null {
+  if (vmmAllowed(ops) && hasDeviceDomain(m)) {
+    const batch = vmmBatch(rng, m);
+    if (batch !== null) return batch;
+  }
   if (m.host.version === 'v3' && itsAllowed(ops) && itsDomains(m).length > 0 && rng.bool(ITS_SHARE)) return itsBatch(rng, m);
   const s = candidateStep(rng, m, ops);
   return s === null ? null : [s];
@@ -331,6 +347,13 @@ export interface GenOptions extends ConfigOptions {
    * draws, so a trace whose config gets no ITS does not depend on it.
    */
   its?: number | undefined;
+  /**
+   * The probability that a domain of a config is a device domain (`"vgic": "device"`, brought
+   * up by the generator's VMM batches; default DEFAULT_VMM_PROBABILITY, 0 for none). Drawn from
+   * a stream of its own after the config's draws, so a trace whose config gets no device domain
+   * does not depend on it.
+   */
+  vmm?: number | undefined;
 }
 
 /** How often a GICv3 domain of a generated config gets a virtual ITS (GenOptions.its). */
@@ -348,7 +371,8 @@ export function generateTrace(seed: number, o: GenOptions): GeneratedTrace {
 /** generateTrace, with each step also as the decoded op it was applied as (no second decode for the caller). */
 export function generateTraceWithOps(seed: number, o: GenOptions): { trace: GeneratedTrace; ops: Op[] } {
   const rng = new Rng(seed);
-  const config = addIts(randomConfig(rng, o), seed, itsAllowed(o.ops) ? o.its ?? DEFAULT_ITS_PROBABILITY : 0);
+  const withVmm = addVmm(randomConfig(rng, o), seed, vmmAllowed(o.ops) ? o.vmm ?? DEFAULT_VMM_PROBABILITY : 0);
+  const config = addIts(withVmm, seed, itsAllowed(o.ops) ? o.its ?? DEFAULT_ITS_PROBABILITY : 0);
   const m = E.getOrElseW((e: string[]) => { throw new Error(`generator made an invalid config: ${e.join('; ')}`); })(Machine.create(config));
   const steps: RawStep[] = [];
   const ops: Op[] = [];

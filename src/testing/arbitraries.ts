@@ -13,8 +13,9 @@ import { MAX_PCPUS, MAX_SPIS, maxLrsFor, maxVcpusFor, type GicVersion } from '..
 import { StepMonitor, describeFinding } from '../check/monitor.js';
 import { Rng, buildStep, candidateSteps, type GeneratedTrace } from '../conformance/gen.js';
 import { GEN_ITS_LAYOUT, itsBatch, itsDomains } from '../conformance/gen-its.js';
+import { VMM_OPS, deviceVms, vmmBatchNow } from '../conformance/gen-vmm.js';
 import { TRACE_FORMAT } from '../conformance/trace.js';
-import type { Config, XenDomainConfig } from '../machine/config.js';
+import type { Config, DeviceDomainConfig, DomainConfig, XenDomainConfig } from '../machine/config.js';
 import { Machine, TraceError } from '../machine/machine.js';
 import { OP_NAMES, decodeOp, type OpName } from '../machine/ops.js';
 import type { MutantName } from '../xen/mutants.js';
@@ -37,6 +38,12 @@ export interface ArbConfigOptions {
    * generator's ITS traffic expects them (docs/trace-format.md §9), default false.
    */
   its?: boolean;
+  /**
+   * Make the first domain a device domain (`"vgic": "device"`, docs/trace-format.md §10), which
+   * the VMM batches of the trace generator bring up (on GICv3 with RAM for ITS traffic, and
+   * sometimes `v2_on_v3`), default false. Takes precedence over `its` for that domain.
+   */
+  vmm?: boolean;
 }
 
 /** The `its` and `ram` keys of a generated ITS domain. */
@@ -45,6 +52,17 @@ function itsKeys(devidBits: number, evidBits: number): Pick<XenDomainConfig, 'it
     its: { base: `0x${GEN_ITS_LAYOUT.itsBase.toString(16)}`, devid_bits: devidBits, evid_bits: evidBits },
     ram: [{ base: `0x${GEN_ITS_LAYOUT.ramBase.toString(16)}`, size: `0x${GEN_ITS_LAYOUT.ramSize.toString(16)}` }],
   };
+}
+
+/** `c` with its first domain a device domain (on GICv3 with the ITS traffic's RAM, and `v2_on_v3` if asked). */
+function withDeviceDomain(c: Config, v2OnV3: boolean): Config {
+  const first = c.domains[0]!;
+  const device: DeviceDomainConfig = {
+    id: first.id, vgic: 'device', ...(first.pirqs !== undefined ? { pirqs: first.pirqs } : {}),
+    ...(c.gic === 'v3' ? { ram: itsKeys(8, 8).ram! } : {}),
+  };
+  const domains: DomainConfig[] = [device, ...c.domains.slice(1)];
+  return { ...c, ...(c.gic === 'v3' && v2OnV3 ? { v2_on_v3: true } : {}), domains };
 }
 
 /** Valid configs (trace-format §2.1): every value within Xen's limits. */
@@ -62,14 +80,15 @@ export function arbConfig(o: ArbConfigOptions = {}): fc.Arbitrary<Config> {
     }).map(({ vcpus: n, nr_spis, pirqs }) => ({
       id: i + 1, vcpus: n, nr_spis, ...(pirqs && o.pirqs !== false ? { pirqs: [64 + 2 * i, 65 + 2 * i] } : {}),
     }));
-    return fc.record({
+    const configs = fc.record({
       nr_lrs: fc.integer({ min: Math.max(1, lrs.min), max: Math.min(lrs.max, maxLrsFor(gic)) }),
       pcpus: fc.integer({ min: Math.max(1, pcpus.min), max: Math.min(pcpus.max, MAX_PCPUS) }),
       domains: fc.integer({ min: 1, max: Math.max(1, o.maxDomains ?? 2) }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => domain(i)))),
-    }).map(({ nr_lrs, pcpus: p, domains }) => ({
+    }).map(({ nr_lrs, pcpus: p, domains }): Config => ({
       gic, nr_lrs, pcpus: p,
       domains: o.its === true && gic === 'v3' ? domains.map((d, i) => (i === 0 ? { ...d, ...itsKeys(8, 8) } : d)) : domains,
     }));
+    return o.vmm === true ? configs.chain((c) => fc.boolean().map((v2OnV3) => withDeviceDomain(c, v2OnV3))) : configs;
   });
 }
 
@@ -166,9 +185,12 @@ export class OpCommand implements fc.Command<ModelState, RealState> {
 
   run(model: ModelState, r: RealState): void {
     // On a machine with an ITS, `mem_write` stands for a batch of the guest's ITS traffic
-    // (src/conformance/gen-its.ts): RAM writes, register writes, a command batch, an msi.
+    // (src/conformance/gen-its.ts): RAM writes, register writes, a command batch, an msi. On a
+    // machine with a device domain, each device-API op stands for a batch of the VMM's
+    // (src/conformance/gen-vmm.ts): the next part of the bring-up, or a late call.
     const rng = new Rng(this.seed);
-    const batch = this.op === 'mem_write' && itsDomains(r.m).length > 0 ? itsBatch(rng, r.m) : null;
+    const batch = this.op === 'mem_write' && itsDomains(r.m).length > 0 ? itsBatch(rng, r.m)
+      : (VMM_OPS as readonly string[]).includes(this.op) ? vmmBatchNow(rng, r.m) : null;
     if (batch !== null) {
       this.resolved = '';
       for (const raw of batch) {
@@ -221,8 +243,18 @@ export const DEFAULT_OP_WEIGHTS: Readonly<Record<OpName, number>> = {
   sysreg: 2, ack: 8, eoi: 6, dir: 2, pmr: 2, eoimode: 1, pending_check: 1, snapshot: 1,
   // The ITS ops (trace-format §9.2): see ITS_OP_WEIGHTS.
   mem_write: 0, mem_read: 0, msi: 0,
-  // The VMM front door (trace-format §10): device domains are not generated (yet).
+  // The VMM front door (trace-format §10): see VMM_OP_WEIGHTS.
   vcpu_create: 0, create_device: 0, set_attr: 0, get_attr: 0, has_attr: 0, kvm_run: 0,
+};
+
+/**
+ * The weights for machines with a device domain (arbConfig({ vmm: true })): each device-API op
+ * stands for a batch of the VMM's bring-up (see OpCommand), drawn about as often as mmio; once
+ * the domain runs, a late call (mostly refused: EBUSY while a vCPU is loaded).
+ */
+export const VMM_OP_WEIGHTS: Readonly<Record<OpName, number>> = {
+  ...DEFAULT_OP_WEIGHTS, mem_write: 4, msi: 1, mem_read: 1,
+  vcpu_create: 2, create_device: 2, set_attr: 4, get_attr: 2, has_attr: 1, kvm_run: 3,
 };
 
 /**
@@ -246,6 +278,8 @@ export function arbOpCommands(weights: Readonly<Record<OpName, number>> = DEFAUL
 export interface AppliedCounter {
   runs: number;
   steps: number;
+  /** Runs that ended with a device domain brought up: initialised, every vCPU through its first kvm_run (when counted). */
+  broughtUp?: number;
 }
 
 /**
@@ -265,6 +299,7 @@ export function modelBasedProperty(
     if (applied !== undefined) {
       applied.runs += 1;
       applied.steps += real.steps.length;
+      if (applied.broughtUp !== undefined && deviceVms(m).some((vm) => vm.initialized && vm.vcpus.length > 0 && vm.vcpus.every((v) => v.ran))) applied.broughtUp += 1;
     }
   });
 }

@@ -8,11 +8,12 @@
  * initialised, LEVEL_INFO's fields) and then call the effect functions of src/vmm/uaccess-*.ts
  * (docs/vmm-registers.md), which act on the Xen state.
  */
+import { mutated } from '../xen/mutants.js';
 import { vcpuidToVaffinity } from '../xen/vgic-v3.js';
 import type { Vcpu } from '../xen/types.js';
 import { vgicItsCtrl, vgicItsSetAddr } from './its-device.js';
 import {
-  vgicCheckIorange, vgicV3RdistRegionFromIndex, vgicV3SetRedistBase,
+  vgicCheckIorange, vgicV3RdistOverlap, vgicV3RdistRegionFromIndex, vgicV3SetRedistBase,
 } from './rdist.js';
 import { vgicItsAttrRegsAccess, vgicItsHasAttrRegs, vgicItsRegAlignment } from './uaccess-its.js';
 import { vgicV3CpuSysregsUaccess, vgicV3HasSysreg } from './uaccess-sysreg.js';
@@ -115,6 +116,7 @@ const preInitDistReg = (c: AttrCall): boolean => c.group === GROUPS.DIST_REGS &&
 function setFrame(which: 'distBase' | 'cpuBase', align: bigint, size: bigint) {
   return (c: AttrCall): Answer => {
     const r = vgicCheckIorange(c.vm, c.vm[which], val(c), align, size);
+    if (r === 0 && which === 'distBase' && mutated(c.vm.domain.host, 'dist-overlap-at-set') && vgicV3RdistOverlap(c.vm, val(c), size)) return { errno: 'EINVAL' };
     if (r === 0) c.vm[which] = val(c);
     return answer(r);
   };
@@ -238,7 +240,7 @@ export const ROWS: readonly Row[] = [
     rules: [
       R_EFAULT,
       ['EINVAL', (c) => val(c) < BigInt(VGIC_NR_PRIVATE_IRQS + 32), 'B.4: fewer than 64 interrupts'],
-      ['EINVAL', (c) => val(c) > BigInt(VGIC_MAX_RESERVED), 'B.4: more than 1023 interrupts (1024 included)'],
+      ['EINVAL', (c) => val(c) > BigInt(mutated(c.vm.domain.host, 'nr-irqs-accepts-1024') ? 1024 : VGIC_MAX_RESERVED), 'B.4: more than 1023 interrupts (1024 included)'],
       ['EINVAL', (c) => val(c) % 32n !== 0n, 'B.4: not a multiple of 32'],
       ['EBUSY', (c) => c.vm.nrSpis !== 0, 'B.4: already set, or defaulted by CTRL_INIT'],
     ],

@@ -4,6 +4,7 @@
  * creation order, the whole-layout check `vgic_v3_check_base`, and the Last bit of GICR_TYPER.
  * Every function mirrors the KVM function it is named after (vgic-mmio-v3.c, vgic-v3.c).
  */
+import { mutated } from '../xen/mutants.js';
 import {
   KVM_VGIC_V3_DIST_SIZE, KVM_VGIC_V3_REDIST_SIZE, SZ_64K, type Errno, type KvmVcpu, type KvmVm, type RedistRegion,
 } from './types.js';
@@ -13,7 +14,7 @@ import {
  * aligned → EINVAL; the range wraps → EINVAL; beyond the IPA size → E2BIG.
  */
 export function vgicCheckIorange(vm: KvmVm, current: bigint | null, addr: bigint, alignment: bigint, size: bigint): Errno | 0 {
-  if (current !== null) return 'EEXIST';
+  if (current !== null && !mutated(vm.domain.host, 'addr-resettable')) return 'EEXIST';
   if (addr % alignment !== 0n || size % alignment !== 0n) return 'EINVAL';
   if (addr + size >= 1n << 64n) return 'EINVAL';
   const phys = vm.physSize;
@@ -89,7 +90,8 @@ export function vgicRegisterRedistIodev(vm: KvmVm, v: KvmVcpu): Errno | 0 {
  * see docs/trace-format.md §10.7.)
  */
 export function vgicRegisterAllRedistIodevs(vm: KvmVm): Errno | 0 {
-  for (const v of vm.vcpus) {
+  const order = mutated(vm.domain.host, 'slot-order-by-id') ? [...vm.vcpus].sort((a, b) => a.id - b.id) : vm.vcpus;
+  for (const v of order) {
     const r = vgicRegisterRedistIodev(vm, v);
     if (r !== 0) return r;
   }
@@ -107,7 +109,7 @@ export function vgicV3AllocRedistRegion(vm: KvmVm, index: number, base: bigint, 
   if (last === undefined) {
     if (index !== 0) return 'EINVAL'; // 2. the first region has index 0
   } else {
-    if (count === 0 && last.count !== 0) return 'EINVAL'; // 2. legacy after counted regions
+    if (count === 0 && last.count !== 0 && !mutated(vm.domain.host, 'legacy-after-region-eexist')) return 'EINVAL'; // 2. legacy after counted regions
     if (count === 0) return 'EEXIST'; // 2. the legacy region set twice
     if (index !== last.index + 1) return 'EINVAL'; // 2. indexes follow one another
     // (A counted region after the legacy one passes here in the code read: see the docs.)

@@ -5,6 +5,7 @@
  * vCPU, the vITS when one is placed), with the layout the VMM chose (docs/trace-format.md §10).
  */
 import { gicv3LpiInitHostLpis } from '../xen/gic-v3-lpi.js';
+import { mutated } from '../xen/mutants.js';
 import { Domain, Vcpu } from '../xen/types.js';
 import { domainVgicInit, vcpuVgicInit } from '../xen/vgic.js';
 import { vgicV3ItsInitVirtual } from '../xen/vgic-v3-its.js';
@@ -52,7 +53,8 @@ export function kvmVgicCreate(vm: KvmVm, model: 'v2' | 'v3'): Errno | 0 {
  */
 export function kvmVmIoctlCreateVcpu(vm: KvmVm, id: number): Errno | 0 {
   if (id >= KVM_MAX_VCPU_IDS) return 'EINVAL';
-  if (vm.inKernel && vm.initialized) return 'EBUSY'; // kvm_arch_vcpu_precreate
+  const lateOk = mutated(vm.domain.host, 'vcpu-create-after-init') && id === vm.vcpus.length;
+  if (vm.inKernel && vm.initialized && !lateOk) return 'EBUSY'; // kvm_arch_vcpu_precreate
   if (id >= vm.maxVcpus) return 'EINVAL';
   if (vm.vcpuById(id) !== undefined) return 'EEXIST';
   const v: KvmVcpu = { id, rdBase: null, rdreg: null, rdregIndex: 0, ran: false };
@@ -61,7 +63,16 @@ export function kvmVmIoctlCreateVcpu(vm: KvmVm, id: number): Errno | 0 {
     if (r !== 0) return r;
   }
   vm.vcpus.push(v);
+  if (vm.initialized) addXenVcpu(vm, v); // (only under the mutant vcpu-create-after-init)
   return 0;
+}
+
+/** The Xen vCPU of a KVM vCPU created after CTRL_INIT, which only the mutant vcpu-create-after-init lets through. */
+function addXenVcpu(vm: KvmVm, kv: KvmVcpu): void {
+  const d = vm.domain;
+  const v = new Vcpu(d, kv.id, d.host.nrLrs, vm.pcpus);
+  vcpuVgicInit(v);
+  d.vcpus.push(v);
 }
 
 /**
@@ -70,11 +81,12 @@ export function kvmVmIoctlCreateVcpu(vm: KvmVm, id: number): Errno | 0 {
  * its vCPUs densely) answer EINVAL (docs/trace-format.md §10.7).
  */
 export function vgicInit(vm: KvmVm): Errno | 0 {
-  if (vm.initialized) return 0;
+  if (vm.initialized) return mutated(vm.domain.host, 'init-not-idempotent') ? 'EBUSY' : 0;
   const ids = vm.vcpus.map((v) => v.id).sort((a, b) => a - b);
   if (ids.some((id, i) => id !== i)) return 'EINVAL';
   if (vm.nrSpis === 0) vm.nrSpis = VGIC_NR_IRQS_LEGACY - VGIC_NR_PRIVATE_IRQS;
-  buildXenVgic(vm);
+  const built = buildXenVgic(vm);
+  if (built !== 0) return built;
   vm.initialized = true;
   for (const its of vm.itsDevices) buildXenIts(vm, its);
   return 0;
@@ -85,15 +97,17 @@ export function vgicInit(vm: KvmVm): Errno | 0 {
  * placeholder) with domain_vgic_init(d, nr_irqs − 32) and one vCPU per KVM vCPU with
  * vcpu_vgic_init (vgicInit then builds the vITS of an ITS device that already has its frame).
  */
-function buildXenVgic(vm: KvmVm): void {
+function buildXenVgic(vm: KvmVm): Errno | 0 {
   const old = vm.domain;
   const host = old.host;
   const model = vm.model!;
   const d = new Domain(old.id, model, vm.vcpus.length, host);
   d.ram = old.ram;
   d.vmm = vm;
-  // Cannot fail: NR_IRQS takes at most 992 interrupts, 960 SPIs, Xen's own limit.
-  if (domainVgicInit(d, vm.nrSpis) !== 0) throw new Error(`domain_vgic_init refused ${vm.nrSpis} SPIs`);
+  // Refuses nothing NR_IRQS lets through (at most 992 interrupts, 960 SPIs: Xen's own limit);
+  // only the mutant nr-irqs-accepts-1024 reaches this refusal, which vgic_init passes on.
+  const r = domainVgicInit(d, vm.nrSpis);
+  if (r !== 0) return r;
   for (let i = 0; i < vm.vcpus.length; i++) {
     const v = new Vcpu(d, i, host.nrLrs, vm.pcpus);
     vcpuVgicInit(v);
@@ -101,6 +115,7 @@ function buildXenVgic(vm: KvmVm): void {
   }
   host.domains.set(d.id, d);
   vm.domain = d;
+  return 0;
 }
 
 /**

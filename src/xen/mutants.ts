@@ -12,7 +12,11 @@ import type { VariantHolder } from './variant.js';
 export interface MutantInfo {
   /** What the mutant does differently from Xen. */
   readonly description: string;
-  /** The reference item it breaks. */
+  /**
+   * The reference items it breaks (docs/xen-behaviour.md ids, comma-separated); a VMM mutant
+   * breaks KVM's behaviour, so it cites the trace format's section that states it
+   * (`trace-format §10.4`), then any Xen id involved.
+   */
   readonly ref: string;
 }
 
@@ -156,6 +160,39 @@ export const MUTANTS = {
   'its-enable-without-baser1': {
     description: 'GITS_CTLR.Enabled is accepted without a valid GITS_BASER1 (collection table)',
     ref: '§C.3, appendix C',
+  },
+  // ----- the VMM front door (src/vmm, docs/trace-format.md §10) -----
+  'nr-irqs-accepts-1024': {
+    description: 'NR_IRQS accepts 1024 (the documented bound) instead of refusing everything above 1023',
+    ref: 'trace-format §10.4, §2.3',
+  },
+  'dist-overlap-at-set': {
+    description: 'ADDR DIST (v3) is refused with EINVAL when it overlaps a redistributor region, instead of the overlap being checked only when slots are placed and at the first run',
+    ref: 'trace-format §10.4 and §10.5',
+  },
+  'last-by-xen-rule': {
+    description: 'GICR_TYPER.Last of a device domain follows Xen\'s rule (the highest vCPU id) instead of KVM\'s slot rule',
+    ref: 'trace-format §10.5, §5.6',
+  },
+  'addr-resettable': {
+    description: 'a frame address that is already set can be set again (vgic_check_iorange forgets EEXIST)',
+    ref: 'trace-format §10.4',
+  },
+  'init-not-idempotent': {
+    description: 'a second CTRL_INIT (or lazy init) answers EBUSY instead of succeeding without effect',
+    ref: 'trace-format §10.4 and §10.6',
+  },
+  'vcpu-create-after-init': {
+    description: 'KVM_CREATE_VCPU of the next id is accepted after CTRL_INIT (the Xen domain grows by a vCPU) instead of EBUSY',
+    ref: 'trace-format §10.2, §2.4',
+  },
+  'legacy-after-region-eexist': {
+    description: 'a legacy ADDR REDIST after counted regions reaches the set-twice check (EEXIST) instead of being refused as a mix (EINVAL)',
+    ref: 'trace-format §10.4',
+  },
+  'slot-order-by-id': {
+    description: 'redistributor slots are handed out in vCPU id order instead of creation order',
+    ref: 'trace-format §10.5, §5.4',
   },
 } as const satisfies Record<string, MutantInfo>;
 

@@ -199,7 +199,7 @@ const W64_IGNORED: RowSide = { widths: '64' };
 export function gicrTyper(v: Vcpu): bigint {
   const vmm = v.domain.vmm;
   // A domain a VMM laid out (docs/trace-format.md §10) takes KVM's Last rule; Xen's otherwise.
-  const last = vmm !== null ? vmm.typerLast(v) : v.id === v.domain.maxVcpus - 1 || v.id === GUEST_GICV3_GICR0_SIZE / GICV3_GICR_SIZE - 1;
+  const last = vmm !== null && !mutated(v.domain.host, 'last-by-xen-rule') ? vmm.typerLast(v) : v.id === v.domain.maxVcpus - 1 || v.id === GUEST_GICV3_GICR0_SIZE / GICV3_GICR_SIZE - 1;
   return (vcpuidToVaffinity(v.id) << 32n) | BigInt(v.id << 8) | (last ? 0x10n : 0n) | (v.domain.hasIts ? GICR_TYPER_PLPIS : 0n);
 }
 
