@@ -2,8 +2,8 @@
  * Device-built machines for the specs and fixtures (docs/trace-format.md §10): a random but
  * valid VMM bring-up (vCPUs, a V3 or V2 device, NR_IRQS, the frames at random addresses, legacy
  * redistributor or regions, an ITS with RAM on v3 sometimes, INIT, the first KVM_RUN of every
- * vCPU), random guest traffic for such a domain (the random generator's steps, its Xen-map
- * addresses moved to the frames the VMM placed), pausing the VM, and a `RegisterAccessor` over
+ * vCPU), random guest traffic for such a domain (the random generator's steps, which address
+ * the frames the VMM placed), pausing the VM, and a `RegisterAccessor` over
  * the device ops (`get_attr` / `set_attr` through `Machine.apply`), so that the save/restore
  * walk of src/vmm/uaccess-walk.ts runs through KVM's checks.
  */
@@ -179,33 +179,15 @@ export function applyAll(m: Machine, steps: readonly RawStep[], from = 0): void 
 
 // ----- guest traffic at the VMM's addresses -----
 
-/** Xen's fixed guest map, which the random generator's steps use. */
-const XEN_GICD = 0x3001000n;
-const XEN_GICR0 = 0x3020000n;
-
-/** A step of the random generator with its Xen-map GIC addresses moved to the frames the VMM placed for `vm`. */
-export function relocate(step: RawStep, vm: KvmVm): RawStep {
-  if (step['op'] !== 'mmio') return step;
-  const addr = BigInt(step['addr'] as string);
-  const v3 = vm.model === 'v3';
-  let to: bigint | null = null;
-  if (addr >= XEN_GICD && addr < XEN_GICD + (v3 ? 0x10000n : 0x1000n)) to = vm.distBase! + (addr - XEN_GICD);
-  else if (v3 && addr >= XEN_GICR0 && addr < XEN_GICR0 + BigInt(vm.vcpus.length) * 0x20000n) {
-    const off = addr - XEN_GICR0;
-    to = vm.vcpuById(Number(off / 0x20000n))!.rdBase! + (off % 0x20000n);
-  }
-  return to === null ? step : { ...step, addr: toHex(to) };
-}
-
 /**
  * `n` steps of random guest traffic on `m` (applied, and returned): the random generator's
  * candidates (inject, run / enter / exit / idle, ack / eoi / dir, priority mask, SGIs, mmio, ITS
- * batches when the domain has an ITS and the layout's RAM), with their GIC addresses relocated
- * to domain `domain`'s frames; candidates that are trace errors are dropped. Stops early when
+ * batches when the domain has an ITS and the layout's RAM), whose GIC addresses are already
+ * domain `domain`'s frames (the generator reads the layout the VMM chose: guestLayout in
+ * src/conformance/gen-vmm.ts); candidates that are trace errors are dropped. Stops early when
  * the machine crashes or no candidate fits.
  */
 export function deviceTraffic(rng: Rng, m: Machine, domain: number, n: number, from = 0): RawStep[] {
-  const vm = m.host.domains.get(domain)!.vmm as KvmVm;
   const out: RawStep[] = [];
   while (out.length < n && m.crashed === null) {
     let placed = false;
@@ -214,13 +196,12 @@ export function deviceTraffic(rng: Rng, m: Machine, domain: number, n: number, f
       if (batch === null) continue;
       for (const raw of batch) {
         if (out.length >= n || m.crashed !== null) break;
-        const step = relocate(raw, vm);
-        const op = decodeOp(step);
-        if (E.isLeft(op)) throw new Error(`invalid traffic step ${JSON.stringify(step)}: ${op.left.join('; ')}`);
+        const op = decodeOp(raw);
+        if (E.isLeft(op)) throw new Error(`invalid traffic step ${JSON.stringify(raw)}: ${op.left.join('; ')}`);
         const r = m.apply(op.right, from + out.length);
         if (r instanceof TraceError) break;
         placed = true;
-        out.push(step);
+        out.push(raw);
       }
     }
     if (!placed) break;
