@@ -13,6 +13,7 @@ import { MAX_PCPUS, MAX_SPIS, maxLrsFor, maxVcpusFor, type GicVersion } from '..
 import { StepMonitor, describeFinding } from '../check/monitor.js';
 import { Rng, buildStep, candidateSteps, type GeneratedTrace } from '../conformance/gen.js';
 import { GEN_ITS_LAYOUT, itsBatch, itsDomains } from '../conformance/gen-its.js';
+import { lifeBatch } from '../conformance/gen-life.js';
 import { TRACE_FORMAT } from '../conformance/trace.js';
 import type { Config, XenDomainConfig } from '../machine/config.js';
 import { Machine, TraceError } from '../machine/machine.js';
@@ -168,7 +169,8 @@ export class OpCommand implements fc.Command<ModelState, RealState> {
     // On a machine with an ITS, `mem_write` stands for a batch of the guest's ITS traffic
     // (src/conformance/gen-its.ts): RAM writes, register writes, a command batch, an msi.
     const rng = new Rng(this.seed);
-    const batch = this.op === 'mem_write' && itsDomains(r.m).length > 0 ? itsBatch(rng, r.m) : null;
+    const batch = this.op === 'mem_write' && itsDomains(r.m).length > 0 ? itsBatch(rng, r.m)
+      : this.op === 'domain_destroy' ? lifeBatch(rng, r.m) : null;
     if (batch !== null) {
       this.resolved = '';
       for (const raw of batch) {
@@ -223,7 +225,15 @@ export const DEFAULT_OP_WEIGHTS: Readonly<Record<OpName, number>> = {
   mem_write: 0, mem_read: 0, msi: 0,
   // The VMM front door (trace-format §10): device domains are not generated (yet).
   vcpu_create: 0, create_device: 0, set_attr: 0, get_attr: 0, has_attr: 0, kvm_run: 0,
+  // The domain lifecycle (trace-format §3.6): see LIFE_OP_WEIGHTS.
+  domain_create: 0, domain_destroy: 0,
 };
+
+/**
+ * The weights with the domain lifecycle: `domain_destroy` stands for a lifecycle batch of
+ * src/conformance/gen-life.ts (pause, destroy, create, route, run; or a create alone).
+ */
+export const LIFE_OP_WEIGHTS: Readonly<Record<OpName, number>> = { ...DEFAULT_OP_WEIGHTS, domain_destroy: 2 };
 
 /**
  * The weights for machines with an ITS (arbConfig({ its: true })): `mem_write` (a batch of
