@@ -153,7 +153,7 @@ export function checkConfigRules(c: Config, base = 'config'): string[] {
 }
 
 /**
- * The rules of trace-format §2.1 (and §9.1, §10.1) for one domain entry `d` of a machine
+ * The rules of trace-format §2.1 (with trace-format §9.1 and trace-format §10.1) for one domain entry `d` of a machine
  * configured as `c` (its gic, pcpus, ...), every key named under `at`; all but the uniqueness
  * of the id and the state budget, which depend on the other domains. `domain_create`
  * (trace-format §3.6) checks its entry with these too.
