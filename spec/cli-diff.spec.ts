@@ -95,7 +95,7 @@ describe('vgic diff as a command (docs/trace-format.md §7)', function () {
     const r = vgic(['diff', '--against', SERVE, '--random', '200', '--seed', '1'], dir);
     expect(r.stdout).to.match(/^no divergence: 200 traces, \d+ steps compared \(results and snapshots\)$/m);
     expect(r.stderr).to.contain('vgic diff: against vgic-model');
-    expect(r.stderr).to.contain('(27 ops: ');
+    expect(r.stderr).to.contain('(29 ops: ');
     expect(r.status).to.equal(0);
     expect(existsSync(join(dir, 'vgic-diff-divergence.json')), 'a divergence file was written').to.equal(false);
   });

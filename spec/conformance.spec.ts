@@ -242,11 +242,12 @@ describe('conformance: the driver protocol server (docs/trace-format.md §7)', (
     return JSON.parse(server.handle(JSON.stringify(req)).line) as Record<string, unknown>;
   }
 
-  it('§7: hello announces the format and all 27 ops (§9.2 added mem_write, mem_read, msi; §10.2 the six VMM ops); reset, step, snapshot, quit', () => {
+  it('§7: hello announces the format and all 29 ops (§9.2 added mem_write, mem_read, msi; §10.2 the six VMM ops; §3.6 domain_create, domain_destroy); reset, step, snapshot, quit', () => {
     const s = new Server();
     const hello = talk(s, { id: 1, cmd: 'hello' });
     expect(hello).to.include({ id: 1, ok: true, format: 'vgic-trace/1' });
-    expect(hello['ops']).to.have.length(27);
+    expect(hello['ops']).to.have.length(29);
+    expect(hello['ops']).to.include.members(['domain_create', 'domain_destroy']);
     expect(talk(s, { id: 2, cmd: 'reset', config: CFG })).to.deep.equal({ id: 2, ok: true });
     expect(talk(s, { id: 3, cmd: 'step', step: { op: 'run', pcpu: 0, domain: 1, vcpu: 0 } })).to.deep.equal({ id: 3, ok: true, result: { outcome: 'ok' } });
     const snapReply = talk(s, { id: 'x', cmd: 'snapshot' });

@@ -17,7 +17,7 @@ import { runs } from './fc-replay.js';
 const RUNS = runs(300);
 
 const OPS = 'run, idle, enter, exit, vcpu_off, vcpu_on, inject, route, hw_irq, mmio, sysreg, ack, eoi, dir, pmr, eoimode, pending_check, snapshot, mem_write, mem_read, msi, '
-  + 'vcpu_create, create_device, set_attr, get_attr, has_attr, kvm_run';
+  + 'vcpu_create, create_device, set_attr, get_attr, has_attr, kvm_run, domain_create, domain_destroy';
 
 function errors(u: unknown, base?: string): string[] {
   const r = base === undefined ? decodeOp(u) : decodeOp(u, base);

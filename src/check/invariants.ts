@@ -751,6 +751,7 @@ export class InvariantChecker {
       const h = v === undefined ? undefined : this.held.get(v);
       if (v !== undefined && h !== undefined && m.cpuOnWithLiveState.has(v)) for (let i = 0; i < h.n; i++) this.history.cpuOnRecords.add(h.recs[i]!);
     }
+    if (op !== null && op.op === 'domain_destroy') this.forgetDestroyed();
     const out = SCAN.run(m, this.history, this.held);
     // A tainted record settles once it is on no list and in no LR (not VISIBLE).
     if (this.q34Tainted.size > 0) {
@@ -784,6 +785,27 @@ export class InvariantChecker {
     }
     this.noteOffline();
     return out;
+  }
+
+  /**
+   * After a domain_destroy (trace-format §3.6): forget the vCPUs and records of domains that
+   * are no longer live, so nothing refers to a destroyed domain (a new domain with the same id
+   * has vCPUs and records of its own).
+   */
+  private forgetDestroyed(): void {
+    const host = this.machine.host;
+    const liveVcpu = (v: Vcpu): boolean => host.domains.get(v.domain.id) === v.domain;
+    const liveRecords = new Set<PendingIrq>();
+    for (const d of host.domains.values()) {
+      for (const p of d.pendingIrqs) liveRecords.add(p);
+      for (const p of d.pendLpiTree.values()) liveRecords.add(p);
+      for (const v of d.vcpus) for (const p of v.pendingIrqs) liveRecords.add(p);
+    }
+    for (const v of [...this.offline.keys()]) if (!liveVcpu(v)) this.offline.delete(v);
+    for (const v of [...this.held.keys()]) if (!liveVcpu(v)) this.held.delete(v);
+    for (const v of [...this.history.q34Vcpus]) if (!liveVcpu(v)) this.history.q34Vcpus.delete(v);
+    for (const p of [...this.history.q34Records]) if (!liveRecords.has(p)) this.history.q34Records.delete(p);
+    for (const p of [...this.history.cpuOnRecords]) if (!liveRecords.has(p)) this.history.cpuOnRecords.delete(p);
   }
 
   /** I19 for an offline vCPU: each record on its lists it did not hold when it went offline, once. */

@@ -88,12 +88,30 @@ export class PropertyMonitor {
     return vgicIsSpi(d, op.virq) && !vgicGetTargetVcpu(d.vcpus[0]!, op.virq).online;
   }
 
+  /**
+   * After a domain_destroy (trace-format §3.6): forget the vCPUs and records of domains that
+   * are no longer live (a new domain with the same id has its own).
+   */
+  private forgetDestroyed(): void {
+    const host = this.machine.host;
+    for (const v of [...this.savedLrs.keys()]) if (host.domains.get(v.domain.id) !== v.domain) this.savedLrs.delete(v);
+    if (this.acks.size === 0) return;
+    const live = new Set<PendingIrq>();
+    for (const d of host.domains.values()) {
+      for (const p of d.pendingIrqs) live.add(p);
+      for (const p of d.pendLpiTree.values()) live.add(p);
+      for (const v of d.vcpus) for (const p of v.pendingIrqs) live.add(p);
+    }
+    for (const p of [...this.acks.keys()]) if (!live.has(p)) this.acks.delete(p);
+  }
+
   /** The property failures of the step just applied. */
   after(op: Op, result: Result): PropertyFailure[] {
     const m = this.machine;
     const out: PropertyFailure[] = [];
     if (m.crashed !== null) return out;
     const host = m.host;
+    if (op.op === 'domain_destroy') this.forgetDestroyed();
     // P6
     if (this.snapshotBefore !== null && result.outcome === 'ok' && m.snapshotJson() !== this.snapshotBefore) {
       const i = op as Extract<Op, { op: 'inject' }>;

@@ -1,6 +1,7 @@
 /** Options of the random trace generator, shared by `vgic fuzz` and `vgic diff --random`. */
 import { MAX_PCPUS, MAX_SPIS, maxLrsFor, maxVcpusFor } from '../arch/limits.js';
 import type { GenOptions } from '../conformance/gen.js';
+import { DEFAULT_LIFE_SHARE } from '../conformance/gen-life.js';
 import { intOption, type OptSpec, type Opts } from './args.js';
 
 /** The table rows; ranges are the widest any GIC allows, genOptions narrows them for --gic. */
@@ -12,6 +13,7 @@ export const GEN_OPTIONS = {
   pcpus: { type: 'string', value: 'N', help: 'physical CPUs', int: [1, MAX_PCPUS], defaultText: 'random' },
   vcpus: { type: 'string', value: 'N', help: 'vCPUs per domain, at most 8 on GICv2 or without --gic', int: [1, maxVcpusFor('v3')], defaultText: 'random' },
   spis: { type: 'string', value: 'N', help: 'SPIs per domain', int: [0, MAX_SPIS], defaultText: 'random' },
+  life: { type: 'boolean', help: 'now and then pause and destroy a domain and create one (domain_destroy, domain_create; with diff only when the other side lists both)' },
 } as const satisfies Record<string, OptSpec>;
 
 /** The same rows, each going with `parent` (diff: they only matter with --random). */
@@ -37,6 +39,7 @@ export function genOptions(o: Opts): { seed: number; gen: GenOptions } {
       pcpus: opt('pcpus', 1, MAX_PCPUS),
       vcpus: opt('vcpus', 1, gic === undefined ? 8 : maxVcpusFor(gic)),
       spis: opt('spis', 0, MAX_SPIS),
+      ...(o.flag('life') ? { life: DEFAULT_LIFE_SHARE } : {}),
     },
   };
 }

@@ -15,6 +15,7 @@ import { getField } from '../arch/lr.js';
 import type { Domain, Pcpu, Vcpu } from '../xen/types.js';
 import { GEN_ITS_LAYOUT, addIts, itsBatch, itsDomains } from './gen-its.js';
 import { DEFAULT_VMM_PROBABILITY, addVmm, guestLayout, hasDeviceDomain, vmmAllowed, vmmBatch } from './gen-vmm.js';
+import { lifeGen } from './gen-life.js';
 import { Rng } from './rng.js';
 import { TRACE_FORMAT } from './trace.js';
 
@@ -188,8 +189,10 @@ type Builder = (rng: Rng, m: Machine, cpu: Pcpu) => RawStep;
  * bring-up batches (candidateSteps, src/conformance/gen-vmm.ts).
  */
 type VmmOpName = 'vcpu_create' | 'create_device' | 'set_attr' | 'get_attr' | 'has_attr' | 'kvm_run';
+/** The lifecycle ops (trace-format §3.6): drawn in batches by gen-life.ts (GenOptions.life), no builder here. */
+type LifeOpName = 'domain_create' | 'domain_destroy';
 
-export const STEP_BUILDERS: Record<Exclude<OpName, VmmOpName>, Builder> = {
+export const STEP_BUILDERS: Record<Exclude<OpName, VmmOpName | LifeOpName>, Builder> = {
   run: (rng, m, cpu) => ({ op: 'run', pcpu: cpu.id, ...vcpuRef(someVcpu(rng, m)) }),
   idle: (_rng, _m, cpu) => ({ op: 'idle', pcpu: cpu.id }),
   enter: (_rng, _m, cpu) => ({ op: 'enter', pcpu: cpu.id }),
@@ -278,12 +281,12 @@ export function buildStep(op: OpName, rng: Rng, m: Machine): RawStep | null {
 }
 
 /** Op weights by the mode of the chosen pCPU: mostly what moves the machine forward. */
-const BY_MODE: Record<Pcpu['mode'], readonly (readonly [number, Exclude<OpName, VmmOpName>])[]> = {
+const BY_MODE: Record<Pcpu['mode'], readonly (readonly [number, Exclude<OpName, VmmOpName | LifeOpName>])[]> = {
   idle: [[8, 'run'], [2, 'inject']],
   hyp: [[10, 'enter'], [8, 'inject'], [10, 'mmio'], [1, 'pending_check'], [1, 'idle'], [2, 'run'], [2, 'sysreg']],
   guest: [[10, 'exit'], [8, 'ack'], [6, 'eoi'], [2, 'dir'], [1, 'pmr'], [1, 'eoimode']],
 };
-const RARE: readonly (readonly [number, Exclude<OpName, VmmOpName>])[] = [[3, 'vcpu_off'], [4, 'vcpu_on'], [2, 'snapshot'], [3, 'route'], [6, 'hw_irq']];
+const RARE: readonly (readonly [number, Exclude<OpName, VmmOpName | LifeOpName>])[] = [[3, 'vcpu_off'], [4, 'vcpu_on'], [2, 'snapshot'], [3, 'route'], [6, 'hw_irq']];
 
 /**
  * One candidate step for the machine's current state (may still be a trace error), drawn
@@ -354,6 +357,12 @@ export interface GenOptions extends ConfigOptions {
    * does not depend on it.
    */
   vmm?: number | undefined;
+  /**
+   * The share of candidates that are a lifecycle batch (src/conformance/gen-life.ts: pause,
+   * domain_destroy, domain_create); off (undefined or 0) by default. Drawn from a stream of its
+   * own, and only when `ops` has both lifecycle ops.
+   */
+  life?: number | undefined;
 }
 
 /** How often a GICv3 domain of a generated config gets a virtual ITS (GenOptions.its). */
@@ -376,10 +385,11 @@ export function generateTraceWithOps(seed: number, o: GenOptions): { trace: Gene
   const m = E.getOrElseW((e: string[]) => { throw new Error(`generator made an invalid config: ${e.join('; ')}`); })(Machine.create(config));
   const steps: RawStep[] = [];
   const ops: Op[] = [];
+  const life = lifeGen(seed, o.life, o.ops); // null unless GenOptions.life (trace-format §3.6)
   while (steps.length < o.steps && m.crashed === null) {
     let placed = false;
     for (let tries = 0; tries < 100 && !placed; tries++) {
-      const batch = candidateSteps(rng, m, o.ops);
+      const batch = (life === null ? null : life.batch(m)) ?? candidateSteps(rng, m, o.ops);
       if (batch === null) continue;
       for (const raw of batch) {
         if (steps.length >= o.steps || m.crashed !== null) break;

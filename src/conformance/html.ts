@@ -335,9 +335,36 @@ function configVcpus(d: DomainConfig): number {
   return isDeviceDomain(d) ? XEN_MAX_VCPUS_V3 : d.vcpus;
 }
 
+/**
+ * Every domain the trace can have (trace-format §3.6): the config's, then those `domain_create`
+ * steps add, one entry per id (an id created several times: the most vCPUs, every pirq, an
+ * ITS if any entry has one, a device domain if any entry is one). Cells of a domain that does
+ * not exist at a step are empty.
+ */
+function domainsOf(trace: Trace): DomainConfig[] {
+  const out = new Map<number, DomainConfig>();
+  const add = (d: DomainConfig): void => {
+    const seen = out.get(d.id);
+    if (seen === undefined) {
+      out.set(d.id, d);
+      return;
+    }
+    const pirqs = [...new Set([...(seen.pirqs ?? []), ...(d.pirqs ?? [])])];
+    if (isDeviceDomain(seen) || isDeviceDomain(d)) {
+      const dev = isDeviceDomain(seen) ? seen : d;
+      out.set(d.id, { ...dev, ...(pirqs.length > 0 ? { pirqs } : {}) } as DomainConfig);
+      return;
+    }
+    out.set(d.id, { ...seen, vcpus: Math.max(seen.vcpus, d.vcpus), ...(pirqs.length > 0 ? { pirqs } : {}), ...(seen.its ?? d.its ? { its: seen.its ?? d.its } : {}) });
+  };
+  for (const d of trace.config.domains) add(d);
+  for (const s of trace.steps) if (s.op.op === 'domain_create') add(s.op.domain as DomainConfig);
+  return [...out.values()];
+}
+
 /** Does the config need a look at the states to choose its rows? */
 function needsUsage(trace: Trace): boolean {
-  return trace.config.nr_lrs > MAX_LRS_ALL || trace.config.domains.some((d) => configVcpus(d) > MAX_VCPUS_ALL);
+  return trace.config.nr_lrs > MAX_LRS_ALL || domainsOf(trace).some((d) => configVcpus(d) > MAX_VCPUS_ALL);
 }
 
 /** The rows of the page, from the config (and, for a large one, the states the window goes through). */
@@ -372,7 +399,8 @@ function sections(trace: Trace, usage: Usage | null): { sections: Section[]; hid
   const lrList = Array.from({ length: cfg.nr_lrs }, (_, i) => i).filter((i) => cfg.nr_lrs <= MAX_LRS_ALL || usage === null || usage.lrs.has(i));
   if (lrList.length < cfg.nr_lrs) hidden.push(`${cfg.nr_lrs - lrList.length} of ${cfg.nr_lrs} LRs are never used and not shown`);
 
-  for (const dc of cfg.domains) {
+  const allDomains = domainsOf(trace);
+  for (const dc of allDomains) {
     const shown: number[] = [];
     const nVcpus = configVcpus(dc);
     for (let id = 0; id < nVcpus; id++) if (nVcpus <= MAX_VCPUS_ALL || usage === null || usage.vcpus.has(`${dc.id}/${id}`)) shown.push(id);
@@ -471,7 +499,7 @@ function sections(trace: Trace, usage: Usage | null): { sections: Section[]; hid
   }
 
   // A row for every host IRQ the config hands to a domain (empty until it is routed).
-  const pirqs = [...new Set(cfg.domains.flatMap((d) => d.pirqs ?? []))].sort((a, b) => a - b);
+  const pirqs = [...new Set(allDomains.flatMap((d) => d.pirqs ?? []))].sort((a, b) => a - b);
   if (pirqs.length > 0) {
     out.push({
       title: 'routed host IRQs',
@@ -873,7 +901,7 @@ function navBar(): string {
 
 /** The ITS regions of the config's domains (trace-format §9.1). */
 function itsBasesOf(trace: Trace): number[] {
-  return trace.config.domains.flatMap((d) => (d.its === undefined ? [] : [Number(BigInt(d.its.base))]));
+  return [...new Set(domainsOf(trace).flatMap((d) => (d.its === undefined ? [] : [Number(BigInt(d.its.base))])))];
 }
 
 /** The highlight key of the vLPI an `msi` step's event is mapped to in `state`, if any. */
@@ -890,7 +918,10 @@ function msiKey(op: Record<string, unknown>, state: Snapshot | null): string | n
 function configLine(trace: Trace): string {
   const c = trace.config;
   const doms = c.domains.map((d) => `d${d.id}: ${d.vcpus} vCPU${d.vcpus === 1 ? '' : 's'}, ${d.nr_spis} SPIs${d.pirqs !== undefined && d.pirqs.length > 0 ? `, pirqs ${d.pirqs.join(' ')}` : ''}${d.its === undefined ? '' : `, ITS at ${d.its.base} (GITS)`}`);
-  return `GIC${c.gic} · ${c.nr_lrs} LR${c.nr_lrs === 1 ? '' : 's'} per pCPU · ${c.pcpus} pCPU${c.pcpus === 1 ? '' : 's'} · ${doms.join(' · ')}`;
+  // Domains created by steps (trace-format §3.6) come after the config's.
+  const created = [...new Set(trace.steps.flatMap((s) => (s.op.op === 'domain_create' ? [`d${s.op.domain.id}`] : [])))];
+  const more = created.length === 0 ? '' : ` · domain_create: ${created.join(' ')}`;
+  return `GIC${c.gic} · ${c.nr_lrs} LR${c.nr_lrs === 1 ? '' : 's'} per pCPU · ${c.pcpus} pCPU${c.pcpus === 1 ? '' : 's'} · ${doms.join(' · ')}${more}`;
 }
 
 // ----- streaming -----

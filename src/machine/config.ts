@@ -125,38 +125,16 @@ export function checkConfigRules(c: Config, base = 'config'): string[] {
     errors.push(`${base}.pcpus: ${c.pcpus} is outside 1..${MAX_PCPUS}`);
   }
   const seen = new Map<number, number>();
-  const maxVcpus = maxVcpusFor(c.gic);
   c.domains.forEach((d, i) => {
     const at = `${base}.domains[${i}]`;
-    if (d.id > MAX_DOMAIN_ID) errors.push(`${at}.id: ${d.id} is outside 0..${MAX_DOMAIN_ID}`);
+    const rules = checkDomainRules(c, d, at);
+    // The id's range first, then its uniqueness, then the other keys.
+    const idRange = rules.length > 0 && rules[0]!.startsWith(`${at}.id:`) ? 1 : 0;
+    errors.push(...rules.slice(0, idRange));
     const first = seen.get(d.id);
     if (first !== undefined) errors.push(`${at}.id: duplicate domain id ${d.id} (also domains[${first}].id)`);
     else seen.set(d.id, i);
-    const pirqRules = (): void => (d.pirqs ?? []).forEach((pirq, j) => {
-      if (pirq < 32 || pirq > SPI_MAX_INTID) {
-        errors.push(`${at}.pirqs[${j}]: ${pirq} is not a host SPI (32..${SPI_MAX_INTID})`);
-      }
-    });
-    if (isDeviceDomain(d)) {
-      errors.push(...checkDeviceDomainRules(c, d, at));
-      pirqRules();
-      return;
-    }
-    if ((d as { ipa_bits?: unknown }).ipa_bits !== undefined) errors.push(`${at}.ipa_bits: only a domain with "vgic": "device" takes ipa_bits`);
-    if (d.vcpus === undefined) errors.push(`${at}.vcpus: missing key (expected non-negative integer)`);
-    else if (d.vcpus < 1) errors.push(`${at}.vcpus: a domain needs at least 1 vCPU, got ${d.vcpus}`);
-    else if (d.vcpus > maxVcpus) {
-      errors.push(`${at}.vcpus: ${d.vcpus} exceeds the ${gicName} limit of ${maxVcpus} vCPUs (reference §2.4)`);
-    }
-    if (d.nr_spis === undefined) errors.push(`${at}.nr_spis: missing key (expected non-negative integer)`);
-    else {
-      const rounded = roundUpToRank(d.nr_spis);
-      if (rounded > MAX_SPIS) {
-        errors.push(`${at}.nr_spis: ${d.nr_spis} rounds up to ${rounded}, above the limit of ${MAX_SPIS} SPIs (reference §2.3, Q33)`);
-      }
-    }
-    pirqRules();
-    errors.push(...checkItsRules(c, d, at));
+    errors.push(...rules.slice(idRange));
   });
   if (c.lpi_bits !== undefined && (c.lpi_bits < MIN_LPI_BITS || c.lpi_bits > MAX_LPI_BITS)) {
     errors.push(`${base}.lpi_bits: ${c.lpi_bits} is outside ${MIN_LPI_BITS}..${MAX_LPI_BITS} (the host LPI space, Xen's max_lpi_bits)`);
@@ -165,13 +143,57 @@ export function checkConfigRules(c: Config, base = 'config'): string[] {
   if (errors.length === 0) {
     // What is allocated: 32 private records per vCPU, and the SPIs rounded up to whole ranks
     // (a device domain's are bounded by KVM's own limits, trace-format §10).
-    const total = c.domains.reduce((n, d) => (isDeviceDomain(d) ? n : n + 32 * d.vcpus + roundUpToRank(d.nr_spis)), 0);
+    const total = c.domains.reduce((n, d) => n + domainRecords(d), 0);
     if (total > MAX_CONFIG_IRQ_RECORDS) {
       errors.push(`${base}.domains: ${total} interrupt records in all (the sum over domains of 32 × vcpus + nr_spis rounded up to 32), `
         + `above the state budget of ${MAX_CONFIG_IRQ_RECORDS} for a config`);
     }
   }
   return errors;
+}
+
+/**
+ * The rules of trace-format §2.1 (with trace-format §9.1 and trace-format §10.1) for one domain entry `d` of a machine
+ * configured as `c` (its gic, pcpus, ...), every key named under `at`; all but the uniqueness
+ * of the id and the state budget, which depend on the other domains. `domain_create`
+ * (trace-format §3.6) checks its entry with these too.
+ */
+export function checkDomainRules(c: Config, d: DomainConfig, at: string): string[] {
+  const errors: string[] = [];
+  const gicName = c.gic === 'v2' ? 'GICv2' : 'GICv3';
+  const maxVcpus = maxVcpusFor(c.gic);
+  if (d.id > MAX_DOMAIN_ID) errors.push(`${at}.id: ${d.id} is outside 0..${MAX_DOMAIN_ID}`);
+  const pirqRules = (): void => (d.pirqs ?? []).forEach((pirq, j) => {
+    if (pirq < 32 || pirq > SPI_MAX_INTID) {
+      errors.push(`${at}.pirqs[${j}]: ${pirq} is not a host SPI (32..${SPI_MAX_INTID})`);
+    }
+  });
+  if (isDeviceDomain(d)) {
+    errors.push(...checkDeviceDomainRules(c, d, at));
+    pirqRules();
+    return errors;
+  }
+  if ((d as { ipa_bits?: unknown }).ipa_bits !== undefined) errors.push(`${at}.ipa_bits: only a domain with "vgic": "device" takes ipa_bits`);
+  if (d.vcpus === undefined) errors.push(`${at}.vcpus: missing key (expected non-negative integer)`);
+  else if (d.vcpus < 1) errors.push(`${at}.vcpus: a domain needs at least 1 vCPU, got ${d.vcpus}`);
+  else if (d.vcpus > maxVcpus) {
+    errors.push(`${at}.vcpus: ${d.vcpus} exceeds the ${gicName} limit of ${maxVcpus} vCPUs (reference §2.4)`);
+  }
+  if (d.nr_spis === undefined) errors.push(`${at}.nr_spis: missing key (expected non-negative integer)`);
+  else {
+    const rounded = roundUpToRank(d.nr_spis);
+    if (rounded > MAX_SPIS) {
+      errors.push(`${at}.nr_spis: ${d.nr_spis} rounds up to ${rounded}, above the limit of ${MAX_SPIS} SPIs (reference §2.3, Q33)`);
+    }
+  }
+  pirqRules();
+  errors.push(...checkItsRules(c, d, at));
+  return errors;
+}
+
+/** The interrupt records a domain entry counts against the state budget (a device domain: none, trace-format §10). */
+export function domainRecords(d: DomainConfig): number {
+  return isDeviceDomain(d) ? 0 : 32 * d.vcpus + roundUpToRank(d.nr_spis);
 }
 
 /** The rules of trace-format §10.1 for a domain a VMM builds: the keys it may not name, ipa_bits, ram. */

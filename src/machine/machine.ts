@@ -7,10 +7,9 @@ import * as E from 'fp-ts/lib/Either.js';
 import { isPrivate } from '../arch/intid.js';
 import { lrLayout } from '../arch/lr.js';
 import { VirtualCpuInterface } from '../hw/cpuif.js';
-import { IrqDesc } from '../hw/irqdesc.js';
 import { vgicSyncFromLrs, vgicSyncToLrs, vgicVcpuPendingIrq } from '../xen/gic-vgic.js';
 import { GIC_IRQ_GUEST_ENABLED, Host, Pcpu, XenCrash, type Domain, type LogEntry, type Vcpu } from '../xen/types.js';
-import { archMoveIrqs, createDomain, vgicClearPendingIrqs, vgicInjectIrq } from '../xen/vgic.js';
+import { archMoveIrqs, vgicClearPendingIrqs, vgicInjectIrq } from '../xen/vgic.js';
 import { GICV2_GICD_SIZE, GUEST_GICD_BASE, vgicV2DistrMmio } from '../xen/vgic-v2.js';
 import {
   GICV3_GICD_SIZE, GUEST_GICV3_GICD_BASE, GUEST_GICV3_GICR0_BASE, GUEST_GICV3_GICR0_SIZE, vgicV3DistrMmio,
@@ -21,17 +20,20 @@ import { doIrq, routeIrqToGuest } from '../xen/irq.js';
 import type { MutantName } from '../xen/mutants.js';
 import { toVariant, type Variant } from '../xen/variant.js';
 import { toHex } from './decode.js';
-import { decodeConfig, isDeviceDomain, type Config } from './config.js';
+import { decodeConfig, type Config } from './config.js';
 import { decodeOp, decodeOpFast, type Op, type OpOf } from './ops.js';
 import { snapshotJson, takeSnapshot, type Snapshot } from './snapshot.js';
 // ----- LPIs and the virtual ITS (trace-format §9) -----
-import { injectLpiError, itsMmio, memRead, memWrite, msi, setupDomainIts } from './its.js';
+import { injectLpiError, itsMmio, memRead, memWrite, msi } from './its.js';
 // ----- end ITS -----
 // ----- the VMM front door (trace-format §10) -----
 import {
-  VmmHost, createDeviceDomain, opCreateDevice, opDeviceAttr, opKvmRun, opVcpuCreate, vmOf, vmmMmio, vmmNotBuilt, vmmRunBlocked,
+  VmmHost, opCreateDevice, opDeviceAttr, opKvmRun, opVcpuCreate, vmOf, vmmMmio, vmmNotBuilt, vmmRunBlocked,
 } from './vmm.js';
 // ----- end VMM -----
+// ----- the domain lifecycle (trace-format §3.6) -----
+import { buildDomain, opDomainCreate, opDomainDestroy } from './lifecycle.js';
+// ----- end lifecycle -----
 
 export type Outcome = 'ok' | 'abort' | 'undef' | 'error' | 'latched' | 'crash';
 
@@ -90,20 +92,7 @@ export class Machine {
       this.host.pcpus.push(new Pcpu(this.host, i, new VirtualCpuInterface(config.gic, config.nr_lrs)));
     }
     this.vmm = new VmmHost(config.gic, config.v2_on_v3 ?? false);
-    for (const dc of config.domains) {
-      if (isDeviceDomain(dc)) {
-        // No vCPU and no vGIC yet: the VMM builds them (trace-format §10).
-        this.host.domains.set(dc.id, createDeviceDomain(this.host, dc, config));
-        for (const pirq of dc.pirqs ?? []) if (!this.host.irqDescs.has(pirq)) this.host.irqDescs.set(pirq, new IrqDesc(pirq));
-        continue;
-      }
-      const d = createDomain(this.host, dc.id, dc.vcpus, dc.nr_spis, config.pcpus);
-      // The config rules already enforce Xen's limits, so creation cannot fail here.
-      if (d === 'EINVAL') throw new Error(`domain ${dc.id}: creation refused after validation`);
-      this.host.domains.set(dc.id, d);
-      setupDomainIts(this.host, d, dc, config); // ITS (trace-format §9)
-      for (const pirq of dc.pirqs ?? []) if (!this.host.irqDescs.has(pirq)) this.host.irqDescs.set(pirq, new IrqDesc(pirq));
-    }
+    for (const dc of config.domains) buildDomain(this.host, dc, config);
   }
 
   /** The mutant this machine runs with (its variant's), or null. */
@@ -269,6 +258,9 @@ function dispatch(m: Machine, op: Op): Check<Result> {
     case 'get_attr': return opDeviceAttr(m.vmm, op);
     case 'has_attr': return opDeviceAttr(m.vmm, op);
     case 'kvm_run': return opKvmRun(m.host, op);
+    // ----- the domain lifecycle (trace-format §3.6): no pCPU -----
+    case 'domain_create': return opDomainCreate(m, op);
+    case 'domain_destroy': return opDomainDestroy(m, op);
     default: {
       const never: never = op;
       throw new Error(`apply: unknown op ${JSON.stringify((never as { op: unknown }).op)}`);

@@ -7,6 +7,9 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { HexString, Nat, decodeWith, intRange, nullable, oneOf, strictObject } from './decode.js';
 import { DEVICE_TYPES, GROUPS, type DeviceKind, type GroupName } from '../vmm/types.js';
+// ----- the domain lifecycle (trace-format §3.6) -----
+import { DomainConfigCodec } from './config.js';
+// ----- end lifecycle -----
 
 const IGNORE = ['op', 'expect'] as const;
 
@@ -52,6 +55,8 @@ const KINDS = {
     'hex string | null', (u): u is bigint | null => u === null || HexString.is(u),
     (u, c) => (u === null ? t.success(null) : HexString.validate(u, c)), (a) => (a === null ? null : HexString.encode(a)),
   ),
+  // ----- the domain lifecycle (trace-format §3.6): a config domain entry, decoded by the config's codec -----
+  domainConfig: DomainConfigCodec,
 } as const;
 type Kind = keyof typeof KINDS;
 type KindValue<K extends Kind> = t.TypeOf<(typeof KINDS)[K]>;
@@ -76,6 +81,8 @@ const FAST: { [K in Kind]: (u: unknown) => KindValue<K> | typeof NOT_FAST } = {
   group: (u) => (isNat(u) ? u : typeof u === 'string' && Object.hasOwn(GROUPS, u) ? GROUPS[u as GroupName] : NOT_FAST),
   devtype: (u) => (isNat(u) ? u : typeof u === 'string' && Object.hasOwn(DEVICE_TYPES, u) ? DEVICE_TYPES[u as DeviceKind] : NOT_FAST),
   hexOrNull: (u) => (u === null ? null : typeof u === 'string' && u.length <= 18 && HEX.test(u) ? BigInt(u) : NOT_FAST),
+  // A rare op: always the codec's, which decodes the entry and words its errors.
+  domainConfig: () => NOT_FAST,
 };
 const HEX = /^0[xX][0-9a-fA-F]+$/;
 
@@ -117,6 +124,10 @@ const OP_SPECS = {
   has_attr: { req: { device: 'nat', group: 'group', attr: 'hex' } },
   kvm_run: { req: { domain: 'nat', vcpu: 'nat' } },
   // ----- end VMM -----
+  // ----- the domain lifecycle (trace-format §3.6) -----
+  domain_create: { req: { domain: 'domainConfig' } },
+  domain_destroy: { req: { domain: 'nat' } },
+  // ----- end lifecycle -----
 } as const satisfies Record<string, OpSpec>;
 
 export type OpName = keyof typeof OP_SPECS;

@@ -38,6 +38,8 @@ const error = (errno: Errno): VmmResult => ({ outcome: 'error', errno });
 /** The VMM state of a machine: every device created, numbered from 0 across domains. */
 export class VmmHost {
   readonly devices: KvmDevice[] = [];
+  /** The handles of devices whose domain was destroyed (trace-format §3.6), with that domain's id: they name nothing now. */
+  readonly destroyed = new Map<number, number>();
 
   constructor(readonly hostVersion: 'v2' | 'v3', readonly v2OnV3: boolean) {}
 }
@@ -101,6 +103,8 @@ export function opCreateDevice(host: Host, vmm: VmmHost, op: OpOf<'create_device
 export function opDeviceAttr(vmm: VmmHost, op: OpOf<'set_attr'> | OpOf<'get_attr'> | OpOf<'has_attr'>): Check<VmmResult> {
   const dev = vmm.devices[op.device];
   if (dev === undefined) return `device ${op.device} does not exist (create_device gave ${vmm.devices.length} handle${vmm.devices.length === 1 ? '' : 's'})`;
+  const gone = vmm.destroyed.size === 0 ? undefined : vmm.destroyed.get(op.device);
+  if (gone !== undefined) return `device ${op.device} belonged to domain ${gone}, which was destroyed (domain_destroy)`;
   const call: Call = op.op === 'set_attr' ? 'set' : op.op === 'get_attr' ? 'get' : 'has';
   const value = op.op === 'has_attr' ? null : op.value;
   const row = findRow(dev.kind, op.group, call, op.attr);

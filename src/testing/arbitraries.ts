@@ -14,6 +14,7 @@ import { StepMonitor, describeFinding } from '../check/monitor.js';
 import { Rng, buildStep, candidateSteps, type GeneratedTrace } from '../conformance/gen.js';
 import { GEN_ITS_LAYOUT, itsBatch, itsDomains } from '../conformance/gen-its.js';
 import { VMM_OPS, deviceVms, vmmBatchNow } from '../conformance/gen-vmm.js';
+import { lifeBatch } from '../conformance/gen-life.js';
 import { TRACE_FORMAT } from '../conformance/trace.js';
 import type { Config, DeviceDomainConfig, DomainConfig, XenDomainConfig } from '../machine/config.js';
 import { Machine, TraceError } from '../machine/machine.js';
@@ -190,7 +191,8 @@ export class OpCommand implements fc.Command<ModelState, RealState> {
     // (src/conformance/gen-vmm.ts): the next part of the bring-up, or a late call.
     const rng = new Rng(this.seed);
     const batch = this.op === 'mem_write' && itsDomains(r.m).length > 0 ? itsBatch(rng, r.m)
-      : (VMM_OPS as readonly string[]).includes(this.op) ? vmmBatchNow(rng, r.m) : null;
+      : (VMM_OPS as readonly string[]).includes(this.op) ? vmmBatchNow(rng, r.m)
+      : this.op === 'domain_destroy' ? lifeBatch(rng, r.m) : null;
     if (batch !== null) {
       this.resolved = '';
       for (const raw of batch) {
@@ -245,6 +247,8 @@ export const DEFAULT_OP_WEIGHTS: Readonly<Record<OpName, number>> = {
   mem_write: 0, mem_read: 0, msi: 0,
   // The VMM front door (trace-format §10): see VMM_OP_WEIGHTS.
   vcpu_create: 0, create_device: 0, set_attr: 0, get_attr: 0, has_attr: 0, kvm_run: 0,
+  // The domain lifecycle (trace-format §3.6): see LIFE_OP_WEIGHTS.
+  domain_create: 0, domain_destroy: 0,
 };
 
 /**
@@ -256,6 +260,12 @@ export const VMM_OP_WEIGHTS: Readonly<Record<OpName, number>> = {
   ...DEFAULT_OP_WEIGHTS, mem_write: 4, msi: 1, mem_read: 1,
   vcpu_create: 2, create_device: 2, set_attr: 4, get_attr: 2, has_attr: 1, kvm_run: 3,
 };
+
+/**
+ * The weights with the domain lifecycle: `domain_destroy` stands for a lifecycle batch of
+ * src/conformance/gen-life.ts (pause, destroy, create, route, run; or a create alone).
+ */
+export const LIFE_OP_WEIGHTS: Readonly<Record<OpName, number>> = { ...DEFAULT_OP_WEIGHTS, domain_destroy: 2 };
 
 /**
  * The weights for machines with an ITS (arbConfig({ its: true })): `mem_write` (a batch of

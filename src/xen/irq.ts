@@ -107,3 +107,72 @@ export function doIrq(cpu: Pcpu, desc: IrqDesc): HwIrqOutcome {
   vgicInjectIrq(cpu, d, null, guest.virq, true);
   return 'ok';
 }
+
+// ----- releasing a routed IRQ when its domain is destroyed (trace-format §3.6) -----
+
+/**
+ * vgic_get_hw_irq_desc (gic-vgic.c): the host descriptor connected to SPI `virq`, found
+ * through vCPU0's view (for an SPI, the domain's one record); null when none.
+ */
+export function vgicGetHwIrqDesc(d: Domain, virq: number): IrqDesc | null {
+  if (virq < NR_LOCAL_IRQS) throw new XenCrash(`vgic_get_hw_irq_desc: ASSERT(virq >= 32) failed for ${virq}`);
+  return spiToPending(d, virq).desc;
+}
+
+/**
+ * vgic_connect_hw_irq (gic-vgic.c) with connect = false: the SPI record lets go of its host
+ * descriptor. When a descriptor is given it must be the one connected (EINVAL otherwise).
+ */
+export function vgicDisconnectHwIrq(d: Domain, virq: number, desc: IrqDesc | null): 0 | 'EINVAL' {
+  const p = spiToPending(d, virq);
+  if (desc !== null && p.desc !== desc) return 'EINVAL';
+  p.desc = null;
+  return 0;
+}
+
+/**
+ * gic_remove_irq_from_guest (gic.c): only for a dying domain (EBUSY otherwise). The host line
+ * is shut down (disabled); if Xen still has it in progress (forwarded, the guest's LR not yet
+ * seen drained) it is deactivated on the guest's behalf; then the SPI record is disconnected
+ * and the line stops being a guest's. A pending latch on the line stays as it is.
+ */
+export function gicRemoveIrqFromGuest(d: Domain, virq: number, desc: IrqDesc): 0 | 'EBUSY' | 'EINVAL' {
+  if (desc.guest === null) throw new XenCrash(`gic_remove_irq_from_guest: ASSERT(test_bit(_IRQ_GUEST)) failed for IRQ ${desc.irq}`);
+  if (!d.isDying) return 'EBUSY';
+  desc.disable();
+  if (desc.inProgress) desc.active = false;
+  desc.inProgress = false;
+  const rc = vgicDisconnectHwIrq(d, virq, desc);
+  if (rc !== 0) return rc;
+  // _IRQ_GUEST cleared. The model's `guest` field stands for both that flag and the
+  // irq_guest record of the action, which release_irq then drops.
+  desc.guest = null;
+  return 0;
+}
+
+/**
+ * release_irq (irq.c) of a guest's action: the action goes, and with it the line's last user
+ * (shut down again through the no-IRQ handler, which does nothing). The model's `guest` field
+ * is that action's irq_guest record; gic_remove_irq_from_guest has already let it go. Xen's
+ * wait for IN_PROGRESS to clear returns at once: gic_remove_irq_from_guest cleared it.
+ */
+export function releaseIrq(desc: IrqDesc): void {
+  desc.guest = null;
+}
+
+/**
+ * release_guest_irq (irq.c): give SPI `virq` of d's back to the host. EINVAL when `virq` is
+ * not an SPI, has no host descriptor, or the descriptor is not d's; else what
+ * gic_remove_irq_from_guest answers, and on success release_irq.
+ */
+export function releaseGuestIrq(host: Host, d: Domain, virq: number): 0 | 'EBUSY' | 'EINVAL' {
+  if (!vgicIsSpi(d, virq)) return 'EINVAL';
+  const desc = vgicGetHwIrqDesc(d, virq);
+  if (desc === null) return 'EINVAL';
+  if (desc.guest === null) return 'EINVAL';
+  if (desc.guest.domain !== d.id) return 'EINVAL';
+  const rc = gicRemoveIrqFromGuest(d, virq, desc);
+  if (rc !== 0) return rc;
+  releaseIrq(desc);
+  return 0;
+}

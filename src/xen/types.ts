@@ -208,6 +208,8 @@ export class Domain {
    * for a domain of the config's ordinary form, which keeps Xen's fixed layout.
    */
   vmm: VmmLink | null = null;
+  /** d->is_dying: set by domain_kill (trace-format §3.6); gic_remove_irq_from_guest proceeds only then. */
+  isDying = false;
 
   /** `host` is the hypervisor the domain lives on (its variant reaches the vGIC code through it). */
   constructor(readonly id: number, readonly version: GicVersion, readonly maxVcpus: number, readonly host: Host) {}
