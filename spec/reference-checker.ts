@@ -146,7 +146,10 @@ export function referenceCheckState(m: Machine, history: ReferenceHistory = new 
       if (!cpuOn(v) && !q34Vcpu(v)) {
         for (let i = 0; i < nrLrs; i++) {
           if (!w.mask.test(i)) continue;
-          const holders = w.inflight.filter((p) => testBit(p, GIC_IRQ_GUEST_VISIBLE) && p.lr === i);
+          // (an SPI left VISIBLE by another vCPU's CPU_ON holds no LR of this one unless its LR
+          // here holds its INTID)
+          const holders = w.inflight.filter((p) => testBit(p, GIC_IRQ_GUEST_VISIBLE) && p.lr === i
+            && !(history.cpuOnRecords.has(p) && getField(w.lrs, p.lr, layout.virq) !== (p.irq & virqMask)));
           if (holders.length !== 1) {
             add('I6', `d${d.id}v${v.id}: lr_mask bit ${i} is set but ${holders.length} VISIBLE records have lr ${i}`, holders.map(lab));
           }

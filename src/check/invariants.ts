@@ -450,9 +450,15 @@ class StateScan {
       if (judged && !mask.isZero()) {
         const holders = this.holders;
         holders.fill(0, 0, nrLrs);
+        // An SPI another vCPU held when it got CPU_ON keeps VISIBLE and its `lr` (Q37); injected
+        // again through a new target it joins that vCPU's inflight list still VISIBLE, with an
+        // `lr` that names the old vCPU's LR: unless this vCPU's LR of that index holds its INTID,
+        // it holds no LR of this one (found by vgic fuzz --mmio).
+        const stale = history.cpuOnRecords;
+        const isStale = (p: PendingIrq): boolean => stale.size > 0 && stale.has(p) && getField(lrs, p.lr, layout.virq) !== (p.irq & virqMask);
         for (let n = v.inflightIrqs.next; n !== v.inflightIrqs; n = n.next) {
           const p = n.owner!;
-          if ((p.status & VISIBLE) !== 0 && p.lr < nrLrs) holders[p.lr]! += 1;
+          if ((p.status & VISIBLE) !== 0 && p.lr < nrLrs && !isStale(p)) holders[p.lr]! += 1;
         }
         for (let i = 0; i < nrLrs; i++) {
           if (!mask.test(i) || holders[i] === 1) continue;
@@ -462,7 +468,7 @@ class StateScan {
           const records: string[] = [];
           for (let n = v.inflightIrqs.next; n !== v.inflightIrqs; n = n.next) {
             const p = n.owner!;
-            if ((p.status & VISIBLE) !== 0 && p.lr === i) records.push(this.labelOf(d, p, vi));
+            if ((p.status & VISIBLE) !== 0 && p.lr === i && !isStale(p)) records.push(this.labelOf(d, p, vi));
           }
           out.push({ id: 'I6', message: `d${d.id}v${v.id}: lr_mask bit ${i} is set but ${records.length} VISIBLE records have lr ${i}`, records });
         }
