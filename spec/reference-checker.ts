@@ -111,6 +111,19 @@ export function referenceCheckState(m: Machine, history: ReferenceHistory = new 
       // CPU_ON: SPIs on the lists or in the LRs of a vCPU that got CPU_ON with live state.
       if (!history.cpuOnRecords.has(p) && [...where, ...(p.status !== 0 ? inLrsOf(p.irq) : [])].some(cpuOn)) history.cpuOnRecords.add(p);
     }
+    // An SPI left VISIBLE by CPU_ON, on the inflight list of a vCPU whose LR of its index does
+    // not hold it: a Q34 record.
+    for (const p of d.pendingIrqs) {
+      if (!history.cpuOnRecords.has(p) || !testBit(p, GIC_IRQ_GUEST_VISIBLE) || q34Tainted.has(p) || p.lr >= nrLrs) continue;
+      for (const v of onInflight.get(p) ?? []) {
+        if (cpuOn(v) || getField(views[d.vcpus.indexOf(v)]!.lrs, p.lr, layout.virq) === (p.irq & virqMask)) continue;
+        q34Tainted.add(p);
+        history.q34Vcpus.add(v);
+        const t = targetOf(d, p, null);
+        const tv = t === undefined ? undefined : d.vcpus[t];
+        if (tv !== undefined) history.q34Vcpus.add(tv);
+      }
+    }
     const q34Records = q34Tainted;
     const q34Vcpu = (v: Vcpu): boolean => history.q34Vcpus.has(v);
     const exemptCpuOn = (p: PendingIrq, owner: Vcpu | null): boolean =>
@@ -146,10 +159,7 @@ export function referenceCheckState(m: Machine, history: ReferenceHistory = new 
       if (!cpuOn(v) && !q34Vcpu(v)) {
         for (let i = 0; i < nrLrs; i++) {
           if (!w.mask.test(i)) continue;
-          // (an SPI left VISIBLE by another vCPU's CPU_ON holds no LR of this one unless its LR
-          // here holds its INTID)
-          const holders = w.inflight.filter((p) => testBit(p, GIC_IRQ_GUEST_VISIBLE) && p.lr === i
-            && !(history.cpuOnRecords.has(p) && getField(w.lrs, p.lr, layout.virq) !== (p.irq & virqMask)));
+          const holders = w.inflight.filter((p) => testBit(p, GIC_IRQ_GUEST_VISIBLE) && p.lr === i);
           if (holders.length !== 1) {
             add('I6', `d${d.id}v${v.id}: lr_mask bit ${i} is set but ${holders.length} VISIBLE records have lr ${i}`, holders.map(lab));
           }

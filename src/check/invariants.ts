@@ -418,6 +418,31 @@ class StateScan {
         if (hit) history.cpuOnRecords.add(p);
       }
     }
+    // An SPI a vCPU held in its LR when it got CPU_ON stays VISIBLE with its `lr` (Q37) while
+    // its lists are emptied; retargeted and asserted again it joins the new target's inflight
+    // list still VISIBLE, with an `lr` naming the old vCPU's LR. Its state is then split
+    // between two vCPUs as a Q34 record's is (the new target's eviction walk can reuse that LR
+    // index, found by vgic fuzz --mmio): it counts as one, on the vCPU where this LR index does
+    // not hold it.
+    if (history.cpuOnRecords.size > 0) {
+      for (const p of history.cpuOnRecords) {
+        if ((p.status & VISIBLE) === 0 || q34.has(p) || p.lr >= nrLrs) continue;
+        const k = p.irq >= 32 && d.pendingIrqs[p.irq - 32] === p ? p.irq - 32 : -1;
+        if (k < 0) continue;
+        const idx = this.spiBase + k;
+        for (let j = 0; j < 2; j++) {
+          const pos = this.where(idx, j);
+          if (pos < 0) continue;
+          const w = vcpus[pos]!;
+          if (cpuOnSet.has(w) || getField(lrsOf(m, w), p.lr, layout.virq) === (p.irq & virqMask)) continue;
+          q34.add(p);
+          history.q34Vcpus.add(w);
+          const t = targetOf(d, p, null);
+          const tv = t === undefined ? undefined : vcpus[t];
+          if (tv !== undefined) history.q34Vcpus.add(tv);
+        }
+      }
+    }
 
     for (let vi = 0; vi < nv; vi++) {
       const v = vcpus[vi]!;
@@ -450,15 +475,9 @@ class StateScan {
       if (judged && !mask.isZero()) {
         const holders = this.holders;
         holders.fill(0, 0, nrLrs);
-        // An SPI another vCPU held when it got CPU_ON keeps VISIBLE and its `lr` (Q37); injected
-        // again through a new target it joins that vCPU's inflight list still VISIBLE, with an
-        // `lr` that names the old vCPU's LR: unless this vCPU's LR of that index holds its INTID,
-        // it holds no LR of this one (found by vgic fuzz --mmio).
-        const stale = history.cpuOnRecords;
-        const isStale = (p: PendingIrq): boolean => stale.size > 0 && stale.has(p) && getField(lrs, p.lr, layout.virq) !== (p.irq & virqMask);
         for (let n = v.inflightIrqs.next; n !== v.inflightIrqs; n = n.next) {
           const p = n.owner!;
-          if ((p.status & VISIBLE) !== 0 && p.lr < nrLrs && !isStale(p)) holders[p.lr]! += 1;
+          if ((p.status & VISIBLE) !== 0 && p.lr < nrLrs) holders[p.lr]! += 1;
         }
         for (let i = 0; i < nrLrs; i++) {
           if (!mask.test(i) || holders[i] === 1) continue;
@@ -468,7 +487,7 @@ class StateScan {
           const records: string[] = [];
           for (let n = v.inflightIrqs.next; n !== v.inflightIrqs; n = n.next) {
             const p = n.owner!;
-            if ((p.status & VISIBLE) !== 0 && p.lr === i && !isStale(p)) records.push(this.labelOf(d, p, vi));
+            if ((p.status & VISIBLE) !== 0 && p.lr === i) records.push(this.labelOf(d, p, vi));
           }
           out.push({ id: 'I6', message: `d${d.id}v${v.id}: lr_mask bit ${i} is set but ${records.length} VISIBLE records have lr ${i}`, records });
         }
