@@ -133,8 +133,8 @@ function compareTrace(seed: number, mutant: MutantName | null, o: ConfigOptions,
   const m = created.right;
   const fast = new InvariantChecker(m);
   const ref = new ReferenceInvariantChecker(m);
-  const fastProps = new PropertyMonitor(m, fast.q34Tainted);
-  const refProps = new ReferencePropertyMonitor(m, ref.q34Tainted);
+  const fastProps = new PropertyMonitor(m, fast.q34Tainted, fast.history.q34Vcpus);
+  const refProps = new ReferencePropertyMonitor(m, ref.q34Tainted, ref.history.q34Vcpus);
   const rng = new Rng(seed ^ 0x5bd1e995);
   const where = (k: number, what: string): string =>
     `seed ${seed}, mutant ${mutant ?? '(none)'}, options ${JSON.stringify(o)}, ${corrupting ? 'corrupting, ' : ''}step ${k}: ${what}`;

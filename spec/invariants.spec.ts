@@ -1041,15 +1041,12 @@ describe('invariants: the Q34 exemptions (SPI retargeted while inflight)', () =>
   });
 
   const OTHERS: [InvariantId[], string, (p: PendingIrq, m: Machine) => void][] = [
-    [['I8', 'I14'], 'QUEUED cleared', (p) => clearBit(p, QUEUED)],
-    [['I9'], 'ACTIVE set while not VISIBLE', (p) => setBit(p, ACTIVE)],
     [['I10'], 'its ienable bit cleared', (_p, m) => { dom(m).sharedIrqs[0]!.ienable = 0; }],
     [['I11'], 'MIGRATING set (no physical IRQ)', (p) => setBit(p, MIGRATING)],
-    [['I2'], 'its priority raised above PPI 27 ahead of it on lr_pending', (p) => { p.priority = 0x10; }],
     [['I7'], 'lr 3 while not VISIBLE', (p) => { p.lr = 3; }],
   ];
   for (const [ids, what, corrupt] of OTHERS) {
-    it(`${ids.join('/')}: Q34 exempts only I1/I6: the cross-listed SPI with ${what} is reported naming d1:irq 40`, () => {
+    it(`${ids.join('/')}: Q34 does not exempt ${ids.join('/')}: the cross-listed SPI with ${what} is reported naming d1:irq 40`, () => {
       const f = q34Machine(true);
       corrupt(rec(f.m, 40), f.m);
       const vs = f.chk.check(null);
@@ -1058,13 +1055,30 @@ describe('invariants: the Q34 exemptions (SPI retargeted while inflight)', () =>
     });
   }
 
-  it('I4: Q34 does not exempt I4: the cross-listed SPI made VISIBLE while on vCPU1\'s lr_pending is reported', () => {
-    const f = q34Machine(true);
-    setBit(rec(f.m, 40), VISIBLE);
-    rec(f.m, 40).lr = 0;
-    const vs = checkState(f.m);
-    expect(idsOf(vs)).to.include.members(['I4', 'I14']);
-    expectRecord(vs, 'I4', 'd1:irq 40');
+  // What Xen itself does to a Q34 record and the vCPUs it touched (vgic fuzz --mmio found each;
+  // fixtures/q34-*.json show them): one set of status bits serves two vCPUs, and a
+  // re-assertion through the new target re-examines the old vCPU's LR index there.
+  const EXEMPT: [InvariantId[], string, (p: PendingIrq, m: Machine) => void][] = [
+    [['I8', 'I14'], 'QUEUED cleared (the new target\'s sync of its pending LR)', (p) => clearBit(p, QUEUED)],
+    [['I9'], 'ACTIVE set while not VISIBLE', (p) => setBit(p, ACTIVE)],
+    [['I2'], 'its priority raised above PPI 27 ahead of it on lr_pending (re-captured through the new target)', (p) => { p.priority = 0x10; }],
+    [['I4', 'I14'], 'VISIBLE while on vCPU1\'s lr_pending (raised into an LR by the new target)', (p) => { setBit(p, VISIBLE); p.lr = 0; }],
+  ];
+  for (const [ids, what, corrupt] of EXEMPT) {
+    it(`${ids.join('/')}: Q34's aftermath exempts ${ids.join('/')}: the cross-listed SPI with ${what} is not reported`, () => {
+      const f = q34Machine(true);
+      corrupt(rec(f.m, 40), f.m);
+      const vs = f.chk.check(null);
+      for (const id of ids) expect(idsOf(vs), id).to.not.include(id);
+    });
+  }
+
+  it('I9/Q34: the same ACTIVE-but-not-VISIBLE corruption of a PPI of a vCPU no Q34 record touched is reported', () => {
+    const f = q34Machine(true, 3);
+    setBit(rec(f.m, 27, 2), ACTIVE);
+    const vs = f.chk.check(null);
+    expectIds(vs, ['I9']);
+    expectRecord(vs, 'I9', 'd1v2:irq 27');
   });
 
   it('I19/Q34: enabling an SPI retargeted (while inflight) to an offline vCPU queues it there without a report', () => {
@@ -1079,8 +1093,8 @@ describe('invariants: the Q34 exemptions (SPI retargeted while inflight)', () =>
     expect(lrPending(m, 1)).to.deep.equal([40]);
   });
 
-  it('I1/Q34: the taint settles: once the SPI has left every list and LR, I1/I6 are checked for it again', () => {
-    const f = q34Machine(false);
+  it('I1/Q34: the taint settles: once the SPI has left every list and LR, I1 is checked for it again on a vCPU it never touched', () => {
+    const f = q34Machine(false, 3);
     const m = f.m;
     f.enter(1);
     f.pmr(1, 0xff);
@@ -1091,7 +1105,8 @@ describe('invariants: the Q34 exemptions (SPI retargeted while inflight)', () =>
     const p = rec(m, 40);
     p.priority = 0xa0;
     setBit(p, QUEUED);
-    listAddTail(p.lrQueue, vcpu(m, 1).lrPending);
+    dom(m).sharedIrqs[0]!.vcpu[8] = 2; // its target is now vCPU 2, which no Q34 record touched
+    listAddTail(p.lrQueue, vcpu(m, 2).lrPending);
     const vs = f.chk.check(null);
     expectIds(vs, ['I1']);
     expectRecord(vs, 'I1', 'd1:irq 40');

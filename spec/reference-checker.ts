@@ -111,6 +111,19 @@ export function referenceCheckState(m: Machine, history: ReferenceHistory = new 
       // CPU_ON: SPIs on the lists or in the LRs of a vCPU that got CPU_ON with live state.
       if (!history.cpuOnRecords.has(p) && [...where, ...(p.status !== 0 ? inLrsOf(p.irq) : [])].some(cpuOn)) history.cpuOnRecords.add(p);
     }
+    // An SPI left VISIBLE by CPU_ON, on the inflight list of a vCPU whose LR of its index does
+    // not hold it: a Q34 record.
+    for (const p of d.pendingIrqs) {
+      if (!history.cpuOnRecords.has(p) || !testBit(p, GIC_IRQ_GUEST_VISIBLE) || q34Tainted.has(p) || p.lr >= nrLrs) continue;
+      for (const v of onInflight.get(p) ?? []) {
+        if (cpuOn(v) || getField(views[d.vcpus.indexOf(v)]!.lrs, p.lr, layout.virq) === (p.irq & virqMask)) continue;
+        q34Tainted.add(p);
+        history.q34Vcpus.add(v);
+        const t = targetOf(d, p, null);
+        const tv = t === undefined ? undefined : d.vcpus[t];
+        if (tv !== undefined) history.q34Vcpus.add(tv);
+      }
+    }
     const q34Records = q34Tainted;
     const q34Vcpu = (v: Vcpu): boolean => history.q34Vcpus.has(v);
     const exemptCpuOn = (p: PendingIrq, owner: Vcpu | null): boolean =>
@@ -120,12 +133,12 @@ export function referenceCheckState(m: Machine, history: ReferenceHistory = new 
       const v = w.v;
       // I1
       for (const p of w.lrPending) {
-        if (!w.inflight.includes(p) && !q34Records.has(p)) {
+        if (!w.inflight.includes(p) && !q34Records.has(p) && !q34Vcpu(v)) {
           add('I1', `d${d.id}v${v.id}: irq ${p.irq} is on lr_pending but not on inflight`, [lab(p)]);
         }
       }
-      // I2
-      for (const [name, list] of [['inflight', w.inflight], ['lr_pending', w.lrPending]] as const) {
+      // I2 (not on a vCPU a Q34 record touched)
+      for (const [name, list] of q34Vcpu(v) ? [] : [['inflight', w.inflight], ['lr_pending', w.lrPending]] as const) {
         for (let i = 1; i < list.length; i++) {
           if (list[i - 1]!.priority > list[i]!.priority) {
             add('I2', `d${d.id}v${v.id}: ${name} is out of order: irq ${list[i - 1]!.irq} (0x${list[i - 1]!.priority.toString(16)}) before irq ${list[i]!.irq} (0x${list[i]!.priority.toString(16)})`,
@@ -162,12 +175,16 @@ export function referenceCheckState(m: Machine, history: ReferenceHistory = new 
       const pend = onPending.get(p) ?? [];
       const visible = testBit(p, GIC_IRQ_GUEST_VISIBLE);
       const exempt = exemptCpuOn(p, owner);
+      // Q34's aftermath: a Q34 record, a private record of a vCPU one touched, a record on such
+      // a vCPU's lists or in its LRs.
+      const q34x = q34Records.has(p) || (owner !== null && q34Vcpu(owner)) || infl.some(q34Vcpu) || pend.some(q34Vcpu)
+        || ((visible || testBit(p, GIC_IRQ_GUEST_ACTIVE)) && inLrsOf(p.irq).some(q34Vcpu));
       // I3
       if (infl.length > 1 || pend.length > 1) add('I3', `${lab} is on ${infl.length} inflight and ${pend.length} lr_pending lists`, [lab]);
       // I4
-      if (visible && pend.length > 0 && !exempt) add('I4', `${lab} is VISIBLE and on lr_pending`, [lab]);
+      if (visible && pend.length > 0 && !exempt && !q34x) add('I4', `${lab} is VISIBLE and on lr_pending`, [lab]);
       // I5
-      if (visible && infl.length === 0 && !exempt) add('I5', `${lab} is VISIBLE but on no inflight list`, [lab]);
+      if (visible && infl.length === 0 && !exempt && !q34x) add('I5', `${lab} is VISIBLE but on no inflight list`, [lab]);
       // I6: VISIBLE => lr_mask bit set and the LR holds the INTID, on the vCPU whose list it is on.
       if (visible && !exempt && !q34Records.has(p) && !infl.some(q34Vcpu)) {
         for (const v of infl) {
@@ -183,9 +200,9 @@ export function referenceCheckState(m: Machine, history: ReferenceHistory = new 
       if (visible && p.lr >= nrLrs && !exempt) add('I7', `${lab} is VISIBLE with lr ${p.lr} (nr_lrs ${nrLrs})`, [lab]);
       if (!visible && p.lr !== 0 && p.lr !== GIC_INVALID_LR) add('I7', `${lab} is not VISIBLE but has lr ${p.lr}`, [lab]);
       // I8
-      if (infl.length > 0 && !visible && !testBit(p, GIC_IRQ_GUEST_QUEUED) && !exempt) add('I8', `${lab} is inflight, not VISIBLE and not QUEUED`, [lab]);
+      if (infl.length > 0 && !visible && !testBit(p, GIC_IRQ_GUEST_QUEUED) && !exempt && !q34x) add('I8', `${lab} is inflight, not VISIBLE and not QUEUED`, [lab]);
       // I9
-      if (testBit(p, GIC_IRQ_GUEST_ACTIVE) && !visible && !exempt) add('I9', `${lab} is ACTIVE but not VISIBLE`, [lab]);
+      if (testBit(p, GIC_IRQ_GUEST_ACTIVE) && !visible && !exempt && !q34x) add('I9', `${lab} is ACTIVE but not VISIBLE`, [lab]);
       // I10
       const rank = owner !== null ? owner.privateIrqs : d.sharedIrqs[(p.irq >> 5) - 1];
       const bit = rank !== undefined && ((rank.ienable >>> (p.irq & 31)) & 1) === 1;
@@ -196,7 +213,7 @@ export function referenceCheckState(m: Machine, history: ReferenceHistory = new 
         add('I11', `${lab} is MIGRATING ${p.desc === null ? 'without a physical IRQ' : 'but on no inflight list'}`, [lab]);
       }
       // I14
-      if (pend.length > 0 && !exempt && (visible || !testBit(p, GIC_IRQ_GUEST_QUEUED))) {
+      if (pend.length > 0 && !exempt && !q34x && (visible || !testBit(p, GIC_IRQ_GUEST_QUEUED))) {
         add('I14', `${lab} is on lr_pending but ${visible ? 'VISIBLE' : 'not QUEUED'}`, [lab]);
       }
     }
@@ -321,7 +338,7 @@ export class ReferencePropertyMonitor {
   private savedLrs = new Map<Vcpu, Uint32Array>();
   private snapshotBefore: string | null = null;
 
-  constructor(readonly machine: Machine, readonly q34Tainted: ReadonlySet<PendingIrq> = new Set()) {}
+  constructor(readonly machine: Machine, readonly q34Tainted: ReadonlySet<PendingIrq> = new Set(), readonly q34Vcpus: ReadonlySet<Vcpu> = new Set()) {}
 
   /** Record what the properties compare against, just before `op` runs. */
   before(op: Op): void {
@@ -363,7 +380,7 @@ export class ReferencePropertyMonitor {
       if (p !== undefined && !m.cpuOnWithLiveState.has(v)) {
         const n = (this.acks.get(p) ?? 0) + 1;
         this.acks.set(p, n);
-        if (n > p.assertions && !this.q34Tainted.has(p)) {
+        if (n > p.assertions && !this.q34Tainted.has(p) && !this.q34Vcpus.has(v)) {
           out.push({ id: 'P5', message: `d${v.domain.id}v${v.id} acknowledged irq ${p.irq} ${n} times after ${p.assertions} assertions` });
         }
       }
@@ -377,7 +394,7 @@ export class ReferencePropertyMonitor {
         }
         // P2
         const q34 = d.pendingIrqs.some((p) => this.q34Tainted.has(p));
-        if (!m.cpuOnWithLiveState.has(v) && !q34) {
+        if (!m.cpuOnWithLiveState.has(v) && !q34 && !this.q34Vcpus.has(v)) {
           for (const x of referenceLrsHoldingTwice(m, host.interfaceOf(v).iface.lrs)) {
             out.push({ id: 'P2', message: `d${d.id}v${v.id} has INTID ${x.virq} in two LRs` });
           }

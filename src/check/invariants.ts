@@ -418,6 +418,31 @@ class StateScan {
         if (hit) history.cpuOnRecords.add(p);
       }
     }
+    // An SPI a vCPU held in its LR when it got CPU_ON stays VISIBLE with its `lr` (Q37) while
+    // its lists are emptied; retargeted and asserted again it joins the new target's inflight
+    // list still VISIBLE, with an `lr` naming the old vCPU's LR. Its state is then split
+    // between two vCPUs as a Q34 record's is (the new target's eviction walk can reuse that LR
+    // index, found by vgic fuzz --mmio): it counts as one, on the vCPU where this LR index does
+    // not hold it.
+    if (history.cpuOnRecords.size > 0) {
+      for (const p of history.cpuOnRecords) {
+        if ((p.status & VISIBLE) === 0 || q34.has(p) || p.lr >= nrLrs) continue;
+        const k = p.irq >= 32 && d.pendingIrqs[p.irq - 32] === p ? p.irq - 32 : -1;
+        if (k < 0) continue;
+        const idx = this.spiBase + k;
+        for (let j = 0; j < 2; j++) {
+          const pos = this.where(idx, j);
+          if (pos < 0) continue;
+          const w = vcpus[pos]!;
+          if (cpuOnSet.has(w) || getField(lrsOf(m, w), p.lr, layout.virq) === (p.irq & virqMask)) continue;
+          q34.add(p);
+          history.q34Vcpus.add(w);
+          const t = targetOf(d, p, null);
+          const tv = t === undefined ? undefined : vcpus[t];
+          if (tv !== undefined) history.q34Vcpus.add(tv);
+        }
+      }
+    }
 
     for (let vi = 0; vi < nv; vi++) {
       const v = vcpus[vi]!;
@@ -426,13 +451,16 @@ class StateScan {
       // I1
       for (let n = v.lrPending.next; n !== v.lrPending; n = n.next) {
         const p = n.owner!;
-        if (!this.onInflightOf(d, p, vi) && !(q34.size > 0 && q34.has(p))) {
+        if (!this.onInflightOf(d, p, vi) && !(q34.size > 0 && q34.has(p)) && !(history.q34Vcpus.size > 0 && history.q34Vcpus.has(v))) {
           out.push({ id: 'I1', message: `d${d.id}v${v.id}: irq ${p.irq} is on lr_pending but not on inflight`, records: [this.labelOf(d, p, vi)] });
         }
       }
-      // I2
-      this.sorted(d, v, vi, v.inflightIrqs, 'inflight', out);
-      this.sorted(d, v, vi, v.lrPending, 'lr_pending', out);
+      // I2 (not on a vCPU a Q34 record touched: a Q34 record injected again through its new
+      // target gets a fresh priority while it stays linked at its old place on a list)
+      if (!(history.q34Vcpus.size > 0 && history.q34Vcpus.has(v))) {
+        this.sorted(d, v, vi, v.inflightIrqs, 'inflight', out);
+        this.sorted(d, v, vi, v.lrPending, 'lr_pending', out);
+      }
       // I12
       if (hasBitAtOrAbove(mask, nrLrs)) {
         out.push({ id: 'I12', message: `d${d.id}v${v.id}: lr_mask 0x${mask.toBigInt().toString(16)} has a bit at or above nr_lrs ${nrLrs}`, records: [] });
@@ -557,12 +585,14 @@ class StateScan {
     const st = p.status;
     const visible = (st & VISIBLE) !== 0;
     const exempt = owner !== null ? m.cpuOnWithLiveState.has(owner) : history.cpuOnRecords.has(p);
+    // Q34's aftermath (see q34Touched): I4, I5, I8, I9 and I14 do not hold for it.
+    const q34x = (history.q34Records.size > 0 || history.q34Vcpus.size > 0) && this.q34Touched(m, d, p, owner, idx, history);
     // I3
     if (infl > 1 || pend > 1) this.bad(out, d, p, owner, 'I3', ` is on ${infl} inflight and ${pend} lr_pending lists`);
     // I4
-    if (visible && pend > 0 && !exempt) this.bad(out, d, p, owner, 'I4', ' is VISIBLE and on lr_pending');
+    if (visible && pend > 0 && !exempt && !q34x) this.bad(out, d, p, owner, 'I4', ' is VISIBLE and on lr_pending');
     // I5
-    if (visible && infl === 0 && !exempt) this.bad(out, d, p, owner, 'I5', ' is VISIBLE but on no inflight list');
+    if (visible && infl === 0 && !exempt && !q34x) this.bad(out, d, p, owner, 'I5', ' is VISIBLE but on no inflight list');
     // I6: VISIBLE => lr_mask bit set and the LR holds the INTID, on the vCPU whose list it is on.
     if (visible && !exempt && !history.q34Records.has(p) && !this.onQ34Vcpu(d, idx, infl, history)) {
       for (let j = 0; j < infl && j < 2; j++) {
@@ -581,9 +611,9 @@ class StateScan {
     if (visible && p.lr >= nrLrs && !exempt) this.bad(out, d, p, owner, 'I7', ` is VISIBLE with lr ${p.lr} (nr_lrs ${nrLrs})`);
     if (!visible && p.lr !== 0 && p.lr !== GIC_INVALID_LR) this.bad(out, d, p, owner, 'I7', ` is not VISIBLE but has lr ${p.lr}`);
     // I8
-    if (infl > 0 && !visible && (st & QUEUED) === 0 && !exempt) this.bad(out, d, p, owner, 'I8', ' is inflight, not VISIBLE and not QUEUED');
+    if (infl > 0 && !visible && (st & QUEUED) === 0 && !exempt && !q34x) this.bad(out, d, p, owner, 'I8', ' is inflight, not VISIBLE and not QUEUED');
     // I9
-    if ((st & ACTIVE) !== 0 && !visible && !exempt) this.bad(out, d, p, owner, 'I9', ' is ACTIVE but not VISIBLE');
+    if ((st & ACTIVE) !== 0 && !visible && !exempt && !q34x) this.bad(out, d, p, owner, 'I9', ' is ACTIVE but not VISIBLE');
     // I10
     const rank = owner !== null ? owner.privateIrqs : d.sharedIrqs[(p.irq >> 5) - 1];
     const bit = rank !== undefined && ((rank.ienable >>> (p.irq & 31)) & 1) === 1;
@@ -594,7 +624,7 @@ class StateScan {
       this.bad(out, d, p, owner, 'I11', ` is MIGRATING ${p.desc === null ? 'without a physical IRQ' : 'but on no inflight list'}`);
     }
     // I14
-    if (pend > 0 && !exempt && (visible || (st & QUEUED) === 0)) this.bad(out, d, p, owner, 'I14', ` is on lr_pending but ${visible ? 'VISIBLE' : 'not QUEUED'}`);
+    if (pend > 0 && !exempt && !q34x && (visible || (st & QUEUED) === 0)) this.bad(out, d, p, owner, 'I14', ` is on lr_pending but ${visible ? 'VISIBLE' : 'not QUEUED'}`);
   }
 
   /**
@@ -680,6 +710,33 @@ class StateScan {
   private bad(out: Violation[], d: Domain, p: PendingIrq, owner: Vcpu | null, id: InvariantId, message: string): void {
     const lab = label(d, p, owner);
     out.push({ id, message: `${lab}${message}`, records: [lab] });
+  }
+
+  /**
+   * Is record `p` within Q34's aftermath: a Q34 record itself, a private record of a vCPU a
+   * Q34 record touched, a record on such a vCPU's lists, or a record in an LR of one? Two
+   * things Xen does to such records break I4, I5, I8, I9 and I14 (found by vgic fuzz --mmio):
+   *  - the record's one set of status bits serves two vCPUs: the new target raises it into its
+   *    LR (clearing QUEUED) while it is still on the old vCPU's inflight list, where the old
+   *    vCPU's eviction walk can take it as a victim (QUEUED, onto the old vCPU's lr_pending);
+   *    the new target's next sync of its still-pending LR then clears QUEUED again;
+   *  - a re-assertion through the new target runs gic_update_one_lr on that vCPU with the LR
+   *    index the record got on the old one: whatever the new target holds in that LR (an
+   *    empty LR reads as INTID 0) is processed as if its LR had drained or changed.
+   */
+  private q34Touched(m: Machine, d: Domain, p: PendingIrq, owner: Vcpu | null, idx: number, history: ExemptionHistory): boolean {
+    if (history.q34Records.has(p)) return true;
+    const touched = history.q34Vcpus;
+    if (touched.size === 0) return false;
+    if (owner !== null && touched.has(owner)) return true;
+    for (let j = 0; j < 4; j++) {
+      const pos = this.where(idx, j);
+      if (pos >= 0 && touched.has(d.vcpus[pos]!)) return true;
+    }
+    if ((p.status & (VISIBLE | ACTIVE)) === 0) return false;
+    const virq = p.irq & (m.host.version === 'v2' ? 0x3ff : 0xffff);
+    for (const w of touched) if (w.domain === d && lrHolds(lrsOf(m, w), m.host.nrLrs, m.host.layout, virq)) return true;
+    return false;
   }
 
   /** Is the record `idx` on the inflight list of a vCPU a Q34 record touched? */

@@ -19,7 +19,7 @@ export class StepMonitor {
 
   constructor(readonly machine: Machine) {
     this.invariants = new InvariantChecker(machine);
-    this.properties = new PropertyMonitor(machine, this.invariants.q34Tainted);
+    this.properties = new PropertyMonitor(machine, this.invariants.q34Tainted, this.invariants.history.q34Vcpus);
   }
 
   before(op: Op): void {

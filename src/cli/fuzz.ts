@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCampaign } from '../check/campaign.js';
+import { runMmioCampaign, type MmioCampaignResult } from '../check/mmio-campaign.js';
 import { generateTrace, type GenOptions } from '../conformance/gen.js';
 import { parseCommand, usageLine, UsageError, type Io, type Opts } from './args.js';
 import { mutantOption } from './names.js';
@@ -24,6 +25,11 @@ export function fuzzCommand(argv: string[], io: Io): number {
     } catch (e) {
       throw new UsageError(`--out: cannot create ${out}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
     }
+  }
+  if (o.flag('mmio')) {
+    if (o.flag('check')) throw new UsageError('--mmio and --check are two different campaigns; give one of them');
+    if (o.values['expect'] !== undefined) throw new UsageError('--expect goes with the traces of vgic fuzz --out, not with --mmio');
+    return mmioCampaign(o, seed, gen, count, io);
   }
   if (o.flag('check')) return checkCampaign(o, seed, gen, count, io);
   const expect = o.str('expect') as 'none' | 'results' | 'snapshots';
@@ -114,4 +120,76 @@ function checkCampaign(o: Opts, seed: number, gen: GenOptions, count: number, io
   }
   if (!o.flag('json')) io.out('no invariant or property violated\n');
   return 0;
+}
+
+function counts(r: Record<string, number>): string {
+  const e = Object.entries(r).sort(([a], [b]) => a.localeCompare(b));
+  return e.length === 0 ? 'none' : e.map(([k, v]) => `${k} ${v}`).join(', ');
+}
+
+/** The summary of one GIC version's --mmio campaign (the README's reliability table is made of these lines). */
+export function mmioSummary(r: MmioCampaignResult): string {
+  const gic = r.gic === 'v2' ? 'GICv2' : 'GICv3';
+  const acc = r.accessOutcomes;
+  const traceErrors = Object.values(r.traceErrors).reduce((a, b) => a + b, 0);
+  const lines = [
+    `${gic}: ${r.machines} machines (seeds ${r.seeds[0]}..${r.seeds[1]}; ${r.multiDomainMachines} with 2 domains${r.gic === 'v3' ? `, ${r.itsMachines} with a virtual ITS` : ''}), ${r.steps} steps, ${r.accesses} guest register accesses`,
+    `  mmio: ${counts(acc['mmio'] ?? {})}`,
+    ...(acc['sysreg'] !== undefined ? [`  sysreg: ${counts(acc['sysreg'])}`] : []),
+    `  trace errors: ${traceErrors} (${counts(r.traceErrors)}), ${r.refusedChanged} of them changed the machine`,
+    `  other steps: ${counts(r.otherOutcomes)}; ${r.crashedMachines} machines end in a Xen crash`,
+    `  violations: ${r.violations.steps} steps${r.violations.steps > 0 ? ` in ${r.violations.machines} machines (${counts(r.violations.findings)})` : ''}; exceptions: ${r.exceptions.count}; ${r.seconds.toFixed(1)} s`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** `vgic fuzz --mmio`: the guest-register reliability campaign, per GIC version. */
+function mmioCampaign(o: Opts, seed: number, gen: GenOptions, count: number, io: Io): number {
+  const versions = gen.gic === undefined ? (['v2', 'v3'] as const) : [gen.gic];
+  const dir = o.str('out');
+  const results: MmioCampaignResult[] = [];
+  let bad = false;
+  for (const gic of versions) {
+    const started = Date.now();
+    let last = 0;
+    const r = runMmioCampaign({
+      ...gen, gic, seed, count, steps: gen.steps,
+      onMachine: (done, steps, accesses) => {
+        const now = Date.now();
+        if (io.tty && (now - last > 250 || done === count)) {
+          last = now;
+          io.err(`\rfuzz --mmio ${gic}: ${done}/${count} machines, ${steps} steps, ${accesses} accesses, ${((now - started) / 1000).toFixed(1)} s`);
+          if (done === count) io.err('\n');
+        }
+      },
+    });
+    results.push(r);
+    if (!o.flag('json')) io.out(mmioSummary(r));
+    const file = (name: string): string => (dir !== undefined ? join(dir, name) : name);
+    for (const v of r.violations.first) {
+      const f = file(`vgic-mmio-fuzz-${v.id}-${gic}.json`);
+      writeFileSync(f, `${JSON.stringify(v.trace, null, 1)}\n`);
+      if (!o.flag('json')) {
+        io.out(`  first ${v.id}: seed ${v.seed}, step ${v.step}:\n${v.findings.map((x) => `    ${x}`).join('\n')}\n` +
+          `    shrunk from ${v.unshrunk} to ${v.trace.steps.length} steps, written to ${f} (replay it with: vgic replay --check ${f})\n`);
+      }
+    }
+    for (const x of r.exceptions.first) {
+      const f = file(`vgic-mmio-fuzz-exception-${gic}-seed-${x.seed}.json`);
+      writeFileSync(f, `${JSON.stringify(x.trace, null, 1)}\n`);
+      // An exception is a bug of ours: everything needed to replay it, stack included.
+      io.out(`  EXCEPTION at seed ${x.seed}, step ${x.step} (${x.op}): ${x.message}\n${x.stack.split('\n').slice(1, 8).map((l) => `    ${l.trim()}`).join('\n')}\n` +
+        `    last steps:\n${x.trace.steps.slice(-5).map((s) => `      ${JSON.stringify(s)}`).join('\n')}\n` +
+        `    replay trace (${x.trace.steps.length} steps) written to ${f} (vgic replay --check ${f})\n`);
+    }
+    if (r.violations.steps > 0 || r.exceptions.count > 0 || r.refusedChanged > 0) bad = true;
+  }
+  if (o.flag('json')) {
+    io.out(`${JSON.stringify(results.map((r) => ({
+      ...r,
+      violations: { ...r.violations, first: r.violations.first.map(({ trace, ...v }) => ({ ...v, steps: trace.steps.length })) },
+      exceptions: { ...r.exceptions, first: r.exceptions.first.map(({ trace, ...x }) => ({ ...x, steps: trace.steps.length })) },
+    })), null, 2)}\n`);
+  } else if (!bad) io.out('no invariant or property violated, no exception\n');
+  return bad ? 1 : 0;
 }

@@ -88,13 +88,23 @@ export const FUZZ_CMD: CommandSpec = {
     check: { type: 'boolean', help: 'run the invariant checker (I1-I19) and step properties (P2-P6) after every step, plus delivery scenarios (P1)' },
     delivery: { type: 'string', value: 'N', help: 'delivery scenarios', int: [0, 100_000_000], defaultText: 'count/10', with: 'check' },
     mutant: { type: 'string', value: 'NAME', help: 'run the campaign on a deliberately wrong model', with: 'check' },
+    mmio: {
+      type: 'boolean',
+      help: 'the guest-register reliability campaign instead: per GIC version (both unless --gic), --count machines of --steps steps of random register accesses (any offset in and outside the frames, widths 1/2/4/8, aligned or not, any value) mixed with the other ops, invariants and properties after every step; counts outcomes, trace errors, violations and exceptions',
+    },
   },
   details: `Trace i uses seed S + i, so any trace can be regenerated alone. Written traces carry the
 model's RESULTs as expectations unless --expect none: vgic replay then checks them (a trace
 without expectations checks nothing, and vgic replay says so).
 
-exit status: 0 done (with --check: no violation); 1 with --check, an invariant or property
-violated (the trace is written to vgic-fuzz-violation.json or DIR); 2 bad usage.`,
+With --mmio, machine i uses seed S + i (its config and its steps); the first violation of
+each invariant or property is shrunk and written to vgic-mmio-fuzz-ID-GIC.json (or into DIR),
+an exception's steps to vgic-mmio-fuzz-exception-GIC-seed-S.json.
+
+exit status: 0 done (with --check: no violation; with --mmio: no violation, no exception and
+no refused access that changed the machine); 1 with --check, an invariant or property
+violated (the trace is written to vgic-fuzz-violation.json or DIR), with --mmio any of those;
+2 bad usage.`,
 };
 
 export const DUMP_CMD: CommandSpec = {
