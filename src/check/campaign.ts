@@ -1,7 +1,9 @@
 /**
  * Property campaigns: many seeded random traces (the generator of src/conformance/gen.ts)
- * run with the step monitor (invariants I1-I19 and properties P2-P6), plus delivery
- * scenarios (P1). Used by `vgic fuzz --check` (`npm run fuzz`) and by the mutation runner.
+ * run with the step monitor (invariants I1-I19 and properties P2-P6 and P8), plus delivery
+ * scenarios (P1), plus multi-domain traces (the generator's multiDomain option: 2-4 domains)
+ * run with P7 as well. Used by `vgic fuzz --check`
+ * (`npm run fuzz`) and by the mutation runner.
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { generateTraceWithOps, type ConfigOptions, type GeneratedTrace } from '../conformance/gen.js';
@@ -9,6 +11,7 @@ import { Machine, TraceError } from '../machine/machine.js';
 import { isDeviceDomain } from '../machine/config.js';
 import type { MutantName } from '../xen/mutants.js';
 import { StepMonitor, describeFinding } from './monitor.js';
+import { addNoninterferenceStats, emptyNoninterferenceStats, type NoninterferenceStats } from './noninterference.js';
 import { checkDelivery, deliveryScenario } from './properties.js';
 
 export interface CampaignOptions extends ConfigOptions {
@@ -18,7 +21,13 @@ export interface CampaignOptions extends ConfigOptions {
   /** Delivery scenarios (P1) to run, seeds `seed`..`seed + delivery - 1`. */
   delivery: number;
   mutant?: MutantName | null;
-  /** Called after each trace (progress). */
+  /**
+   * Multi-domain traces (seeds `seed`..`seed + multiDomainTraces - 1`, the generator's
+   * multiDomain option), run after the others and before the delivery scenarios; default
+   * defaultMultiDomain(count).
+   */
+  multiDomainTraces?: number;
+  /** Called after each trace (progress; the multi-domain ones count on from `count`). */
   onTrace?: (done: number, steps: number) => void;
 }
 
@@ -45,6 +54,23 @@ export interface CampaignResult {
   configs: { v2: number; v3: number; nrLrs: Range; pcpus: Range; vcpus: Range; spis: Range };
   violation: CampaignViolation | null;
   delivery: { scenarios: number; failure: { seed: number; message: string } | null };
+  /**
+   * The multi-domain traces (not counted in `traces`, `steps`, `crashes`, `configs`): their
+   * number, steps, domains per config, crashes, and what P7 saw in them.
+   */
+  multiDomain: { traces: number; steps: number; domains: Range; crashes: number; p7: NoninterferenceStats };
+}
+
+/**
+ * The share of a campaign's trace count run again as multi-domain traces with P7
+ * (CampaignOptions.multiDomainTraces). P7 doubles the steps (the shadow machines) and compares
+ * every domain entry after each: the ordinary traces, 2-domain configs included, run without it.
+ */
+export const DEFAULT_MULTI_DOMAIN_SHARE = 0.05;
+
+/** The multi-domain traces a campaign of `count` traces runs by default. */
+export function defaultMultiDomain(count: number): number {
+  return Math.ceil(count * DEFAULT_MULTI_DOMAIN_SHARE);
 }
 
 function widen(r: Range, x: number): void {
@@ -61,28 +87,39 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
     configs: { v2: 0, v3: 0, nrLrs: EMPTY(), pcpus: EMPTY(), vcpus: EMPTY(), spis: EMPTY() },
     violation: null,
     delivery: { scenarios: 0, failure: null },
+    multiDomain: { traces: 0, steps: 0, domains: EMPTY(), crashes: 0, p7: emptyNoninterferenceStats() },
   };
   const mutant = o.mutant ?? null;
-  for (let i = 0; i < o.count && res.violation === null; i++) {
-    const seed = o.seed + i;
-    const { trace, ops } = generateTraceWithOps(seed, { ...o, steps: o.steps });
+  const multi = o.multiDomainTraces ?? defaultMultiDomain(o.count);
+  const md = res.multiDomain;
+  for (let i = 0; i < o.count + multi && res.violation === null; i++) {
+    const isMulti = i >= o.count;
+    const seed = o.seed + (isMulti ? i - o.count : i);
+    const { trace, ops } = generateTraceWithOps(seed, { ...o, steps: o.steps, multiDomain: isMulti });
     const c = trace.config;
-    res.configs[c.gic] += 1;
-    widen(res.configs.nrLrs, c.nr_lrs);
-    widen(res.configs.pcpus, c.pcpus);
-    for (const d of c.domains) {
-      if (isDeviceDomain(d)) continue; // (the generator draws ordinary domains only)
-      widen(res.configs.vcpus, d.vcpus);
-      widen(res.configs.spis, Math.ceil(d.nr_spis / 32) * 32);
+    if (isMulti) {
+      md.traces += 1;
+      widen(md.domains, c.domains.length);
+    } else {
+      res.configs[c.gic] += 1;
+      widen(res.configs.nrLrs, c.nr_lrs);
+      widen(res.configs.pcpus, c.pcpus);
+      for (const d of c.domains) {
+        if (isDeviceDomain(d)) continue; // (the generator draws ordinary domains only)
+        widen(res.configs.vcpus, d.vcpus);
+        widen(res.configs.spis, Math.ceil(d.nr_spis / 32) * 32);
+      }
     }
     const m = E.getOrElseW(() => { throw new Error(`seed ${seed}: generated config refused`); })(Machine.create(c, 'config', mutant));
-    const monitor = new StepMonitor(m);
+    // P7 on the multi-domain traces only (see DEFAULT_MULTI_DOMAIN_SHARE).
+    const monitor = new StepMonitor(m, { noninterference: isMulti });
     const cut = (k: number): GeneratedTrace => ({ ...trace, steps: trace.steps.slice(0, k + 1) });
     for (let k = 0; k < ops.length; k++) {
       const op = ops[k]!;
       monitor.before(op);
       const r = m.apply(op, k);
-      res.steps += 1;
+      if (isMulti) md.steps += 1;
+      else res.steps += 1;
       if (r instanceof TraceError) {
         res.violation = { seed, step: k, op: op.op, ids: ['trace error'], findings: [r.message], trace: cut(k) };
         break;
@@ -93,12 +130,14 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
         break;
       }
       if (m.crashed !== null) {
-        res.crashes += 1;
+        if (isMulti) md.crashes += 1;
+        else res.crashes += 1;
         break;
       }
     }
-    res.traces += 1;
-    o.onTrace?.(res.traces, res.steps);
+    if (monitor.noninterference !== null) addNoninterferenceStats(md.p7, monitor.noninterference.stats);
+    if (!isMulti) res.traces += 1;
+    o.onTrace?.(res.traces + md.traces, res.steps + md.steps);
   }
   for (let i = 0; i < o.delivery && res.violation === null && res.delivery.failure === null; i++) {
     const seed = o.seed + i;

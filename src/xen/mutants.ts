@@ -157,6 +157,10 @@ export const MUTANTS = {
     description: 'GITS_CTLR.Enabled is accepted without a valid GITS_BASER1 (collection table)',
     ref: '§C.3, appendix C',
   },
+  'spi-pending-wrong-domain': {
+    description: 'spi_to_pending finds an SPI\'s pending_irq in the host\'s first domain (lowest id, when it has that SPI) instead of the domain asked about',
+    ref: '§1.1, §1.3',
+  },
 } as const satisfies Record<string, MutantInfo>;
 
 export type MutantName = keyof typeof MUTANTS;

@@ -128,11 +128,18 @@ export function vgicRankIrq(v: Vcpu, irq: number): Rank | null {
 /** spi_to_pending: the domain's record for an SPI (no bounds check in Xen). */
 export function spiToPending(d: Domain, irq: number): PendingIrq {
   if (irq < NR_LOCAL_IRQS) throw new XenCrash(`spi_to_pending: ASSERT(irq >= 32) failed for ${irq}`);
-  const p = d.pendingIrqs[irq - NR_LOCAL_IRQS];
+  const p = (mutated(d.host, 'spi-pending-wrong-domain') ? firstDomainWith(d, irq) : d).pendingIrqs[irq - NR_LOCAL_IRQS];
   if (p === undefined) {
     throw new XenCrash(`spi_to_pending: INTID ${irq} is beyond d${d.id}'s ${d.nrSpis} SPIs (out-of-bounds pending_irqs access)`);
   }
   return p;
+}
+
+/** For the mutant spi-pending-wrong-domain: the host's domain of lowest id if it has SPI `irq` (as one global table would), else d. */
+function firstDomainWith(d: Domain, irq: number): Domain {
+  let first: Domain | null = null;
+  for (const x of d.host.domains.values()) if (first === null || x.id < first.id) first = x;
+  return first !== null && irq - NR_LOCAL_IRQS < first.pendingIrqs.length ? first : d;
 }
 
 /** irq_to_pending (§1.3): private record, SPI record, or the LPI's record in pend_lpi_tree (§C.8). */
