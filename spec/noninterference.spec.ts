@@ -380,6 +380,16 @@ describe('noninterference: the cross-domain mutant spi-pending-wrong-domain is c
     expect(one.violation).to.equal(null);
   });
 
+  it('sgi-list-wrong-domain, which no invariant sees: domain 2\'s SGI to "vCPU 0" reaches domain 1\'s vCPU 0, and P7 alone names it', () => {
+    const f = new Full(build(twoDomains(), 'sgi-list-wrong-domain'));
+    f.ok({ op: 'run', pcpu: 1, domain: 2, vcpu: 1 });
+    const { found } = f.step(gicdWrite(1, 0xf00, 4, (1 << 16) | 1));
+    expect(found.map((x) => x.id)).to.deep.equal(['P7']);
+    expect(found[0]!.message).to.equal('d1: after mmio, snapshot.domains[id=1].vcpus[0].inflight[0] is {"irq":1,"lr":0} in the full run, absent in the projection (d1 is compared no further)');
+    const xen = new Full(build(twoDomains()));
+    xen.ok({ op: 'run', pcpu: 1, domain: 2, vcpu: 1 }, gicdWrite(1, 0xf00, 4, (1 << 16) | 1));
+  });
+
   it('the stats add up', () => {
     const a = emptyNoninterferenceStats();
     addNoninterferenceStats(a, { ...emptyNoninterferenceStats(), steps: 2, handovers: 1 });

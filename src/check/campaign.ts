@@ -1,8 +1,8 @@
 /**
  * Property campaigns: many seeded random traces (the generator of src/conformance/gen.ts)
- * run with the step monitor (invariants I1-I19 and properties P2-P6 and P8), plus delivery
- * scenarios (P1), plus multi-domain traces (the generator's multiDomain option: 2-4 domains)
- * run with P7 as well. Used by `vgic fuzz --check`
+ * run with the step monitor (invariants I1-I19 and properties P2-P6 and P8, and P7 on every
+ * config with two or more domains), plus multi-domain traces (the generator's multiDomain
+ * option: 2-4 domains) for P7, plus delivery scenarios (P1). Used by `vgic fuzz --check`
  * (`npm run fuzz`) and by the mutation runner.
  */
 import * as E from 'fp-ts/lib/Either.js';
@@ -56,15 +56,17 @@ export interface CampaignResult {
   delivery: { scenarios: number; failure: { seed: number; message: string } | null };
   /**
    * The multi-domain traces (not counted in `traces`, `steps`, `crashes`, `configs`): their
-   * number, steps, domains per config, crashes, and what P7 saw in them.
+   * number, steps, domains per config, crashes; and what P7 saw in every trace it ran on
+   * (these, and the ordinary traces with two domains: `p7.traces`).
    */
-  multiDomain: { traces: number; steps: number; domains: Range; crashes: number; p7: NoninterferenceStats };
+  multiDomain: { traces: number; steps: number; domains: Range; crashes: number; p7: NoninterferenceStats & { traces: number } };
 }
 
 /**
- * The share of a campaign's trace count run again as multi-domain traces with P7
- * (CampaignOptions.multiDomainTraces). P7 doubles the steps (the shadow machines) and compares
- * every domain entry after each: the ordinary traces, 2-domain configs included, run without it.
+ * The share of a campaign's trace count run again as multi-domain traces
+ * (CampaignOptions.multiDomainTraces): 3 and 4 domains, and injections from a pCPU running
+ * another domain, which the ordinary traces (at most 2 domains) do not have. P7 applies each
+ * step twice (the full machine and its domain's shadow) and compares every domain entry after it.
  */
 export const DEFAULT_MULTI_DOMAIN_SHARE = 0.05;
 
@@ -87,7 +89,7 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
     configs: { v2: 0, v3: 0, nrLrs: EMPTY(), pcpus: EMPTY(), vcpus: EMPTY(), spis: EMPTY() },
     violation: null,
     delivery: { scenarios: 0, failure: null },
-    multiDomain: { traces: 0, steps: 0, domains: EMPTY(), crashes: 0, p7: emptyNoninterferenceStats() },
+    multiDomain: { traces: 0, steps: 0, domains: EMPTY(), crashes: 0, p7: { traces: 0, ...emptyNoninterferenceStats() } },
   };
   const mutant = o.mutant ?? null;
   const multi = o.multiDomainTraces ?? defaultMultiDomain(o.count);
@@ -111,8 +113,8 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
       }
     }
     const m = E.getOrElseW(() => { throw new Error(`seed ${seed}: generated config refused`); })(Machine.create(c, 'config', mutant));
-    // P7 on the multi-domain traces only (see DEFAULT_MULTI_DOMAIN_SHARE).
-    const monitor = new StepMonitor(m, { noninterference: isMulti });
+    // P7 on every config with two or more domains (StepMonitor's default).
+    const monitor = new StepMonitor(m);
     const cut = (k: number): GeneratedTrace => ({ ...trace, steps: trace.steps.slice(0, k + 1) });
     for (let k = 0; k < ops.length; k++) {
       const op = ops[k]!;
@@ -135,7 +137,10 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
         break;
       }
     }
-    if (monitor.noninterference !== null) addNoninterferenceStats(md.p7, monitor.noninterference.stats);
+    if (monitor.noninterference !== null) {
+      md.p7.traces += 1;
+      addNoninterferenceStats(md.p7, monitor.noninterference.stats);
+    }
     if (!isMulti) res.traces += 1;
     o.onTrace?.(res.traces + md.traces, res.steps + md.steps);
   }

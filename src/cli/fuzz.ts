@@ -78,7 +78,7 @@ function p7Line(res: CampaignResult, seed: number): string {
   const p7 = md.p7;
   const domains = md.domains.min === md.domains.max ? `${md.domains.min}` : `${md.domains.min}-${md.domains.max}`;
   const multi = md.traces === 0 ? 'no traces (--multi-domain 0)' : `${md.traces} multi-domain traces (seeds ${seed}..${seed + md.traces - 1}, ${domains} domains, ${md.steps} steps)`;
-  return `P7 (noninterference) on ${multi}: ${p7.steps} steps compared; ` +
+  return `P7 (noninterference) on ${multi} and on the ${p7.traces - md.traces} traces above with 2 domains: ${p7.steps} steps compared; ` +
     `${p7.handovers} pCPU handovers between domains, ${p7.concurrent} steps with two domains on pCPUs at once, ` +
     `${p7.foreignInjections} injections from a pCPU running another domain, ${p7.routeRefusals} routes refused for another domain's pirq\n`;
 }

@@ -13,7 +13,7 @@ export const REPLAY_CMD: CommandSpec = {
   args: '<trace.json|dir>...',
   options: {
     json: { type: 'boolean', help: 'print the report as JSON' },
-    check: { type: 'boolean', help: 'also check the invariants (I1-I19) and step properties (P2-P6) after every step; a checked step counts as a check' },
+    check: { type: 'boolean', help: 'also check the invariants (I1-I19) and step properties (P2-P8) after every step; a checked step counts as a check' },
     mutant: { type: 'string', value: 'NAME', help: 'run on a deliberately wrong model (vgic mutants lists them)' },
   },
   details: `Directories are read recursively (their *.json files, sorted). A trace without any

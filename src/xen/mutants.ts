@@ -161,6 +161,10 @@ export const MUTANTS = {
     description: 'spi_to_pending finds an SPI\'s pending_irq in the host\'s first domain (lowest id, when it has that SPI) instead of the domain asked about',
     ref: '§1.1, §1.3',
   },
+  'sgi-list-wrong-domain': {
+    description: 'an SGI target list names vCPUs of the host\'s first domain (lowest id) instead of the sender\'s',
+    ref: '§3.19',
+  },
 } as const satisfies Record<string, MutantInfo>;
 
 export type MutantName = keyof typeof MUTANTS;

@@ -135,11 +135,17 @@ export function spiToPending(d: Domain, irq: number): PendingIrq {
   return p;
 }
 
-/** For the mutant spi-pending-wrong-domain: the host's domain of lowest id if it has SPI `irq` (as one global table would), else d. */
+/** For the cross-domain mutants: the host's domain of lowest id (where one global table would look). */
+function firstDomain(d: Domain): Domain {
+  let first = d;
+  for (const x of d.host.domains.values()) if (x.id < first.id) first = x;
+  return first;
+}
+
+/** For the mutant spi-pending-wrong-domain: the host's first domain if it has SPI `irq`, else d. */
 function firstDomainWith(d: Domain, irq: number): Domain {
-  let first: Domain | null = null;
-  for (const x of d.host.domains.values()) if (first === null || x.id < first.id) first = x;
-  return first !== null && irq - NR_LOCAL_IRQS < first.pendingIrqs.length ? first : d;
+  const first = firstDomain(d);
+  return irq - NR_LOCAL_IRQS < first.pendingIrqs.length ? first : d;
 }
 
 /** irq_to_pending (§1.3): private record, SPI record, or the LPI's record in pend_lpi_tree (§C.8). */
@@ -463,12 +469,12 @@ export function vgicToSgi(cpu: Pcpu, v: Vcpu, sgir: bigint, mode: SgiMode | numb
       for (let i = 0; i < 32; i++) {
         if (((target.list >>> i) & 1) === 0) continue;
         const id = base + i;
-        const t = d.vcpus[id];
+        const t = (mutated(cpu.host, 'sgi-list-wrong-domain') ? firstDomain(d) : d).vcpus[id];
         if (id >= d.maxVcpus || t === undefined || !t.online) {
           cpu.host.printk('warn', `vGIC: write 0x${sgir.toString(16)}, target->list=0x${target.list.toString(16)}, bad target vcpu${id}`);
           continue;
         }
-        vgicInjectIrq(cpu, d, t, virq, true);
+        vgicInjectIrq(cpu, t.domain, t, virq, true);
       }
       return true;
     }
