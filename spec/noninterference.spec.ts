@@ -1,13 +1,12 @@
 /**
  * Noninterference between domains (P7, src/check/noninterference.ts) and host state (P8,
  * src/check/properties.ts), docs/noninterference.md: the step-ownership table; P7 on random
- * multi-domain traces (the generator's multiDomain option) and in model-based runs over 2-4
- * domains; each exclusion shown real by a small trace where the full run and the projection
+ * multi-domain traces (the generator's multiDomain option; spec/model-based.spec.ts runs it in
+ * fc.commands runs over 2-4 domains); each exclusion shown real by a small trace where the full run and the projection
  * differ exactly there; P8 on a deliberately wrong host-state change; the cross-domain mutant
  * spi-pending-wrong-domain caught by P7.
  */
 import { expect } from 'chai';
-import fc from 'fast-check';
 import * as E from 'fp-ts/lib/Either.js';
 import { runCampaign } from '../src/check/campaign.js';
 import { StepMonitor, describeFinding, type Finding } from '../src/check/monitor.js';
@@ -20,9 +19,7 @@ import { Machine, TraceError, type Result } from '../src/machine/machine.js';
 import { OP_NAMES, type Op } from '../src/machine/ops.js';
 import { domainJson, sameDomainState } from '../src/machine/snapshot.js';
 import type { MutantName } from '../src/xen/mutants.js';
-import { arbConfig, arbOpCommands, modelBasedProperty } from '../src/testing/arbitraries.js';
 import { LAYOUT, Queue, cmd, enableLpis, setupTables, type RawStep } from '../src/testing/its-steps.js';
-import { runs } from './fc-replay.js';
 import { d, hex } from './mmio-helpers.js';
 import { lines, opOf, type Found } from './watch.js';
 
@@ -159,14 +156,6 @@ describe('noninterference: P7 holds on random multi-domain traces', () => {
     expect(p7.handovers, `P7_SEED=${seed}`).to.be.above(10);
     expect(p7.foreignInjections, `P7_SEED=${seed}`).to.be.above(10);
     expect(p7.concurrent, `P7_SEED=${seed}`).to.be.above(100);
-  });
-
-  it('model-based: fc.commands over 2-4 domains with P7 after every step', function () {
-    this.timeout(300000);
-    const applied = { runs: 0, steps: 0 };
-    const configs = arbConfig({ maxDomains: 4, spis: { min: 32, max: 256 } }).filter((c) => c.domains.length >= 2);
-    fc.assert(modelBasedProperty(null, configs, arbOpCommands(), applied), runs(60));
-    expect(applied.steps / applied.runs).to.be.above(20);
   });
 
   it('the quick state comparison never calls two entries equal whose canonical texts differ (random multi-domain traces, a machine one step behind)', () => {

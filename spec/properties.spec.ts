@@ -871,8 +871,8 @@ describe('properties: the mutant catalogue (src/xen/mutants.ts)', () => {
     expect(lrPending(mut, 1)).to.deep.equal([27]);
   });
 
-  it('PROPERTIES: P1..P6 in order, each with a one-line description', () => {
-    expect(PROPERTY_IDS).to.deep.equal(['P1', 'P2', 'P3', 'P4', 'P5', 'P6']);
+  it('PROPERTIES: P1..P8 in order, each with a one-line description', () => {
+    expect(PROPERTY_IDS).to.deep.equal(['P1', 'P2', 'P3', 'P4', 'P5', 'P6', 'P7', 'P8']);
     expect(Object.keys(PROPERTIES)).to.deep.equal([...PROPERTY_IDS]);
     for (const id of PROPERTY_IDS) expect(PROPERTIES[id]).to.match(/^[^\n]+$/);
   });
