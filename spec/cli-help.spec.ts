@@ -79,7 +79,7 @@ describe('vgic --help and --version: generated from the option tables', () => {
     expect(DUMP_USAGE).to.equal('vgic dump <trace.json> [--step K] [--check] [--html FILE [--from K] [--to L]]');
     expect(usageLine(REPLAY_CMD)).to.equal('vgic replay <trace.json|dir>... [--json] [--check] [--mutant NAME]');
     expect(usageLine(DIFF_CMD)).to.equal('vgic diff --against "<command>" (<trace.json|dir>... | --random N [--seed S] [--steps N] [--gic v2|v3] [--lrs N] [--pcpus N] [--vcpus N] [--spis N] [--life]) [--compare results|guest|full] [--allow NAME[,NAME...]] [--out FILE] [--timeout MS]');
-    expect(usageLine(FUZZ_CMD)).to.contain('[--out DIR [--expect none|results|snapshots]] [--json] [--check [--delivery N] [--mutant NAME]]');
+    expect(usageLine(FUZZ_CMD)).to.contain('[--out DIR [--expect none|results|snapshots]] [--json] [--check [--delivery N] [--multi-domain N] [--mutant NAME]]');
     expect(usageLine(MUTANTS_CMD)).to.match(/^vgic mutants \[--run \[--traces N\] .*\[--json\]\]$/);
   });
 

@@ -3,7 +3,8 @@
  * package exports as `vgic-model/testing`): random configs across GICv2 and
  * GICv3 (1-4 pCPUs, 1-4 vCPUs, 1-16 LRs, 32-960 SPIs), one command per op of docs/trace-format.md §3
  * (its arguments built by the trace generator for the state at hand), and after every step
- * the invariant checker (I1-I19) and the step properties (P2-P6). A failure shrinks; the
+ * the invariant checker (I1-I19) and the step properties (P2-P8; P7, noninterference, on the
+ * configs of two or more domains). A failure shrinks; the
  * report gives fast-check's seed and path (replay with FC_SEED / FC_PATH) and the shrunk
  * steps as a vgic-trace/1 file, printed and written to the temp directory.
  * P1 (delivery) has its own property. `npm run fuzz` runs the long campaign.
@@ -64,6 +65,14 @@ describe('model-based: fc.commands over every op with invariants and properties 
     expect(counted.steps / counted.runs).to.be.above(20);
     // Most runs end with the device domain running (the others: a short run, or a VM the VMM killed).
     expect(counted.broughtUp! / counted.runs).to.be.above(0.5);
+  });
+
+  it('P7, P8 (and I1-I19, P2-P6) on configs of 2-4 domains sharing the pCPUs: each domain\'s entry equals its projection\'s after every step', function () {
+    this.timeout(300000);
+    const before = { ...applied };
+    const configs = arbConfig({ maxDomains: 4, spis: { min: 32, max: 256 } }).filter((c) => c.domains.length >= 2);
+    fc.assert(modelBasedProperty(null, configs, arbOpCommands(), applied), runs(60));
+    expect((applied.steps - before.steps) / (applied.runs - before.runs)).to.be.above(20);
   });
 
   it('P1: every enabled interrupt injected into a running vCPU whose guest acks and EOIs is delivered within the bound', function () {

@@ -652,7 +652,7 @@ describe('properties: runCampaign', () => {
   it('runCampaign: 20 unmutated traces x 40 steps + 5 delivery scenarios: no violation, counts within the generator\'s bounds', function () {
     this.timeout(20000);
     const progress: [number, number][] = [];
-    const res = runCampaign({ seed: 1, count: 20, steps: 40, delivery: 5, onTrace: (done, steps) => progress.push([done, steps]) });
+    const res = runCampaign({ seed: 1, count: 20, steps: 40, delivery: 5, multiDomainTraces: 0, onTrace: (done, steps) => progress.push([done, steps]) });
     expect(res.violation, res.violation?.findings.join('\n')).to.equal(null);
     expect(res.delivery).to.deep.equal({ scenarios: 5, failure: null });
     expect(res.traces).to.equal(20);
@@ -871,8 +871,8 @@ describe('properties: the mutant catalogue (src/xen/mutants.ts)', () => {
     expect(lrPending(mut, 1)).to.deep.equal([27]);
   });
 
-  it('PROPERTIES: P1..P6 in order, each with a one-line description', () => {
-    expect(PROPERTY_IDS).to.deep.equal(['P1', 'P2', 'P3', 'P4', 'P5', 'P6']);
+  it('PROPERTIES: P1..P8 in order, each with a one-line description', () => {
+    expect(PROPERTY_IDS).to.deep.equal(['P1', 'P2', 'P3', 'P4', 'P5', 'P6', 'P7', 'P8']);
     expect(Object.keys(PROPERTIES)).to.deep.equal([...PROPERTY_IDS]);
     for (const id of PROPERTY_IDS) expect(PROPERTIES[id]).to.match(/^[^\n]+$/);
   });

@@ -1,7 +1,9 @@
 /**
  * Property campaigns: many seeded random traces (the generator of src/conformance/gen.ts)
- * run with the step monitor (invariants I1-I19 and properties P2-P6), plus delivery
- * scenarios (P1). Used by `vgic fuzz --check` (`npm run fuzz`) and by the mutation runner.
+ * run with the step monitor (invariants I1-I19 and properties P2-P6 and P8, and P7 on every
+ * config with two or more domains), plus multi-domain traces (the generator's multiDomain
+ * option: 2-4 domains) for P7, plus delivery scenarios (P1). Used by `vgic fuzz --check`
+ * (`npm run fuzz`) and by the mutation runner.
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { generateTraceWithOps, type ConfigOptions, type GeneratedTrace } from '../conformance/gen.js';
@@ -10,6 +12,7 @@ import { Machine, TraceError } from '../machine/machine.js';
 import { isDeviceDomain } from '../machine/config.js';
 import type { MutantName } from '../xen/mutants.js';
 import { StepMonitor, describeFinding } from './monitor.js';
+import { addNoninterferenceStats, emptyNoninterferenceStats, type NoninterferenceStats } from './noninterference.js';
 import { checkDelivery, deliveryScenario } from './properties.js';
 
 export interface CampaignOptions extends ConfigOptions {
@@ -21,7 +24,13 @@ export interface CampaignOptions extends ConfigOptions {
   mutant?: MutantName | null;
   /** The generator's share of device domains (GenOptions.vmm; default the generator's). */
   vmm?: number | undefined;
-  /** Called after each trace (progress). */
+  /**
+   * Multi-domain traces (seeds `seed`..`seed + multiDomainTraces - 1`, the generator's
+   * multiDomain option), run after the others and before the delivery scenarios; default
+   * defaultMultiDomain(count).
+   */
+  multiDomainTraces?: number;
+  /** Called after each trace (progress; the multi-domain ones count on from `count`). */
   onTrace?: (done: number, steps: number) => void;
 }
 
@@ -50,6 +59,25 @@ export interface CampaignResult {
   delivery: { scenarios: number; failure: { seed: number; message: string } | null };
   /** Device domains (docs/trace-format.md §10): how many, and how many ended their trace brought up (every vCPU run) or dead. */
   vmm: { domains: number; running: number; dead: number };
+  /**
+   * The multi-domain traces (not counted in `traces`, `steps`, `crashes`, `configs`): their
+   * number, steps, domains per config, crashes; and what P7 saw in every trace it ran on
+   * (these, and the ordinary traces with two domains: `p7.traces`).
+   */
+  multiDomain: { traces: number; steps: number; domains: Range; crashes: number; p7: NoninterferenceStats & { traces: number } };
+}
+
+/**
+ * The share of a campaign's trace count run again as multi-domain traces
+ * (CampaignOptions.multiDomainTraces): 3 and 4 domains, and injections from a pCPU running
+ * another domain, which the ordinary traces (at most 2 domains) do not have. P7 applies each
+ * step twice (the full machine and its domain's shadow) and compares every domain entry after it.
+ */
+export const DEFAULT_MULTI_DOMAIN_SHARE = 0.05;
+
+/** The multi-domain traces a campaign of `count` traces runs by default. */
+export function defaultMultiDomain(count: number): number {
+  return Math.ceil(count * DEFAULT_MULTI_DOMAIN_SHARE);
 }
 
 function widen(r: Range, x: number): void {
@@ -67,28 +95,39 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
     violation: null,
     delivery: { scenarios: 0, failure: null },
     vmm: { domains: 0, running: 0, dead: 0 },
+    multiDomain: { traces: 0, steps: 0, domains: EMPTY(), crashes: 0, p7: { traces: 0, ...emptyNoninterferenceStats() } },
   };
   const mutant = o.mutant ?? null;
-  for (let i = 0; i < o.count && res.violation === null; i++) {
-    const seed = o.seed + i;
-    const { trace, ops } = generateTraceWithOps(seed, { ...o, steps: o.steps });
+  const multi = o.multiDomainTraces ?? defaultMultiDomain(o.count);
+  const md = res.multiDomain;
+  for (let i = 0; i < o.count + multi && res.violation === null; i++) {
+    const isMulti = i >= o.count;
+    const seed = o.seed + (isMulti ? i - o.count : i);
+    const { trace, ops } = generateTraceWithOps(seed, { ...o, steps: o.steps, multiDomain: isMulti });
     const c = trace.config;
-    res.configs[c.gic] += 1;
-    widen(res.configs.nrLrs, c.nr_lrs);
-    widen(res.configs.pcpus, c.pcpus);
-    for (const d of c.domains) {
-      if (isDeviceDomain(d)) continue; // (their vCPUs and SPIs come from the VMM's bring-up, not the config)
-      widen(res.configs.vcpus, d.vcpus);
-      widen(res.configs.spis, Math.ceil(d.nr_spis / 32) * 32);
+    if (isMulti) {
+      md.traces += 1;
+      widen(md.domains, c.domains.length);
+    } else {
+      res.configs[c.gic] += 1;
+      widen(res.configs.nrLrs, c.nr_lrs);
+      widen(res.configs.pcpus, c.pcpus);
+      for (const d of c.domains) {
+        if (isDeviceDomain(d)) continue; // (their vCPUs and SPIs come from the VMM's bring-up, not the config)
+        widen(res.configs.vcpus, d.vcpus);
+        widen(res.configs.spis, Math.ceil(d.nr_spis / 32) * 32);
+      }
     }
     const m = E.getOrElseW(() => { throw new Error(`seed ${seed}: generated config refused`); })(Machine.create(c, 'config', mutant));
+    // P7 on every config with two or more domains (StepMonitor's default).
     const monitor = new StepMonitor(m);
     const cut = (k: number): GeneratedTrace => ({ ...trace, steps: trace.steps.slice(0, k + 1) });
     for (let k = 0; k < ops.length; k++) {
       const op = ops[k]!;
       monitor.before(op);
       const r = m.apply(op, k);
-      res.steps += 1;
+      if (isMulti) md.steps += 1;
+      else res.steps += 1;
       if (r instanceof TraceError) {
         res.violation = { seed, step: k, op: op.op, ids: ['trace error'], findings: [r.message], trace: cut(k) };
         break;
@@ -99,17 +138,24 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
         break;
       }
       if (m.crashed !== null) {
-        res.crashes += 1;
+        if (isMulti) md.crashes += 1;
+        else res.crashes += 1;
         break;
       }
     }
-    for (const vm of deviceVms(m)) {
-      res.vmm.domains += 1;
-      if (vm.dead) res.vmm.dead += 1;
-      else if (vm.initialized && vm.vcpus.length > 0 && vm.vcpus.every((v) => v.ran)) res.vmm.running += 1;
+    if (!isMulti) {
+      for (const vm of deviceVms(m)) {
+        res.vmm.domains += 1;
+        if (vm.dead) res.vmm.dead += 1;
+        else if (vm.initialized && vm.vcpus.length > 0 && vm.vcpus.every((v) => v.ran)) res.vmm.running += 1;
+      }
     }
-    res.traces += 1;
-    o.onTrace?.(res.traces, res.steps);
+    if (monitor.noninterference !== null) {
+      md.p7.traces += 1;
+      addNoninterferenceStats(md.p7, monitor.noninterference.stats);
+    }
+    if (!isMulti) res.traces += 1;
+    o.onTrace?.(res.traces + md.traces, res.steps + md.steps);
   }
   for (let i = 0; i < o.delivery && res.violation === null && res.delivery.failure === null; i++) {
     const seed = o.seed + i;

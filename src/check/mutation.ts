@@ -1,6 +1,7 @@
 /**
  * The mutation campaign behind `npm run mutants`: every mutant of src/xen/mutants.ts is run
- * against (1) the fixtures, (2) a fixed property campaign (invariants, P1-P6) and (3) a
+ * against (1) the fixtures, (2) a fixed property campaign (invariants, P1-P8, with its multi-domain
+ * traces for P7) and (3) a
  * differential run against the unmutated model, whose first divergence is shrunk to give
  * "steps to the first divergence". A mutant is killed when the fixtures or the properties
  * (or the differential run) catch it.

@@ -13,7 +13,12 @@
  *     may lose deliveries, Q9, nothing may invent one); except after CPU_ON (stale LRs, Q37)
  *     and for SPIs touched by Q34.
  *  P6 an injection Xen must ignore changes nothing: level low (Q2), an offline target (Q8d).
- * P2-P6 are monitors that follow a machine step by step (`PropertyMonitor`).
+ *  P7 noninterference: each domain's snapshot entry after every step equals the one of a
+ *     machine that ran only that domain's steps (src/check/noninterference.ts, a monitor of
+ *     its own that keeps one shadow machine per domain).
+ *  P8 host state: a step changes the host's IRQ descriptors (`physical`) only for IRQs routed
+ *     to the domain the step belongs to (before or after it); a step of no domain changes none.
+ * P2-P6 and P8 are monitors that follow a machine step by step (`PropertyMonitor`).
  */
 import * as E from 'fp-ts/lib/Either.js';
 import type { Config } from '../machine/config.js';
@@ -26,8 +31,10 @@ import { toHex } from '../machine/decode.js';
 import { vgicGetTargetVcpu, vgicIsSpi } from '../xen/vgic.js';
 import { GUEST_GICD_BASE } from '../xen/vgic-v2.js';
 import { lrsHoldTwice, lrsHoldingTwice } from './invariants.js';
+import { stepOwner } from './noninterference.js';
+import type { IrqDesc } from '../hw/irqdesc.js';
 
-export const PROPERTY_IDS = ['P1', 'P2', 'P3', 'P4', 'P5', 'P6'] as const;
+export const PROPERTY_IDS = ['P1', 'P2', 'P3', 'P4', 'P5', 'P6', 'P7', 'P8'] as const;
 export type PropertyId = (typeof PROPERTY_IDS)[number];
 
 export const PROPERTIES: Record<PropertyId, string> = {
@@ -37,6 +44,8 @@ export const PROPERTIES: Record<PropertyId, string> = {
   P4: 'after a return to the guest, lr_pending is empty or every LR is used and UIE is set',
   P5: 'the guest never acknowledges an interrupt more often than it was asserted',
   P6: 'an injection Xen must ignore (level low, offline target) changes nothing',
+  P7: 'each domain\'s snapshot entry after every step equals the one from running only that domain\'s steps (another domain\'s run an idle)',
+  P8: 'a step changes host IRQ state (physical) only for IRQs routed to the domain it belongs to',
 };
 
 export interface PropertyFailure {
@@ -59,6 +68,9 @@ export class PropertyMonitor {
   private readonly savedLrs = new Map<Vcpu, SavedLrs>();
   private beforeCount = 0;
   private snapshotBefore: string | null = null;
+  /** P8: each host IRQ descriptor as it was before the step (see descState), and who owns the step. */
+  private readonly descsBefore = new Map<IrqDesc, number[]>();
+  private descOwner: number | null = null;
 
   /**
    * `q34Tainted` and `q34Vcpus`: the Q34 records and the vCPUs they touched, as the invariant
@@ -80,6 +92,16 @@ export class PropertyMonitor {
       }
     }
     this.snapshotBefore = this.mustBeIgnored(op) ? m.snapshotJson() : null;
+    // P8
+    const descs = m.host.irqDescs;
+    this.descOwner = stepOwner(m, op);
+    if (descs.size > 0) {
+      for (const desc of descs.values()) {
+        const was = this.descsBefore.get(desc);
+        if (was === undefined) this.descsBefore.set(desc, descState(desc));
+        else fillDescState(desc, was);
+      }
+    }
   }
 
   /** Is `op` an injection Xen must drop (P6)? */
@@ -152,6 +174,21 @@ export class PropertyMonitor {
         }
       }
     }
+    // P8
+    if (host.irqDescs.size > 0) {
+      const owner = this.descOwner;
+      for (const desc of host.irqDescs.values()) {
+        const was = this.descsBefore.get(desc);
+        // (A descriptor the step created, e.g. for a new domain's pirqs, is configuration until routed.)
+        if (was === undefined ? desc.guest === null : sameDescState(was, desc)) continue;
+        const now = descState(desc);
+        const before = was === undefined || was[0] === -1 ? null : was[0]!;
+        const after = desc.guest?.domain ?? null;
+        if (owner !== null && (before === owner || after === owner)) continue;
+        const routed = before === after ? `routed to ${before === null ? 'no domain' : `d${before}`}` : `routed to ${before === null ? 'no domain' : `d${before}`}, then ${after === null ? 'none' : `d${after}`}`;
+        out.push({ id: 'P8', message: `${op.op}${owner === null ? ' (a step of no domain)' : ` of d${owner}`} changed host IRQ ${desc.irq} (${routed}): ${describeDescChange(was, now)}` });
+      }
+    }
     // P4
     if (op.op === 'enter') {
       const cpu = host.pcpus[op.pcpu]!;
@@ -162,6 +199,36 @@ export class PropertyMonitor {
     }
     return out;
   }
+}
+
+/** P8: a host IRQ descriptor as numbers: guest domain (-1: none), guest vIRQ, enabled, pending, active, in progress, affinity. */
+function descState(d: IrqDesc): number[] {
+  return [d.guest?.domain ?? -1, d.guest?.virq ?? -1, +d.enabled, +d.pending, +d.active, +d.inProgress, d.affinity];
+}
+
+/** descState into an existing array (no allocation on the per-step path). */
+function fillDescState(d: IrqDesc, a: number[]): void {
+  a[0] = d.guest?.domain ?? -1;
+  a[1] = d.guest?.virq ?? -1;
+  a[2] = +d.enabled;
+  a[3] = +d.pending;
+  a[4] = +d.active;
+  a[5] = +d.inProgress;
+  a[6] = d.affinity;
+}
+
+function sameDescState(a: readonly number[], d: IrqDesc): boolean {
+  return a[0] === (d.guest?.domain ?? -1) && a[1] === (d.guest?.virq ?? -1) && a[2] === +d.enabled && a[3] === +d.pending
+    && a[4] === +d.active && a[5] === +d.inProgress && a[6] === d.affinity;
+}
+
+const DESC_FIELDS = ['domain', 'virq', 'enabled', 'pending', 'active', 'in_progress', 'affinity'] as const;
+
+/** `pending false -> true, affinity 0 -> 1` (the fields of `physical`, trace-format §5). */
+function describeDescChange(was: readonly number[] | undefined, now: readonly number[]): string {
+  if (was === undefined) return 'a descriptor that did not exist';
+  const show = (i: number, x: number): string => (i >= 2 && i <= 5 ? String(x === 1) : x === -1 ? 'none' : String(x));
+  return DESC_FIELDS.flatMap((f, i) => (was[i] === now[i] ? [] : [`${f} ${show(i, was[i]!)} -> ${show(i, now[i]!)}`])).join(', ');
 }
 
 /** Does every word of `before` equal the same word of `now` (as `before.every` would say)? */

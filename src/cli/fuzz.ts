@@ -1,7 +1,7 @@
 /** `vgic fuzz`: generate seeded random valid traces; write them, or report what they did. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCampaign } from '../check/campaign.js';
+import { defaultMultiDomain, runCampaign, type CampaignResult } from '../check/campaign.js';
 import { runMmioCampaign, type MmioCampaignResult } from '../check/mmio-campaign.js';
 import { generateTrace, type GenOptions } from '../conformance/gen.js';
 import { parseCommand, usageLine, UsageError, type Io, type Opts } from './args.js';
@@ -78,20 +78,33 @@ export function fuzzCommand(argv: string[], io: Io): number {
   return 0;
 }
 
+/** What P7 (noninterference) ran on and the interleavings it saw. */
+function p7Line(res: CampaignResult, seed: number): string {
+  const md = res.multiDomain;
+  const p7 = md.p7;
+  const domains = md.domains.min === md.domains.max ? `${md.domains.min}` : `${md.domains.min}-${md.domains.max}`;
+  const multi = md.traces === 0 ? 'no traces (--multi-domain 0)' : `${md.traces} multi-domain traces (seeds ${seed}..${seed + md.traces - 1}, ${domains} domains, ${md.steps} steps)`;
+  return `P7 (noninterference) on ${multi} and on the ${p7.traces - md.traces} traces above with 2 domains: ${p7.steps} steps compared; ` +
+    `${p7.handovers} pCPU handovers between domains, ${p7.concurrent} steps with two domains on pCPUs at once, ` +
+    `${p7.foreignInjections} injections from a pCPU running another domain, ${p7.routeRefusals} routes refused for another domain's pirq\n`;
+}
+
 /** `vgic fuzz --check`: the campaign with invariants and properties after every step. */
 function checkCampaign(o: Opts, seed: number, gen: GenOptions, count: number, io: Io): number {
   const delivery = o.intOr('delivery', Math.ceil(count / 10));
+  const multiDomainTraces = o.intOr('multi-domain', defaultMultiDomain(count));
   const mutant = mutantOption(o.str('mutant'));
   const started = Date.now();
   let last = 0;
   const res = runCampaign({
-    ...gen, seed, count, delivery, mutant,
+    ...gen, seed, count, delivery, mutant, multiDomainTraces,
     onTrace: (done, steps) => {
       const now = Date.now();
-      if (io.tty && (now - last > 250 || done === count)) {
+      const all = count + multiDomainTraces;
+      if (io.tty && (now - last > 250 || done === all)) {
         last = now;
-        io.err(`\rfuzz --check: ${done}/${count} traces, ${steps} steps, ${((now - started) / 1000).toFixed(1)} s`);
-        if (done === count) io.err('\n');
+        io.err(`\rfuzz --check: ${done}/${all} traces, ${steps} steps, ${((now - started) / 1000).toFixed(1)} s`);
+        if (done === all) io.err('\n');
       }
     },
   });
@@ -105,6 +118,7 @@ function checkCampaign(o: Opts, seed: number, gen: GenOptions, count: number, io
       `${c.v2} GICv2 and ${c.v3} GICv3 configs, ${range(c.nrLrs)} LRs, ${range(c.pcpus)} pCPUs, ${range(c.vcpus)} vCPUs, ${range(c.spis)} SPIs; ` +
       `${res.vmm.domains > 0 ? `${res.vmm.domains} device domains (${res.vmm.running} brought up and running at the end, ${res.vmm.dead} dead); ` : ''}` +
       `${res.crashes} traces end in a Xen crash; ${res.delivery.scenarios} delivery scenarios; ${seconds.toFixed(1)} s\n`);
+    io.out(p7Line(res, seed));
   }
   if (res.violation !== null) {
     const v = res.violation;

@@ -1,4 +1,5 @@
 /** `vgic mutants`; the `--mutant NAME` option and the divergence-name lists are in names.ts (re-exported here). */
+import { defaultMultiDomain } from '../check/campaign.js';
 import { MUTANTS, MUTANT_NAMES } from '../xen/mutants.js';
 import { formatMutationTable, runMutant, type MutantResult, type MutationOptions } from '../check/mutation.js';
 import { parseCommand, usageLine, type Io } from './args.js';
@@ -43,7 +44,7 @@ export async function mutantsCommand(argv: string[], io: Io): Promise<number> {
   const rate = killed / results.length;
   if (o.flag('json')) io.out(`${JSON.stringify({ options: opts, results, killed, total: results.length, rate }, null, 2)}\n`);
   else {
-    io.out(`fixtures: ${opts.fixtures}/; property campaign: ${opts.traces} traces x ${opts.steps} steps from seed ${opts.seed} + ${opts.delivery} delivery scenarios\n\n`);
+    io.out(`fixtures: ${opts.fixtures}/; property campaign: ${opts.traces} traces x ${opts.steps} steps from seed ${opts.seed} + ${defaultMultiDomain(opts.traces)} multi-domain traces (P7) + ${opts.delivery} delivery scenarios\n\n`);
     io.out(`${formatMutationTable(results)}\n`);
   }
   return rate >= 0.95 ? 0 : 1;

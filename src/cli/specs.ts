@@ -13,7 +13,7 @@ export const REPLAY_CMD: CommandSpec = {
   args: '<trace.json|dir>...',
   options: {
     json: { type: 'boolean', help: 'print the report as JSON' },
-    check: { type: 'boolean', help: 'also check the invariants (I1-I19) and step properties (P2-P6) after every step; a checked step counts as a check' },
+    check: { type: 'boolean', help: 'also check the invariants (I1-I19) and step properties (P2-P8) after every step; a checked step counts as a check' },
     mutant: { type: 'string', value: 'NAME', help: 'run on a deliberately wrong model (vgic mutants lists them)' },
   },
   details: `Directories are read recursively (their *.json files, sorted). A trace without any
@@ -85,8 +85,9 @@ export const FUZZ_CMD: CommandSpec = {
     out: { type: 'string', value: 'DIR', help: 'write each trace to DIR/<name>.json (with --check: where a violation is written)' },
     expect: { type: 'string', choices: ['none', 'results', 'snapshots'], help: 'what every written step expects: nothing, the model\'s RESULT, or its RESULT and snapshot', default: 'results', with: 'out' },
     json: { type: 'boolean', help: 'print the summary as JSON' },
-    check: { type: 'boolean', help: 'run the invariant checker (I1-I19) and step properties (P2-P6) after every step, plus delivery scenarios (P1)' },
+    check: { type: 'boolean', help: 'run the invariant checker (I1-I19) and step properties (P2-P8) after every step, plus delivery scenarios (P1) and multi-domain traces (P7)' },
     delivery: { type: 'string', value: 'N', help: 'delivery scenarios', int: [0, 100_000_000], defaultText: 'count/10', with: 'check' },
+    'multi-domain': { type: 'string', value: 'N', help: 'multi-domain traces (2-4 domains, seeds S..S+N-1) checked with P7 (noninterference) too', int: [0, 100_000_000], defaultText: 'count/20', with: 'check' },
     mutant: { type: 'string', value: 'NAME', help: 'run the campaign on a deliberately wrong model', with: 'check' },
     mmio: {
       type: 'boolean',

@@ -31,6 +31,12 @@ export interface ConfigOptions {
   vcpus?: number | undefined;
   spis?: number | undefined;
   domains?: number | undefined;
+  /**
+   * Multi-domain configs (the noninterference runs, P7): 2-4 domains sharing the pCPUs, with
+   * varied ids, and traces that now and then inject into a domain from a pCPU running another.
+   * Off by default; off, every seed gives the trace it gave before the option existed.
+   */
+  multiDomain?: boolean | undefined;
 }
 
 /** A random valid config; fixed where `o` says so. */
@@ -38,7 +44,7 @@ export function randomConfig(rng: Rng, o: ConfigOptions = {}): Config {
   const gic = o.gic ?? rng.pick(['v2', 'v3'] as const);
   const nrLrs = o.nrLrs ?? rng.weighted([[4, rng.int(1, 2)], [4, rng.int(3, 4)], [1, rng.int(5, maxLrsFor(gic) === 64 ? 16 : 16)]]);
   const pcpus = o.pcpus ?? rng.weighted([[3, 1], [3, 2], [1, rng.int(3, 4)]]);
-  const nDomains = o.domains ?? rng.weighted([[4, 1], [1, 2]]);
+  const nDomains = o.domains ?? (o.multiDomain === true ? rng.int(2, 4) : rng.weighted([[4, 1], [1, 2]]));
   const domains: DomainConfig[] = [];
   const usedIds = new Set<number>();
   let nextPirq = 64;
@@ -320,7 +326,12 @@ const ITS_SHARE = 0.4;
  * machine with an ITS domain, now and then a batch of ITS traffic (src/conformance/gen-its.ts)
  * instead; on any other machine exactly candidateStep's draws and step.
  */
-export function candidateSteps(rng: Rng, m: Machine, ops?: ReadonlySet<string>): RawStep[] | null {
+export function candidateSteps(rng: Rng, m: Machine, ops?: ReadonlySet<string>, multiDomain = false): RawStep[] | null {
+  // Drawn only with the multi-domain option, so that traces without it are what they were.
+  if (multiDomain && (ops === undefined || ops.has('inject')) && rng.bool(FOREIGN_INJECT_SHARE)) {
+    const s = foreignInject(rng, m);
+    if (s !== null) return [s];
+  }
   if (vmmAllowed(ops) && hasDeviceDomain(m)) {
     const batch = vmmBatch(rng, m);
     if (batch !== null) return batch;
@@ -328,6 +339,21 @@ export function candidateSteps(rng: Rng, m: Machine, ops?: ReadonlySet<string>):
   if (m.host.version === 'v3' && itsAllowed(ops) && itsDomains(m).length > 0 && rng.bool(ITS_SHARE)) return itsBatch(rng, m);
   const s = candidateStep(rng, m, ops);
   return s === null ? null : [s];
+}
+
+/** With the multi-domain option: the share of candidates that inject into a domain other than the one running on the pCPU. */
+const FOREIGN_INJECT_SHARE = 0.08;
+
+/** An injection into a domain from a pCPU (idle or hyp) where a vCPU of another domain is current; null when there is none. */
+function foreignInject(rng: Rng, m: Machine): RawStep | null {
+  const cpus = m.host.pcpus.filter((c) => c.mode === 'hyp' && c.current !== null);
+  if (cpus.length === 0) return null;
+  const cpu = rng.pick(cpus);
+  const others = [...m.host.domains.values()].filter((x) => x !== cpu.current!.domain && x.vcpus.length > 0);
+  if (others.length === 0) return null;
+  const d = rng.pick(others);
+  const irq = anyIrq(rng, d);
+  return { op: 'inject', pcpu: cpu.id, domain: d.id, vcpu: irq < 32 ? rng.int(0, d.vcpus.length - 1) : null, virq: irq };
 }
 
 export interface GeneratedTrace {
@@ -389,7 +415,7 @@ export function generateTraceWithOps(seed: number, o: GenOptions): { trace: Gene
   while (steps.length < o.steps && m.crashed === null) {
     let placed = false;
     for (let tries = 0; tries < 100 && !placed; tries++) {
-      const batch = (life === null ? null : life.batch(m)) ?? candidateSteps(rng, m, o.ops);
+      const batch = (life === null ? null : life.batch(m)) ?? candidateSteps(rng, m, o.ops, o.multiDomain === true);
       if (batch === null) continue;
       for (const raw of batch) {
         if (steps.length >= o.steps || m.crashed !== null) break;
@@ -406,7 +432,7 @@ export function generateTraceWithOps(seed: number, o: GenOptions): { trace: Gene
   }
   const trace: GeneratedTrace = {
     format: TRACE_FORMAT,
-    name: `random-${config.gic}-seed-${seed}`,
+    name: `random-${o.multiDomain === true ? 'multi-' : ''}${config.gic}-seed-${seed}`,
     description: `Random trace from seed ${seed} (${steps.length} steps${m.crashed !== null ? `, ends in a crash: ${m.crashed.reason}` : ''}).`,
     config,
     steps,

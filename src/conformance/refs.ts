@@ -176,8 +176,8 @@ export const PROPERTIES: readonly Ref[] = [
   r('P4', 'No free LR left behind', 'After every return to the guest, lr_pending is empty, or every LR is in use and UIE is set.'),
   r('P5', 'No invented deliveries', 'The guest never acknowledges an interrupt more often than it was asserted; merging may lose deliveries (Q9) but nothing creates one (exempt after CPU_ON with live state, for Q34 records and on the vCPUs they touched).'),
   r('P6', 'Ignored injections change nothing', 'An injection Xen must ignore, with level low (Q2) or into an offline vCPU (Q8), leaves the whole state unchanged.'),
-  r('P7', 'Noninterference between domains (stated, not yet checked)', 'For a trace over several domains sharing pCPUs, each domain\'s part of the snapshot after every step equals the one obtained by running only that domain\'s steps, where another domain\'s `run` on a pCPU becomes `idle` there. Stated, not yet checked.'),
-  r('P8', 'Host state changes only for own IRQs (stated, not yet checked)', 'A guest\'s register access changes host state (the snapshot\'s `physical`) only for IRQs routed to its own domain. Stated, not yet checked.'),
+  r('P7', 'Noninterference between domains', 'For a trace over several domains sharing pCPUs, each domain\'s entry of the snapshot after every step equals the one obtained by running only that domain\'s steps, where another domain\'s `run` on a pCPU becomes `idle` there, and each step of the domain gets the same RESULT. Shared by design and not compared: `pcpus[]`, `physical`, a route refused because its pirq is another domain\'s (dropped from the projection), host LPI numbers and the host LPI space running out, KVM device handles (renamed). Checked by a monitor with one shadow machine per domain (docs/noninterference.md).'),
+  r('P8', 'Host state changes only for own IRQs', 'A step changes host IRQ state (the snapshot\'s `physical`: routing, enabled, pending, active, in progress, affinity) only for IRQs routed to the domain the step belongs to, before or after the step; a step of no domain changes none.'),
 ];
 
 export const SCENARIOS: readonly Ref[] = [

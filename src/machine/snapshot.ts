@@ -448,7 +448,8 @@ function irqJson(p: PendingIrq, vcpu: number | null): string {
   return `{"irq":${p.irq},"vcpu":${vcpu === null ? 'null' : vcpu},"status":${status},"priority":${p.priority},"lr":${p.lr}}`;
 }
 
-function domainJson(host: Host, d: Domain): string {
+/** One `domains[]` entry as canonical JSON text (what the noninterference monitor, P7, compares). */
+export function domainJson(host: Host, d: Domain): string {
   let irqs = '';
   for (let irq = 0; irq < 32; irq++) {
     for (const v of d.vcpus) {
@@ -469,6 +470,79 @@ function domainJson(host: Host, d: Domain): string {
   for (const v of d.vcpus) vcpus += `${vcpus === '' ? '' : ','}${vcpuJson(host, v)}`;
   return `{"id":${d.id},"ctlr":"${hex32(d.ctlr)}","ranks":[${ranks}],"vcpus":[${vcpus}],"irqs":[${irqs}]${d.hasIts ? lpiJson(host, d) : ''}` +
     `${d.vmm === null ? '' : vmmJson(d.vmm as KvmVm)}}`;
+}
+
+/**
+ * A quick check that `domainJson` would write the same text for domain `a` of host `ha` and
+ * domain `b` of host `hb`, without building either text: true only when every value the text
+ * is made of is equal (ranks, GICD_CTLR, each vCPU's lists and interface registers, every
+ * record's status, priority, lr and list links; raw LR words even where the LR is invalid),
+ * so a false answer may still mean equal texts. What the noninterference monitor (P7) asks
+ * after every step before it compares the texts themselves. Domains with a VMM answer false
+ * (compare their texts). A value added to domainJson must be compared here too
+ * (a spec checks the two agree on random traces).
+ */
+export function sameDomainState(ha: Host, a: Domain, hb: Host, b: Domain): boolean {
+  if (a.hasIts !== b.hasIts || a.vmm !== null || b.vmm !== null) return false;
+  if (a.id !== b.id || a.ctlr !== b.ctlr || a.sharedIrqs.length !== b.sharedIrqs.length || a.vcpus.length !== b.vcpus.length
+    || a.pendingIrqs.length !== b.pendingIrqs.length || ha.nrLrs !== hb.nrLrs) return false;
+  for (let i = 0; i < a.sharedIrqs.length; i++) if (!sameRank(a.sharedIrqs[i]!, b.sharedIrqs[i]!)) return false;
+  for (let i = 0; i < a.vcpus.length; i++) if (!sameVcpu(ha, a.vcpus[i]!, hb, b.vcpus[i]!)) return false;
+  for (let i = 0; i < a.pendingIrqs.length; i++) if (!sameRecord(a.pendingIrqs[i]!, b.pendingIrqs[i]!)) return false;
+  return !a.hasIts || sameLpiState(ha, a, hb, b);
+}
+
+/** The ITS part of two domains with an ITS: vCPU LPI registers, the LPI records, the `lpi`, `its` and `its_devices` texts. */
+function sameLpiState(ha: Host, a: Domain, hb: Host, b: Domain): boolean {
+  for (let i = 0; i < a.vcpus.length; i++) {
+    const v = a.vcpus[i]!;
+    const w = b.vcpus[i]!;
+    if (v.lpisEnabled !== w.lpisEnabled || pendbaseAsRead(v) !== pendbaseAsRead(w)) return false;
+  }
+  if (a.pendLpiTree.size !== b.pendLpiTree.size) return false;
+  const ra = lpiRecords(a);
+  const rb = lpiRecords(b);
+  for (let i = 0; i < ra.length; i++) {
+    const p = ra[i]!;
+    const q = rb[i]!;
+    if (!sameRecord(p, q) || p.lpiPriority !== q.lpiPriority || lpiVcpu(a, p) !== lpiVcpu(b, q)) return false;
+  }
+  return lpiJson(ha, a) === lpiJson(hb, b);
+}
+
+function sameRank(a: Rank, b: Rank): boolean {
+  return a.index === b.index && a.ienable === b.ienable && a.icfg[0] === b.icfg[0] && a.icfg[1] === b.icfg[1]
+    && sameBytes(a.priority, b.priority) && sameBytes(a.vcpu, b.vcpu);
+}
+
+/** Status, priority, lr and whether it is on a list: what irqJson and isInteresting read. */
+function sameRecord(p: PendingIrq, q: PendingIrq): boolean {
+  return p.irq === q.irq && p.status === q.status && p.priority === q.priority && p.lr === q.lr
+    && listEmpty(p.inflight) === listEmpty(q.inflight) && listEmpty(p.lrQueue) === listEmpty(q.lrQueue);
+}
+
+function sameVcpu(ha: Host, v: Vcpu, hb: Host, w: Vcpu): boolean {
+  if (v.id !== w.id || v.online !== w.online || !sameRank(v.privateIrqs, w.privateIrqs)) return false;
+  for (let irq = 0; irq < 32; irq++) if (!sameRecord(v.pendingIrqs[irq]!, w.pendingIrqs[irq]!)) return false;
+  // inflight (irq, lr) and lr_pending (irq), walked in step.
+  let n = v.inflightIrqs.next;
+  let o = w.inflightIrqs.next;
+  for (; n !== v.inflightIrqs && o !== w.inflightIrqs; n = n.next, o = o.next) {
+    if (n.owner!.irq !== o.owner!.irq || n.owner!.lr !== o.owner!.lr) return false;
+  }
+  if (n !== v.inflightIrqs || o !== w.inflightIrqs) return false;
+  n = v.lrPending.next;
+  o = w.lrPending.next;
+  for (; n !== v.lrPending && o !== w.lrPending; n = n.next, o = o.next) if (n.owner!.irq !== o.owner!.irq) return false;
+  if (n !== v.lrPending || o !== w.lrPending) return false;
+  const x = ha.interfaceOf(v);
+  const y = hb.interfaceOf(w);
+  if (x.lrMask.lo !== y.lrMask.lo || x.lrMask.hi !== y.lrMask.hi || x.iface.pmr !== y.iface.pmr
+    || x.iface.eoimode !== y.iface.eoimode || x.iface.apr !== y.iface.apr) return false;
+  const la = x.iface.lrs;
+  const lb = y.iface.lrs;
+  for (let i = 0; i < 2 * ha.nrLrs; i++) if (la[i] !== lb[i]) return false;
+  return true;
 }
 
 /** The whole machine as canonical JSON text: `JSON.stringify(takeSnapshot(host))`, written directly. */

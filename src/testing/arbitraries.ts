@@ -294,7 +294,7 @@ export interface AppliedCounter {
 
 /**
  * The model-based property: a random config, random commands, invariants I1-I19 and
- * properties P2-P6 after every step, on the model or on a variant (a mutant, divergence switches).
+ * properties P2-P8 (P7 on configs of two or more domains) after every step, on the model or on a variant (a mutant, divergence switches).
  */
 export function modelBasedProperty(
   variant: MutantName | Variant | null = null, configs: fc.Arbitrary<Config> = arbConfig({ spis: { min: 32, max: MAX_SPIS }, maxDomains: 1 }),

@@ -194,6 +194,14 @@ export const MUTANTS = {
     description: 'redistributor slots are handed out in vCPU id order instead of creation order',
     ref: 'trace-format §10.5, §5.4',
   },
+  'spi-pending-wrong-domain': {
+    description: 'spi_to_pending finds an SPI\'s pending_irq in the host\'s first domain (lowest id, when it has that SPI) instead of the domain asked about',
+    ref: '§1.1, §1.3',
+  },
+  'sgi-list-wrong-domain': {
+    description: 'an SGI target list names vCPUs of the host\'s first domain (lowest id) instead of the sender\'s',
+    ref: '§3.19',
+  },
 } as const satisfies Record<string, MutantInfo>;
 
 export type MutantName = keyof typeof MUTANTS;

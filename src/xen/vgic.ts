@@ -128,11 +128,24 @@ export function vgicRankIrq(v: Vcpu, irq: number): Rank | null {
 /** spi_to_pending: the domain's record for an SPI (no bounds check in Xen). */
 export function spiToPending(d: Domain, irq: number): PendingIrq {
   if (irq < NR_LOCAL_IRQS) throw new XenCrash(`spi_to_pending: ASSERT(irq >= 32) failed for ${irq}`);
-  const p = d.pendingIrqs[irq - NR_LOCAL_IRQS];
+  const p = (mutated(d.host, 'spi-pending-wrong-domain') ? firstDomainWith(d, irq) : d).pendingIrqs[irq - NR_LOCAL_IRQS];
   if (p === undefined) {
     throw new XenCrash(`spi_to_pending: INTID ${irq} is beyond d${d.id}'s ${d.nrSpis} SPIs (out-of-bounds pending_irqs access)`);
   }
   return p;
+}
+
+/** For the cross-domain mutants: the host's domain of lowest id (where one global table would look). */
+function firstDomain(d: Domain): Domain {
+  let first = d;
+  for (const x of d.host.domains.values()) if (x.id < first.id) first = x;
+  return first;
+}
+
+/** For the mutant spi-pending-wrong-domain: the host's first domain if it has SPI `irq`, else d. */
+function firstDomainWith(d: Domain, irq: number): Domain {
+  const first = firstDomain(d);
+  return irq - NR_LOCAL_IRQS < first.pendingIrqs.length ? first : d;
 }
 
 /** irq_to_pending (§1.3): private record, SPI record, or the LPI's record in pend_lpi_tree (§C.8). */
@@ -456,12 +469,12 @@ export function vgicToSgi(cpu: Pcpu, v: Vcpu, sgir: bigint, mode: SgiMode | numb
       for (let i = 0; i < 32; i++) {
         if (((target.list >>> i) & 1) === 0) continue;
         const id = base + i;
-        const t = d.vcpus[id];
+        const t = (mutated(cpu.host, 'sgi-list-wrong-domain') ? firstDomain(d) : d).vcpus[id];
         if (id >= d.maxVcpus || t === undefined || !t.online) {
           cpu.host.printk('warn', `vGIC: write 0x${sgir.toString(16)}, target->list=0x${target.list.toString(16)}, bad target vcpu${id}`);
           continue;
         }
-        vgicInjectIrq(cpu, d, t, virq, true);
+        vgicInjectIrq(cpu, t.domain, t, virq, true);
       }
       return true;
     }
