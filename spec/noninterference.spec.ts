@@ -158,6 +158,15 @@ describe('noninterference: P7 holds on random multi-domain traces', () => {
     expect(p7.concurrent, `P7_SEED=${seed}`).to.be.above(100);
   });
 
+  it('P7 and P8 hold across the domain lifecycle: domains destroyed, created mid-trace (a shadow from a bare host with the host\'s IRQ lines) and recreated with the same id (seed printed)', function () {
+    this.timeout(120000);
+    const seed = Number(process.env['P7_SEED'] ?? 1 + Math.floor(Math.random() * 1e6));
+    const res = runCampaign({ seed, count: 150, steps: 80, delivery: 0, multiDomainTraces: 0, life: 0.1 });
+    const v = res.violation;
+    expect(v, v === null ? '' : `P7_SEED=${seed}: seed ${v.seed} step ${v.step} (${v.op}):\n${v.findings.join('\n')}`).to.equal(null);
+    expect(res.multiDomain.p7.traces, `P7_SEED=${seed}`).to.be.above(20);
+  });
+
   it('the quick state comparison never calls two entries equal whose canonical texts differ (random multi-domain traces, a machine one step behind)', () => {
     let equal = 0;
     let different = 0;

@@ -24,6 +24,8 @@ export interface CampaignOptions extends ConfigOptions {
   mutant?: MutantName | null;
   /** The generator's share of device domains (GenOptions.vmm; default the generator's). */
   vmm?: number | undefined;
+  /** The generator's share of lifecycle batches (GenOptions.life; off by default). */
+  life?: number | undefined;
   /**
    * Multi-domain traces (seeds `seed`..`seed + multiDomainTraces - 1`, the generator's
    * multiDomain option), run after the others and before the delivery scenarios; default

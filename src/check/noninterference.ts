@@ -27,6 +27,7 @@ import type { Machine, Result } from '../machine/machine.js';
 import { Machine as MachineClass, TraceError } from '../machine/machine.js';
 import type { Op, OpName } from '../machine/ops.js';
 import { domainJson, sameDomainState } from '../machine/snapshot.js';
+import { IrqDesc } from '../hw/irqdesc.js';
 import type { Domain } from '../xen/types.js';
 
 /**
@@ -147,8 +148,12 @@ export class NoninterferenceMonitor {
     const owner = stepOwner(m, op);
     if (op.op === 'domain_create' && owner !== null && !this.shadows.has(owner)) {
       // A domain first made mid-trace: its shadow starts as a host without domains (the
-      // config's pCPUs and variant), where its projection begins with this domain_create.
+      // config's pCPUs and variant), where its projection begins with this domain_create. The
+      // host's IRQ lines are host state, not a domain's: the shadow has the same lines, free
+      // (who holds them is `physical`, shared by design; a route refused because another
+      // domain holds the line is dropped from the projection).
       const bare = MachineClass.build({ ...m.config, domains: [] }, m.variant);
+      for (const pirq of m.host.irqDescs.keys()) bare.host.irqDescs.set(pirq, new IrqDesc(pirq));
       this.shadows.set(owner, { domain: owner, m: bare, applied: 0, handles: new Map(), diverged: false });
     }
     const shadow = owner === null ? undefined : this.shadows.get(owner);
@@ -181,6 +186,13 @@ export class NoninterferenceMonitor {
     }
     const out: NoninterferenceFailure[] = [];
     this.count(op);
+    // A domain_create brings its host lines (pirqs) to the host: host state, which every
+    // shadow gets too (free), as the bare shadows get the lines that exist when they start.
+    if (op.op === 'domain_create') {
+      for (const s of this.shadows.values()) {
+        for (const pirq of m.host.irqDescs.keys()) if (!s.m.host.irqDescs.has(pirq)) s.m.host.irqDescs.set(pirq, new IrqDesc(pirq));
+      }
+    }
     if (this.routeOfOther !== null) {
       // Refused because the pirq is another domain's: shared by design, dropped. Accepted
       // (it cannot be, the pirq being taken): a step of its domain like any other.
