@@ -516,3 +516,16 @@ describe('VMM front door: the machine around it (docs/trace-format.md §10)', ()
     expect(apply(m, { op: 'mmio', pcpu: 0, access: 'read', addr: '0x3020008', size: 8 }).value).to.equal('0x0');
   });
 });
+
+describe('VMM front door: CTRL_INIT before any vCPU (KVM B.4 GRP_CTRL; trace-format §10.7)', () => {
+  it('INIT succeeds and builds a Xen vGIC without vCPUs; an SPI inject, a hw_irq and an msi into it are trace errors naming the missing vCPU, never an exception', () => {
+    const m = machine('v3', {}, [{ id: 1, vgic: 'device', pirqs: [64] }]);
+    expect(apply(m, create('v3'), set('CTRL', 0, null))).to.deep.equal(OK);
+    expect(m.host.domains.get(1)!.vcpus).to.have.length(0);
+    expect(m.host.domains.get(1)!.nrSpis).to.equal(224);
+    expect(traceError(m, { op: 'inject', pcpu: 0, domain: 1, vcpu: null, virq: 40 })).to.match(/domain 1 has no vCPU .* inject of SPI 40 .*d->vcpu\[0\]/);
+    expect(apply(m, { op: 'route', domain: 1, virq: 40, pirq: 64 })).to.deep.equal(OK);
+    expect(traceError(m, { op: 'hw_irq', pirq: 64 })).to.match(/domain 1 has no vCPU .* hw_irq 64/);
+    expect(traceError(m, { op: 'msi', pcpu: 0, domain: 1, devid: 0, eventid: 0 })).to.match(/domain 1 has no vCPU .* msi/);
+  });
+});

@@ -373,6 +373,7 @@ function opInject(m: Machine, op: OpOf<'inject'>): Check<Result> {
     target = v;
   } else if (op.virq < spiEnd) {
     if (op.vcpu !== null) return `virq ${op.virq} is an SPI, so vcpu must be null (SPIs go to their rank target)`;
+    if (d.vcpus.length === 0) return withoutVcpus(d, `inject of SPI ${op.virq}`);
   } else {
     return (d.hasIts ? injectLpiError(op.virq) : null) // ITS (trace-format §9.2)
       ?? `virq ${op.virq} is neither an SGI/PPI nor an SPI of domain ${op.domain} (SPIs 32..${spiEnd - 1})${vmmNotBuilt(d)}`;
@@ -492,6 +493,8 @@ function opHwIrq(m: Machine, op: OpOf<'hw_irq'>): Check<Result> {
   if (desc === undefined || desc.guest === null) return `pirq ${op.pirq} is not routed to a guest`;
   const cpu = idleOrHypPcpu(m, desc.affinity, `hw_irq ${op.pirq} (its affinity is pCPU ${desc.affinity})`);
   if (typeof cpu === 'string') return cpu;
+  const d = m.host.domains.get(desc.guest.domain);
+  if (d !== undefined && d.vcpus.length === 0) return withoutVcpus(d, `hw_irq ${op.pirq}`);
   return doIrq(cpu, desc) === 'ok' ? OK : LATCHED;
 }
 
@@ -514,9 +517,20 @@ function opMsi(m: Machine, op: OpOf<'msi'>): Check<Result> {
   if (typeof cpu === 'string') return cpu;
   const d = m.domain(op.domain);
   if (typeof d === 'string') return d;
+  if (d.vcpus.length === 0) return withoutVcpus(d, 'msi');
   return msi(cpu, d, op.devid, op.eventid) ?? OK;
 }
 // ----- end ITS -----
+
+/**
+ * The trace error for an injection into a domain without vCPUs: only a device domain whose VMM
+ * ran CTRL_INIT before creating any vCPU (KVM allows it) has one. Xen's delivery paths read
+ * d->vcpu[0] (vgic_get_target_vcpu, irq_to_pending), which such a domain does not have: Xen
+ * never builds a domain without vCPUs, so the model refuses the step (docs/trace-format.md §10.7).
+ */
+function withoutVcpus(d: Domain, what: string): string {
+  return `domain ${d.id} has no vCPU (a device domain initialised before any vcpu_create), so ${what} has no vCPU to go to: Xen's delivery reads d->vcpu[0]`;
+}
 
 /** Does v hold anything PSCI CPU_ON would only partially wipe (Q37)? */
 function hasLiveState(v: Vcpu): boolean {
