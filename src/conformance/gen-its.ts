@@ -30,14 +30,8 @@ import { guestLayout } from './gen-vmm.js';
 import { Rng } from './rng.js';
 import { getVcpuFromCollection, readItte, type VirtIts } from '../xen/vgic-v3-its.js';
 
-/** What the ITS batches draw from: gen.ts's Rng (the interface keeps gen-its.ts free of gen.ts). */
-export interface ItsRng {
-  next(): number;
-  int(lo: number, hi: number): number;
-  bool(p?: number): boolean;
-  pick<T>(xs: readonly T[]): T;
-  weighted<T>(xs: readonly (readonly [number, T])[]): T;
-}
+/** What the ITS batches draw from: the generator's Rng (src/conformance/rng.ts). */
+export type ItsRng = Rng;
 
 type RawStep = Record<string, unknown>;
 

@@ -32,14 +32,8 @@ import { DEVICE_TYPES, KVM_VGIC_V3_REDIST_SIZE } from '../vmm/types.js';
 import type { Domain } from '../xen/types.js';
 import { Rng } from './rng.js';
 
-/** What the batches draw from (the generator's Rng; the interface keeps this file free of gen.ts). */
-export interface VmmRng {
-  next(): number;
-  int(lo: number, hi: number): number;
-  bool(p?: number): boolean;
-  pick<T>(xs: readonly T[]): T;
-  weighted<T>(xs: readonly (readonly [number, T])[]): T;
-}
+/** What the batches draw from: the generator's Rng (src/conformance/rng.ts). */
+export type VmmRng = Rng;
 
 type RawStep = Record<string, unknown>;
 
