@@ -167,11 +167,17 @@ export class NoninterferenceMonitor {
     if (op.op === 'set_attr' || op.op === 'get_attr' || op.op === 'has_attr') {
       own = { ...op, device: shadow.handles.get(op.device) ?? op.device };
     } else if (op.op === 'route') {
-      const guest = m.host.irqDescs.get(op.pirq)?.guest ?? null;
+      const desc = m.host.irqDescs.get(op.pirq);
+      const guest = desc?.guest ?? null;
       if (guest !== null && guest.domain !== op.domain) {
         this.routeOfOther = { shadow, op };
         return;
       }
+      // A free host line is taken as it is: its host state (affinity, pending latch, ...) may
+      // come from a domain that held it before and was destroyed (Xen's release leaves them).
+      // That state is the host's, shared by design; the shadow takes the line in the same state.
+      const mine = shadow.m.host.irqDescs.get(op.pirq);
+      if (desc !== undefined && guest === null && mine !== undefined && mine.guest === null) copyLineState(desc, mine);
     }
     this.planned.push({ shadow, op: own, own: true });
   }
@@ -270,6 +276,15 @@ export class NoninterferenceMonitor {
       }
     }
   }
+}
+
+/** The host state of a free line (everything but its guest), from the full run to a shadow. */
+function copyLineState(from: IrqDesc, to: IrqDesc): void {
+  to.enabled = from.enabled;
+  to.pending = from.pending;
+  to.active = from.active;
+  to.inProgress = from.inProgress;
+  to.affinity = from.affinity;
 }
 
 /** A shadow's entry, with its device handles renamed to the full run's. */
