@@ -167,6 +167,23 @@ describe('noninterference: P7 holds on random multi-domain traces', () => {
     expect(res.multiDomain.p7.traces, `P7_SEED=${seed}`).to.be.above(20);
   });
 
+  it('a domain that routes a free line a destroyed domain left behind takes it in the host state the full run has (its affinity decides the pCPU of a later hw_irq)', () => {
+    const full = new Full(build({"gic": "v2", "nr_lrs": 1, "pcpus": 2, "domains": [{"id": 1, "vcpus": 1, "nr_spis": 32}, {"id": 2, "vcpus": 1, "nr_spis": 32, "pirqs": [66, 67]}]}));
+    full.ok(
+      {op: 'domain_destroy', domain: 2},
+      {op: 'domain_create', domain: {id: 2, vcpus: 1, nr_spis: 416, pirqs: [68]}},
+      {op: 'route', domain: 2, virq: 32, pirq: 68},
+      {op: 'run', pcpu: 1, domain: 2, vcpu: 0},
+      {op: 'idle', pcpu: 1},
+      {op: 'domain_destroy', domain: 2},
+      {op: 'domain_create', domain: {id: 3, vcpus: 3, nr_spis: 64, pirqs: [68]}},
+      {op: 'route', domain: 3, virq: 32, pirq: 68},
+      {op: 'run', pcpu: 0, domain: 3, vcpu: 1},
+      {op: 'enter', pcpu: 0},
+      {op: 'hw_irq', pirq: 68},
+    );
+  });
+
   it('the quick state comparison never calls two entries equal whose canonical texts differ (random multi-domain traces, a machine one step behind)', () => {
     let equal = 0;
     let different = 0;
