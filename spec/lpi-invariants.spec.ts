@@ -4,12 +4,14 @@
  * hold, and ITS traffic (the fixtures of fixtures/its/ and generated traces) stays clean.
  */
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
 import { StepMonitor } from '../src/check/monitor.js';
 import { checkState, type InvariantId, type Violation } from '../src/check/invariants.js';
 import { generateTraceWithOps } from '../src/conformance/gen.js';
 import { Machine, TraceError } from '../src/machine/machine.js';
+import { decodeOp } from '../src/machine/ops.js';
 import {
-  GIC_IRQ_GUEST_ACTIVE, GIC_IRQ_GUEST_PRISTINE_LPI, GIC_IRQ_GUEST_QUEUED, GIC_IRQ_GUEST_VISIBLE, listAddTail, listDelInit,
+  GIC_IRQ_GUEST_ACTIVE, GIC_IRQ_GUEST_PRISTINE_LPI, GIC_IRQ_GUEST_QUEUED, GIC_IRQ_GUEST_VISIBLE, listAddTail, listDelInit, listRecords,
   type PendingIrq,
 } from '../src/xen/types.js';
 import { cmd, dom, drive, readyMachine, setProperty, type Queue } from './its-helpers.js';
@@ -115,6 +117,28 @@ describe('invariants on LPI records (L1-L3, I3-I14)', () => {
     expect(p.lpiVcpuId).to.equal(1);
     const monitor = new StepMonitor(m);
     expect(monitor.after({ op: 'snapshot' }, { outcome: 'ok' })).to.deep.equal([]);
+  });
+
+  it('MAPC moving a collection while its LPI is pending on the old vCPU, then INV: the LPI joins the new vCPU\'s lr_pending while on the old inflight list, exempt like Q34 from that very step (fixtures/its/its-mapc-remap-then-inv-raises-on-new-vcpu.json)', () => {
+    const t = JSON.parse(readFileSync('fixtures/its/its-mapc-remap-then-inv-raises-on-new-vcpu.json', 'utf8')) as { config: unknown; steps: Record<string, unknown>[] };
+    const built = Machine.fromJson(t.config);
+    if (built._tag === 'Left') return expect.fail(built.left.join('; '));
+    const m = built.right;
+    const monitor = new StepMonitor(m);
+    t.steps.forEach((raw, k) => {
+      const { expect: _e, ...step } = raw;
+      const op = decodeOp(step);
+      if (op._tag === 'Left') return expect.fail(op.left.join('; '));
+      monitor.before(op.right);
+      const r = m.apply(op.right, k);
+      if (r instanceof TraceError) return expect.fail(r.message);
+      expect(monitor.after(op.right, r).map((f) => f.message), `step ${k}`).to.deep.equal([]);
+    });
+    const d = m.host.domains.get(1)!;
+    const p = d.pendLpiTree.get(8192)!;
+    expect(p.lpiVcpuId).to.equal(0);
+    expect(listRecords(d.vcpus[1]!.lrPending)).to.include(p);
+    expect(listRecords(d.vcpus[0]!.inflightIrqs)).to.include(p);
   });
 
   it('generated ITS traffic (the first 60 seeds whose config has an ITS, 120 steps) breaks no invariant or property', function () {

@@ -395,6 +395,10 @@ class StateScan {
         if (tv !== undefined) history.q34Vcpus.add(tv);
       }
     }
+    // An LPI linked on a vCPU other than its lpi_vcpu_id: an instance MOVI left behind, or one
+    // a later INV/INT raised on the vCPU its collection was mapped to since (MAPC does not move
+    // pending LPIs). A Q34 record, marked here, before the per-vCPU checks, as the SPIs above.
+    if (this.lpiSeen.length > 0) markLpiStrays(d, this.lpiSeen, history);
     // CPU_ON: SPIs on the lists or in the LRs of a vCPU that got CPU_ON with live state.
     let anyCpuOn = false;
     if (cpuOnSet.size > 0) for (let vi = 0; vi < nv && !anyCpuOn; vi++) anyCpuOn = cpuOnSet.has(vcpus[vi]!);
@@ -888,4 +892,22 @@ export class InvariantChecker {
 /** One line per violation. */
 export function formatViolations(vs: readonly Violation[]): string {
   return vs.map((x) => `${x.id} (${INVARIANTS[x.id]}): ${x.message}`).join('\n');
+}
+
+/**
+ * The LPI records linked on a vCPU other than their lpi_vcpu_id (Q34 records, §C.7): each, the
+ * vCPUs whose lists hold it and the vCPU it belongs to join the Q34 history.
+ */
+function markLpiStrays(d: Domain, seen: readonly { p: PendingIrq; vi: number }[], history: ExemptionHistory): void {
+  let strays: Set<PendingIrq> | null = null;
+  for (const { p, vi } of seen) {
+    if (d.vcpus[vi]!.id !== p.lpiVcpuId) (strays ??= new Set()).add(p);
+  }
+  if (strays === null) return;
+  for (const { p, vi } of seen) if (strays.has(p)) history.q34Vcpus.add(d.vcpus[vi]!);
+  for (const p of strays) {
+    history.q34Records.add(p);
+    const t = d.vcpus[p.lpiVcpuId];
+    if (t !== undefined) history.q34Vcpus.add(t);
+  }
 }
