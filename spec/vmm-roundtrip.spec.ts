@@ -231,7 +231,7 @@ export function deviceRoundTrip(seed: number, traffic: number): DeviceRoundTrip 
   const h = handlesOf(c.shape, 0);
   const a = build(c.config);
   applyAll(a, c.bringup);
-  const steps = [...c.bringup, ...deviceTraffic(rng, a, 1, traffic, c.bringup.length)];
+  const steps = [...c.bringup, ...deviceTraffic(rng, a, traffic, c.bringup.length)];
   if (a.crashed !== null) return null;
   const pause = pauseSteps(a, 1);
   applyAll(a, pause, steps.length);

@@ -148,12 +148,9 @@ export class NoninterferenceMonitor {
     const owner = stepOwner(m, op);
     if (op.op === 'domain_create' && owner !== null && !this.shadows.has(owner)) {
       // A domain first made mid-trace: its shadow starts as a host without domains (the
-      // config's pCPUs and variant), where its projection begins with this domain_create. The
-      // host's IRQ lines are host state, not a domain's: the shadow has the same lines, free
-      // (who holds them is `physical`, shared by design; a route refused because another
-      // domain holds the line is dropped from the projection).
+      // config's pCPUs and variant), where its projection begins with this domain_create; it
+      // gets the host's IRQ lines in `after`, as every shadow does after a domain_create.
       const bare = MachineClass.build({ ...m.config, domains: [] }, m.variant);
-      for (const pirq of m.host.irqDescs.keys()) bare.host.irqDescs.set(pirq, new IrqDesc(pirq));
       this.shadows.set(owner, { domain: owner, m: bare, applied: 0, handles: new Map(), diverged: false });
     }
     const shadow = owner === null ? undefined : this.shadows.get(owner);
@@ -192,8 +189,10 @@ export class NoninterferenceMonitor {
     }
     const out: NoninterferenceFailure[] = [];
     this.count(op);
-    // A domain_create brings its host lines (pirqs) to the host: host state, which every
-    // shadow gets too (free), as the bare shadows get the lines that exist when they start.
+    // A domain_create brings its host lines (pirqs) to the host: host state, not a domain's,
+    // which every shadow gets too, free (who holds a line is `physical`, shared by design; a
+    // route refused because another domain holds it is dropped from the projection). A shadow
+    // started at this step gets every line the host has.
     if (op.op === 'domain_create') {
       for (const s of this.shadows.values()) {
         for (const pirq of m.host.irqDescs.keys()) if (!s.m.host.irqDescs.has(pirq)) s.m.host.irqDescs.set(pirq, new IrqDesc(pirq));

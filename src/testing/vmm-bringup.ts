@@ -187,7 +187,7 @@ export function applyAll(m: Machine, steps: readonly RawStep[], from = 0): void 
  * src/conformance/gen-vmm.ts); candidates that are trace errors are dropped. Stops early when
  * the machine crashes or no candidate fits.
  */
-export function deviceTraffic(rng: Rng, m: Machine, domain: number, n: number, from = 0): RawStep[] {
+export function deviceTraffic(rng: Rng, m: Machine, n: number, from = 0): RawStep[] {
   const out: RawStep[] = [];
   while (out.length < n && m.crashed === null) {
     let placed = false;

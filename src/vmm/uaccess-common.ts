@@ -229,16 +229,11 @@ export function xenIrqActive(owners: Map<PendingIrq, Vcpu>, p: PendingIrq): bool
   return owner !== undefined && (lrState(owner, p) & LR_STATE_ACTIVE) !== 0;
 }
 
-/** The record of INTID `irq` as seen from vCPU v (v's private record, or the SPI's). */
-export function recordOf(v: Vcpu, irq: number): PendingIrq {
-  return irqToPending(v, irq)!;
-}
-
 /** The 32 pending bits of INTIDs base..base+31 (base a multiple of 32, all below nr_irqs). */
 export function pendingWord(v: Vcpu, base: number): bigint {
   const owners = inflightOwners(v.domain);
   let w = 0n;
-  for (let i = 0; i < IRQS_PER_RANK; i++) if (xenIrqPending(owners, recordOf(v, base + i))) w |= 1n << BigInt(i);
+  for (let i = 0; i < IRQS_PER_RANK; i++) if (xenIrqPending(owners, irqToPending(v, base + i)!)) w |= 1n << BigInt(i);
   return w;
 }
 
@@ -246,7 +241,7 @@ export function pendingWord(v: Vcpu, base: number): bigint {
 export function activeWord(v: Vcpu, base: number): bigint {
   const owners = inflightOwners(v.domain);
   let w = 0n;
-  for (let i = 0; i < IRQS_PER_RANK; i++) if (xenIrqActive(owners, recordOf(v, base + i))) w |= 1n << BigInt(i);
+  for (let i = 0; i < IRQS_PER_RANK; i++) if (xenIrqActive(owners, irqToPending(v, base + i)!)) w |= 1n << BigInt(i);
   return w;
 }
 
@@ -262,7 +257,7 @@ export function setPendingBits(v: Vcpu, base: number, bits: bigint): void {
   const cpu = detachedPcpu(v.domain.host);
   for (let i = 0; i < IRQS_PER_RANK; i++) {
     if (((bits >> BigInt(i)) & 1n) === 0n) continue;
-    if (xenIrqPending(owners, recordOf(v, base + i))) continue;
+    if (xenIrqPending(owners, irqToPending(v, base + i)!)) continue;
     vgicSetIrqsPending(cpu, v, 1 << i, base / IRQS_PER_RANK);
   }
 }
@@ -277,7 +272,7 @@ export function clearPendingBits(v: Vcpu, base: number, bits: bigint): void {
   const owners = inflightOwners(v.domain);
   for (let i = 0; i < IRQS_PER_RANK; i++) {
     if (((bits >> BigInt(i)) & 1n) === 0n) continue;
-    const p = recordOf(v, base + i);
+    const p = irqToPending(v, base + i)!;
     const owner = owners.get(p);
     if (owner === undefined || testBit(p, GIC_IRQ_GUEST_VISIBLE) || !testBit(p, GIC_IRQ_GUEST_QUEUED)) continue;
     vgicRemoveIrqFromQueues(owner, p);

@@ -7,11 +7,11 @@
 import { IRQS_PER_RANK, NR_GIC_SGI, NR_LOCAL_IRQS } from '../arch/limits.js';
 import type { Domain, Vcpu } from '../xen/types.js';
 import { GICV3_DIST_ROWS, GICV3_IIDR, GICV3_RD_ROWS, GICV3_SGI_ROWS, SZ_64K } from '../xen/vgic-v3.js';
-import { vgicInjectIrq, vgicNumIrqs } from '../xen/vgic.js';
+import { irqToPending, vgicInjectIrq, vgicNumIrqs } from '../xen/vgic.js';
 import type { FrameDefaults } from '../xen/vreg.js';
 import {
   UOK, activeWord, assertStopped, clearPendingBits, detachedPcpu, hasAttrRegs, inflightOwners, pendingWord, raz,
-  recordOf, regCtx, setPendingBits, sharedFamily, uerr, uvalue, vgicAddrToIntid, vgicUaccess, wi, xenIrqPending,
+  regCtx, setPendingBits, sharedFamily, uerr, uvalue, vgicAddrToIntid, vgicUaccess, wi, xenIrqPending,
   xenRowAccess, type Errno, type Region, type Uaccess,
 } from './uaccess-common.js';
 
@@ -227,7 +227,7 @@ export function vgicV3LineLevelInfoUaccess(v: Vcpu, write: boolean, intid: numbe
   for (let i = 0; i < IRQS_PER_RANK; i++) {
     const irq = intid + i;
     if (((value >> BigInt(i)) & 1n) === 0n || irq < NR_GIC_SGI || irq >= vgicNumIrqs(d)) continue;
-    const p = recordOf(v, irq);
+    const p = irqToPending(v, irq)!;
     if (p.desc !== null || xenIrqPending(owners, p)) continue;
     vgicInjectIrq(cpu, d, irq < NR_LOCAL_IRQS ? v : null, irq, true);
   }
