@@ -337,6 +337,14 @@ describe('noninterference: what is shared by design is real, and excluded', () =
     const alone = JSON.parse(entry(f.p7.shadowOf(2)!, 2)) as { vmm: { its: { device: number; base: string | null }[] } };
     expect(full.vmm.its).to.deep.equal([{ device: 3, base: '0x400000' }]);
     expect(alone.vmm.its).to.deep.equal([{ device: 1, base: '0x400000' }]);
+    // What the monitor compares: the quick state comparison and the text, both through the renaming.
+    const shadow = f.p7.shadowOf(2)!;
+    const [da, db] = [f.m.host.domains.get(2)!, shadow.host.domains.get(2)!];
+    const back = new Map([[1, 3]]);
+    expect(sameDomainState(f.m.host, da, shadow.host, db, back)).to.equal(true);
+    expect(sameDomainState(f.m.host, da, shadow.host, db)).to.equal(false);
+    expect(domainJson(shadow.host, db, back)).to.equal(domainJson(f.m.host, da));
+    expect(domainJson(shadow.host, db)).to.not.equal(domainJson(f.m.host, da));
   });
 });
 

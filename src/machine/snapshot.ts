@@ -11,7 +11,7 @@ import type { IrqDesc } from '../hw/irqdesc.js';
 import { toHex } from './decode.js';
 import { LPI_BLOCK, hostLpiEntry } from '../xen/gic-v3-lpi.js';
 import { GICR_PENDBASER_PTZ } from '../xen/vgic-v3.js';
-import { KvmVm } from '../vmm/types.js';
+import { KvmVm, type KvmVcpu } from '../vmm/types.js';
 
 export interface RankSnapshot {
   index: number;
@@ -251,9 +251,60 @@ export function vmmSnapshot(vm: KvmVm): VmmSnapshot {
   };
 }
 
-/** The same, as canonical JSON text (`,"vmm":{...}`, to follow the domain's other keys). */
-function vmmJson(vm: KvmVm): string {
-  return `,"vmm":${JSON.stringify(vmmSnapshot(vm))}`;
+const hexOrNullText = (v: bigint | null): string => (v === null ? 'null' : `"${toHex(v)}"`);
+
+/** The vCPUs of a VM ascending by id (creation order is usually that already). */
+function vcpusById(vm: KvmVm): readonly KvmVcpu[] {
+  const vs = vm.vcpus;
+  for (let i = 1; i < vs.length; i++) if (vs[i - 1]!.id > vs[i]!.id) return [...vs].sort((a, b) => a.id - b.id);
+  return vs;
+}
+
+/**
+ * The same, as canonical JSON text (`,"vmm":{...}`, to follow the domain's other keys),
+ * written directly: `JSON.stringify(vmmSnapshot(vm))` byte for byte. `handle` renames ITS
+ * device handles (the noninterference monitor's shadows number theirs differently).
+ */
+function vmmJson(vm: KvmVm, handle: ReadonlyMap<number, number> | null = null): string {
+  let regions = '';
+  for (const r of vm.rdRegions) regions += `${regions === '' ? '' : ','}{"index":${r.index},"base":"${toHex(r.base)}","count":${r.count}}`;
+  let its = '';
+  for (const dev of vm.itsDevices) {
+    its += `${its === '' ? '' : ','}{"device":${handle?.get(dev.handle) ?? dev.handle},"base":${hexOrNullText(dev.its!.base)}}`;
+  }
+  let vcpus = '';
+  for (const v of vcpusById(vm)) vcpus += `${vcpus === '' ? '' : ','}{"id":${v.id},"redist":${hexOrNullText(v.rdBase)},"ran":${v.ran}}`;
+  return `,"vmm":{"model":${vm.model === null ? 'null' : `"${vm.model}"`},"initialized":${vm.initialized},"ready":${vm.ready},"dead":${vm.dead},` +
+    `"nr_irqs":${vm.nrSpis + 32},"dist":${hexOrNullText(vm.distBase)},"cpu":${hexOrNullText(vm.cpuBase)},` +
+    `"redist_regions":[${regions}],"its":[${its}],"vcpus":[${vcpus}]}`;
+}
+
+/**
+ * Would vmmJson write the same text for `a` and for `b` (whose ITS device handles `bToA`
+ * renames, when given)? Every value the text is made of is compared, none written.
+ */
+function sameVmm(a: KvmVm, b: KvmVm, bToA: ReadonlyMap<number, number> | null): boolean {
+  if (a.model !== b.model || a.initialized !== b.initialized || a.ready !== b.ready || a.dead !== b.dead || a.nrSpis !== b.nrSpis
+    || a.distBase !== b.distBase || a.cpuBase !== b.cpuBase || a.rdRegions.length !== b.rdRegions.length
+    || a.itsDevices.length !== b.itsDevices.length || a.vcpus.length !== b.vcpus.length) return false;
+  for (let i = 0; i < a.rdRegions.length; i++) {
+    const x = a.rdRegions[i]!;
+    const y = b.rdRegions[i]!;
+    if (x.index !== y.index || x.base !== y.base || x.count !== y.count) return false;
+  }
+  for (let i = 0; i < a.itsDevices.length; i++) {
+    const x = a.itsDevices[i]!;
+    const y = b.itsDevices[i]!;
+    if (x.handle !== (bToA?.get(y.handle) ?? y.handle) || x.its!.base !== y.its!.base) return false;
+  }
+  const va = vcpusById(a);
+  const vb = vcpusById(b);
+  for (let i = 0; i < va.length; i++) {
+    const x = va[i]!;
+    const y = vb[i]!;
+    if (x.id !== y.id || x.rdBase !== y.rdBase || x.ran !== y.ran) return false;
+  }
+  return true;
 }
 
 // ----- LPIs and the virtual ITS (trace-format §9.3), for a domain with an ITS only -----
@@ -448,8 +499,11 @@ function irqJson(p: PendingIrq, vcpu: number | null): string {
   return `{"irq":${p.irq},"vcpu":${vcpu === null ? 'null' : vcpu},"status":${status},"priority":${p.priority},"lr":${p.lr}}`;
 }
 
-/** One `domains[]` entry as canonical JSON text (what the noninterference monitor, P7, compares). */
-export function domainJson(host: Host, d: Domain): string {
+/**
+ * One `domains[]` entry as canonical JSON text (what the noninterference monitor, P7,
+ * compares); `handle` renames the VMM's ITS device handles (see vmmJson).
+ */
+export function domainJson(host: Host, d: Domain, handle: ReadonlyMap<number, number> | null = null): string {
   let irqs = '';
   for (let irq = 0; irq < 32; irq++) {
     for (const v of d.vcpus) {
@@ -469,7 +523,7 @@ export function domainJson(host: Host, d: Domain): string {
   let vcpus = '';
   for (const v of d.vcpus) vcpus += `${vcpus === '' ? '' : ','}${vcpuJson(host, v)}`;
   return `{"id":${d.id},"ctlr":"${hex32(d.ctlr)}","ranks":[${ranks}],"vcpus":[${vcpus}],"irqs":[${irqs}]${d.hasIts ? lpiJson(host, d) : ''}` +
-    `${d.vmm === null ? '' : vmmJson(d.vmm as KvmVm)}}`;
+    `${d.vmm === null ? '' : vmmJson(d.vmm as KvmVm, handle)}}`;
 }
 
 /**
@@ -478,12 +532,13 @@ export function domainJson(host: Host, d: Domain): string {
  * is made of is equal (ranks, GICD_CTLR, each vCPU's lists and interface registers, every
  * record's status, priority, lr and list links; raw LR words even where the LR is invalid),
  * so a false answer may still mean equal texts. What the noninterference monitor (P7) asks
- * after every step before it compares the texts themselves. Domains with a VMM answer false
- * (compare their texts). A value added to domainJson must be compared here too
- * (a spec checks the two agree on random traces).
+ * after every step before it compares the texts themselves. `bHandles` renames `b`'s VMM
+ * device handles to `a`'s, as domainJson's `handle`. A value added to domainJson must be
+ * compared here too (a spec checks the two agree on random traces).
  */
-export function sameDomainState(ha: Host, a: Domain, hb: Host, b: Domain): boolean {
-  if (a.hasIts !== b.hasIts || a.vmm !== null || b.vmm !== null) return false;
+export function sameDomainState(ha: Host, a: Domain, hb: Host, b: Domain, bHandles: ReadonlyMap<number, number> | null = null): boolean {
+  if (a.hasIts !== b.hasIts || (a.vmm === null) !== (b.vmm === null)) return false;
+  if (a.vmm !== null && !sameVmm(a.vmm as KvmVm, b.vmm as KvmVm, bHandles)) return false;
   if (a.id !== b.id || a.ctlr !== b.ctlr || a.sharedIrqs.length !== b.sharedIrqs.length || a.vcpus.length !== b.vcpus.length
     || a.pendingIrqs.length !== b.pendingIrqs.length || ha.nrLrs !== hb.nrLrs) return false;
   for (let i = 0; i < a.sharedIrqs.length; i++) if (!sameRank(a.sharedIrqs[i]!, b.sharedIrqs[i]!)) return false;

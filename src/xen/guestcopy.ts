@@ -33,10 +33,21 @@ export class GuestRam {
   /** Is every byte of [gpa, gpa + len) RAM? */
   isRamRange(gpa: number, len: number): boolean {
     if (len <= 0) return true;
-    for (let page = Math.floor(gpa / PAGE_SIZE) * PAGE_SIZE; page < gpa + len; page += PAGE_SIZE) {
-      if (!this.isRamPage(page)) return false;
+    const end = gpa + len;
+    // Page by page, as Xen's walk; a page inside a region vouches for the rest of that region.
+    for (let page = Math.floor(gpa / PAGE_SIZE) * PAGE_SIZE; page < end;) {
+      const r = this.regionOf(page);
+      if (r === null) return false;
+      page = r.base + r.size;
     }
     return true;
+  }
+
+  /** The region holding `gpa`, or null when it is no RAM of this domain. */
+  private regionOf(gpa: number): RamRegion | null {
+    if (!Number.isSafeInteger(gpa) || gpa < 0) return null;
+    for (const r of this.regions) if (gpa >= r.base && gpa < r.base + r.size) return r;
+    return null;
   }
 
   /** The page's bytes (created on first write), or null for a page never written. */
