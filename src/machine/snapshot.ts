@@ -8,8 +8,9 @@ import {
   type Rank, type StatusName, type Vcpu,
 } from '../xen/types.js';
 import type { IrqDesc } from '../hw/irqdesc.js';
+import type { ItsDevice } from '../xen/gic-v3-its.js';
 import { toHex } from './decode.js';
-import { LPI_BLOCK, hostLpiEntry } from '../xen/gic-v3-lpi.js';
+import { LPI_BLOCK, gicGetHostLpi, hostLpiEntry } from '../xen/gic-v3-lpi.js';
 import { GICR_PENDBASER_PTZ } from '../xen/vgic-v3.js';
 import { KvmVm, type KvmVcpu } from '../vmm/types.js';
 
@@ -316,7 +317,15 @@ function pendbaseAsRead(v: Vcpu): bigint {
 
 /** The records of pend_lpi_tree, ascending by vLPI. */
 function lpiRecords(d: Domain): PendingIrq[] {
-  return [...d.pendLpiTree.entries()].sort((a, b) => a[0] - b[0]).map(([, p]) => p);
+  const out: PendingIrq[] = [];
+  let last = -1;
+  let sorted = true;
+  for (const [key, p] of d.pendLpiTree) {
+    if (key < last) sorted = false;
+    last = key;
+    out.push(p);
+  }
+  return sorted ? out : [...d.pendLpiTree.entries()].sort((a, b) => a[0] - b[0]).map(([, p]) => p);
 }
 
 /** An LPI record's lpi_vcpu_id, or null when it names no vCPU. */
@@ -337,13 +346,38 @@ function itsDevices(host: Host, d: Domain): ItsDeviceSnapshot[] {
   });
 }
 
+/** The same as canonical JSON text, without the intermediate objects. */
+function itsDevicesJson(host: Host, d: Domain): string {
+  const data = host.hostLpis!;
+  let devs: Iterable<ItsDevice> = d.itsDevices.values();
+  let last = -1;
+  for (const dev of d.itsDevices.values()) {
+    if (dev.guestDevid < last) {
+      devs = [...d.itsDevices.values()].sort((a, b) => a.guestDevid - b.guestDevid);
+      break;
+    }
+    last = dev.guestDevid;
+  }
+  let out = '';
+  for (const dev of devs) {
+    let vlpis = '';
+    for (let ev = 0; ev < dev.eventids; ev++) {
+      const e = gicGetHostLpi(data, dev.hostLpiBlocks[Math.floor(ev / LPI_BLOCK)]! + (ev % LPI_BLOCK));
+      const v = e === null ? 0 : e.chunk.virtLpi[e.idx]!;
+      vlpis += ev === 0 ? `${v}` : `,${v}`;
+    }
+    out += `${out === '' ? '' : ','}{"devid":${dev.guestDevid},"eventids":${dev.eventids},"vlpis":[${vlpis}]}`;
+  }
+  return out;
+}
+
 function lpiJson(host: Host, d: Domain): string {
   const its = d.vits!;
-  const devices = itsDevices(host, d).map((x) => `{"devid":${x.devid},"eventids":${x.eventids},"vlpis":[${x.vlpis.join(',')}]}`);
+  const devices = itsDevicesJson(host, d);
   return `,"lpi":{"propbase":"${toHex(d.rdistPropbase)}","rdists_enabled":${d.rdistsEnabled},"nr_lpis":${d.nrLpis}},` +
     `"its":{"base":"${toHex(its.base)}","enabled":${its.enabled},"cbaser":"${toHex(its.cbaser)}","cwriter":"${toHex(its.cwriter)}",` +
     `"creadr":"${toHex(its.creadr)}","baser0":"${toHex(its.baserDev)}","baser1":"${toHex(its.baserColl)}"},` +
-    `"its_devices":[${devices.join(',')}]`;
+    `"its_devices":[${devices}]`;
 }
 
 // ----- end of the ITS additions -----
@@ -463,28 +497,115 @@ function rankJson(r: Rank): string {
   return text;
 }
 
+/** One valid LR as canonical JSON; the guest view (§5.1) leaves out `raw`. */
+function lrJson(layout: Host['layout'], lrs: Uint32Array, lr: number, state: number, raw: boolean): string {
+  const hw = getField(lrs, lr, layout.hw) === 1;
+  return `{"lr":${lr},${raw ? `"raw":"${hex64(lrs[2 * lr]!, lrs[2 * lr + 1]!)}",` : ''}"state":"${LR_STATE_NAMES[state]!}",` +
+    `"virq":${getField(lrs, lr, layout.virq)},"pirq":${hw ? getField(lrs, lr, layout.pirq) : 'null'},` +
+    `"priority":${lrPriority8(layout, lrs, lr)},"grp1":${getField(lrs, lr, layout.grp1) === 1}}`;
+}
+
+/**
+ * The last text written for a vCPU's LRs, with the words it was written from: each LR's text
+ * is reused while its two words are unchanged, the whole list while none is.
+ */
+interface LrsText {
+  readonly words: Uint32Array;
+  readonly texts: string[];
+  all: string;
+}
+
+/** Per LR array: the full snapshot's text ([0], with `raw`) and the guest view's ([1]). */
+const lrsTexts = [new WeakMap<Uint32Array, LrsText>(), new WeakMap<Uint32Array, LrsText>()] as const;
+
 /** The valid LRs as canonical JSON; the guest view (§5.1) leaves out `raw`. */
 function lrsJson(host: Host, lrs: Uint32Array, raw: boolean): string {
   const layout = host.layout;
+  const nrLrs = host.nrLrs;
+  const cache = lrsTexts[raw ? 0 : 1];
+  let c = cache.get(lrs);
+  let fresh = false;
+  if (c === undefined || c.words.length !== 2 * nrLrs) {
+    c = { words: new Uint32Array(2 * nrLrs), texts: new Array<string>(nrLrs).fill(''), all: '' };
+    cache.set(lrs, c);
+    fresh = true;
+  } else {
+    let same = true;
+    for (let i = 0; i < 2 * nrLrs; i++) {
+      if (c.words[i] !== lrs[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return c.all;
+  }
   let s = '[';
   let first = true;
-  for (let lr = 0; lr < host.nrLrs; lr++) {
+  for (let lr = 0; lr < nrLrs; lr++) {
+    const lo = lrs[2 * lr]!;
+    const hi = lrs[2 * lr + 1]!;
     const state = getField(lrs, lr, layout.state);
-    if (state === 0) continue;
-    const hw = getField(lrs, lr, layout.hw) === 1;
-    s += `${first ? '' : ','}{"lr":${lr},${raw ? `"raw":"${hex64(lrs[2 * lr]!, lrs[2 * lr + 1]!)}",` : ''}"state":"${LR_STATE_NAMES[state]!}",` +
-      `"virq":${getField(lrs, lr, layout.virq)},"pirq":${hw ? getField(lrs, lr, layout.pirq) : 'null'},` +
-      `"priority":${lrPriority8(layout, lrs, lr)},"grp1":${getField(lrs, lr, layout.grp1) === 1}}`;
-    first = false;
+    if (state !== 0) {
+      let t = c.texts[lr]!;
+      if (fresh || t === '' || c.words[2 * lr] !== lo || c.words[2 * lr + 1] !== hi) c.texts[lr] = t = lrJson(layout, lrs, lr, state, raw);
+      s += first ? t : `,${t}`;
+      first = false;
+    } else {
+      c.texts[lr] = '';
+    }
+    c.words[2 * lr] = lo;
+    c.words[2 * lr + 1] = hi;
   }
-  return `${s}]`;
+  c.all = `${s}]`;
+  return c.all;
+}
+
+/**
+ * The last texts written for a record: its `irqs[]` entry (with the values it was written
+ * from) and its `inflight` entry (with its lr). Most records keep their state from one
+ * snapshot to the next.
+ */
+interface RecordText {
+  irq: number;
+  /** The vCPU the entry names, -1 for null. */
+  vcpu: number;
+  status: number;
+  priority: number;
+  lr: number;
+  /** An LPI record's entry carries lpi_priority (-1: not an LPI entry). */
+  lpiPriority: number;
+  text: string;
+  inflIrq: number;
+  inflLr: number;
+  inflText: string;
+}
+
+/** The record's texts (kept on the record: PendingIrq.snapCache). */
+function recordText(p: PendingIrq): RecordText {
+  let c = p.snapCache as RecordText | null;
+  if (c === null) {
+    c = { irq: -1, vcpu: -1, status: -1, priority: -1, lr: -1, lpiPriority: -1, text: '', inflIrq: -1, inflLr: -1, inflText: '' };
+    p.snapCache = c;
+  }
+  return c;
+}
+
+/** `{"irq":..,"lr":..}`: a record's entry in its vCPU's `inflight` list. */
+function inflightJson(p: PendingIrq): string {
+  const c = recordText(p);
+  if (c.inflIrq !== p.irq || c.inflLr !== p.lr) {
+    c.inflText = `{"irq":${p.irq},"lr":${p.lr}}`;
+    c.inflIrq = p.irq;
+    c.inflLr = p.lr;
+  }
+  return c.inflText;
 }
 
 function vcpuJson(host: Host, v: Vcpu): string {
   const { iface, lrMask: mask } = host.interfaceOf(v);
   let inflight = '[';
   for (let n = v.inflightIrqs.next; n !== v.inflightIrqs; n = n.next) {
-    inflight += `${n.prev === v.inflightIrqs ? '' : ','}{"irq":${n.owner!.irq},"lr":${n.owner!.lr}}`;
+    inflight += n.prev === v.inflightIrqs ? inflightJson(n.owner!) : `,${inflightJson(n.owner!)}`;
   }
   let pending = '[';
   for (let n = v.lrPending.next; n !== v.lrPending; n = n.next) pending += `${n.prev === v.lrPending ? '' : ','}${n.owner!.irq}`;
@@ -494,9 +615,21 @@ function vcpuJson(host: Host, v: Vcpu): string {
     (v.domain.hasIts ? `,"lpis_enabled":${v.lpisEnabled},"pendbase":"${toHex(pendbaseAsRead(v))}"}` : '}');
 }
 
-function irqJson(p: PendingIrq, vcpu: number | null): string {
+/** A record's `irqs[]` entry; `lpiPriority` (an LPI record's) adds `lpi_priority`, -1 none. */
+function irqJson(p: PendingIrq, vcpu: number | null, lpiPriority = -1): string {
+  const c = recordText(p);
+  const vc = vcpu === null ? -1 : vcpu;
+  if (c.irq === p.irq && c.vcpu === vc && c.status === p.status && c.priority === p.priority && c.lr === p.lr && c.lpiPriority === lpiPriority) return c.text;
   const status = STATUS_JSON[p.status] ?? JSON.stringify(statusNames(p.status));
-  return `{"irq":${p.irq},"vcpu":${vcpu === null ? 'null' : vcpu},"status":${status},"priority":${p.priority},"lr":${p.lr}}`;
+  c.text = `{"irq":${p.irq},"vcpu":${vcpu === null ? 'null' : vcpu},"status":${status},"priority":${p.priority},"lr":${p.lr}` +
+    `${lpiPriority < 0 ? '' : `,"lpi_priority":${lpiPriority}`}}`;
+  c.irq = p.irq;
+  c.vcpu = vc;
+  c.status = p.status;
+  c.priority = p.priority;
+  c.lr = p.lr;
+  c.lpiPriority = lpiPriority;
+  return c.text;
 }
 
 /**
@@ -515,7 +648,7 @@ export function domainJson(host: Host, d: Domain, handle: ReadonlyMap<number, nu
   if (d.hasIts) {
     for (const p of lpiRecords(d)) {
       const v = lpiVcpu(d, p);
-      irqs += `${irqs === '' ? '' : ','}${irqJson(p, v).slice(0, -1)},"lpi_priority":${p.lpiPriority}}`;
+      irqs += `${irqs === '' ? '' : ','}${irqJson(p, v, p.lpiPriority)}`;
     }
   }
   let ranks = '';

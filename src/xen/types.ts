@@ -113,6 +113,8 @@ export class PendingIrq {
    * NULL dereference. The model keeps self-linked nodes and checks this flag instead.
    */
   linksUninit = false;
+  /** Not Xen state: the snapshot writer's last texts for this record (src/machine/snapshot.ts), null until written. */
+  snapCache: object | null = null;
 
   /** `irq` changes only for LPI records, which vgic_init_pending_irq reuses (§C.7). */
   constructor(public irq: number) {}
