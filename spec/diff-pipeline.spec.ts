@@ -10,14 +10,15 @@ import { expect } from 'chai';
 import * as E from 'fp-ts/lib/Either.js';
 import { fileURLToPath } from 'node:url';
 import { agrees } from '../src/conformance/agree.js';
-import { runCase, startCase, type DiffCase } from '../src/conformance/diff.js';
+import { COMPARE_FULL, recordModelRun, runCase, startCase, type DiffCase } from '../src/conformance/diff.js';
 import { LineDriver, ModelDriver, ProcessDriver } from '../src/conformance/driver.js';
-import { generateTrace, Rng } from '../src/conformance/gen.js';
+import { generateTrace, generateTraceWithOps, Rng } from '../src/conformance/gen.js';
 import { Server, decodeRequest } from '../src/conformance/protocol.js';
 import { RESULT, SNAPSHOT, SnapshotCodec, firstDifference, type Node } from '../src/conformance/schema.js';
 import { resultJson } from '../src/conformance/trace.js';
 import { decodeWith } from '../src/machine/decode.js';
 import { Machine } from '../src/machine/machine.js';
+import { guestSnapshotJson } from '../src/machine/snapshot.js';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const SERVE = `"${process.execPath}" "${MAIN}" serve`;
@@ -169,6 +170,40 @@ describe('pipelined differential runs (src/conformance/diff.ts, driver.ts)', fun
       const out = await runCase(model, other, c);
       expect(out.kind, `seed ${seed}`).to.equal('same');
     }
+  });
+
+  it('§7: the generator\'s run of a case (recordModelRun) is the model\'s run of it: the same RESULTs and snapshot texts at every level, and the same outcome against a mutant', async () => {
+    for (const level of ['full', 'guest', 'results'] as const) {
+      for (let seed = 1; seed <= 25; seed++) {
+        const { run, onStep } = recordModelRun(level);
+        const t = generateTraceWithOps(seed, { steps: 60 }, onStep).trace;
+        const m = Machine.fromJson(t.config);
+        if (E.isLeft(m)) throw new Error(m.left.join('; '));
+        expect(run.results.length, `seed ${seed}`).to.equal(t.steps.length);
+        t.steps.forEach((s, i) => {
+          const r = m.right.step(s, i);
+          if (E.isLeft(r)) throw new Error(r.left);
+          expect(JSON.stringify(resultJson(run.results[i]!)), `${level} seed ${seed} step ${i}`).to.equal(JSON.stringify(resultJson(r.right)));
+          const snap = level === 'results' || m.right.crashed !== null ? '' : level === 'full' ? m.right.snapshotJson() : guestSnapshotJson(m.right.host);
+          expect(run.snaps[i], `${level} seed ${seed} step ${i}`).to.equal(snap);
+        });
+      }
+    }
+    const model = new ModelDriver();
+    const other = new ModelDriver('evict-on-equal');
+    let diverged = 0;
+    for (let seed = 1; seed <= 30; seed++) {
+      const { run, onStep } = recordModelRun('full');
+      const t = generateTraceWithOps(seed, { steps: 60, vmm: 0 }, onStep).trace;
+      const c: DiffCase = { name: t.name, config: t.config, steps: t.steps };
+      const given = await startCase(model, other, c, COMPARE_FULL, run).finish();
+      expect(given, `seed ${seed}`).to.deep.equal(await runCase(model, other, c));
+      if (given.kind === 'diverged') diverged += 1;
+    }
+    expect(diverged).to.be.above(0);
+    // A run of another case, level or model is a bug of the caller.
+    const { run } = recordModelRun('guest');
+    expect(() => startCase(model, other, caseOf(1), COMPARE_FULL, run)).to.throw(/not of this case/);
   });
 
   it('§7: a case abandoned mid-way (its answers discarded) leaves the side in step: the next case compares normally', async () => {

@@ -8,10 +8,10 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { writeFileSync } from 'node:fs';
 import {
-  compareOptionsFor, divergenceTrace, shrinkCase, startCase, type CompareLevel, type CompareOptions, type DiffCase, type Divergence, type RunningCase,
+  compareOptionsFor, divergenceTrace, recordModelRun, shrinkCase, startCase, type CompareLevel, type CompareOptions, type DiffCase, type Divergence, type ModelRun, type RunningCase,
 } from '../conformance/diff.js';
 import { ModelDriver, ProcessDriver, ProtocolError } from '../conformance/driver.js';
-import { generateTrace } from '../conformance/gen.js';
+import { generateTraceWithOps } from '../conformance/gen.js';
 import { show } from '../conformance/schema.js';
 import { TRACE_FORMAT, expandPaths, loadTraceFile } from '../conformance/trace.js';
 import { escapeControl as esc } from '../machine/decode.js';
@@ -93,19 +93,22 @@ export async function diffCommand(argv: string[], io: Io): Promise<number> {
     let skipped = 0;
     const total = random > 0 ? random : fileCases.length;
     /** Case i, ready to run, or why it is skipped (said when its turn comes). */
-    const prepare = (i: number): { c: DiffCase; skip: string | null } => {
+    const prepare = (i: number): { c: DiffCase; skip: string | null; ran: ModelRun | null } => {
       if (random > 0) {
-        const tr = generateTrace(seed + i, { ...gen, ops });
-        return { c: { name: tr.name, config: tr.config, steps: tr.steps }, skip: null };
+        // The generator's machine is the reference model's run of the case: its RESULTs and
+        // snapshots are kept as it goes, so the model side need not run the steps again.
+        const { run, onStep } = recordModelRun(level);
+        const tr = generateTraceWithOps(seed + i, { ...gen, ops }, onStep).trace;
+        return { c: { name: tr.name, config: tr.config, steps: tr.steps }, skip: null, ran: run };
       }
       const c = fileCases[i]!;
       const missing = [...new Set(c.steps.map((s) => String(s['op'])))].filter((op) => !ops.has(op));
-      return { c, skip: missing.length > 0 ? `skipped ${esc(c.name)}: the other side does not support ${esc(missing.join(', '))}\n` : null };
+      return { c, skip: missing.length > 0 ? `skipped ${esc(c.name)}: the other side does not support ${esc(missing.join(', '))}\n` : null, ran: null };
     };
     /** Case i prepared and, unless skipped, started (its first requests written; see startCase). */
     const begin = (i: number): { c: DiffCase; skip: string | null; run: RunningCase | null } => {
       const p = prepare(i);
-      return { ...p, run: p.skip === null ? startCase(model, other, p.c, opts) : null };
+      return { c: p.c, skip: p.skip, run: p.skip === null ? startCase(model, other, p.c, opts, p.ran) : null };
     };
     // One case ahead: case i+1 is generated, run on the model and sent while the other side
     // still answers case i (answers come back in order; a case not needed is abandoned). A

@@ -5,7 +5,7 @@
  * shrunk to a short trace that still diverges, ready to be written out as a vgic-trace/1 file.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import type { Result } from '../machine/machine.js';
+import type { Machine, Result } from '../machine/machine.js';
 import { guestSnapshotJson } from '../machine/snapshot.js';
 import { agrees, validFull } from './agree.js';
 import { decodeAnswer, type Answer, type Driver, type Hello, type ModelDriver, type Reply } from './driver.js';
@@ -295,18 +295,21 @@ export interface RunningCase {
  * requested; at `guest` the model's guest snapshot (trace-format §5.1) is compared with the other side's
  * guest snapshot, or with the guest view of its full one (CompareOptions.guestRequest).
  */
-export function startCase(model: ModelDriver, other: Driver, c: DiffCase, opts: CompareOptions = COMPARE_FULL): RunningCase {
+export function startCase(model: ModelDriver, other: Driver, c: DiffCase, opts: CompareOptions = COMPARE_FULL, ran: ModelRun | null = null): RunningCase {
   const level = opts.level;
   /** At level guest against a side asked for full snapshots: their guest view is compared. */
   const viewOfFull = level === 'guest' && opts.guestRequest === 'full';
   const snapNode = level === 'guest' ? GUEST_SNAPSHOT : SNAPSHOT;
   const snapWhat = level === 'guest' ? 'the guest snapshot' : 'the snapshot';
-  const created = model.machineFor(c.config);
-  if (E.isLeft(created)) {
+  if (ran !== null && (ran.results.length !== c.steps.length || ran.level !== level || model.label !== 'model')) {
+    throw new Error('startCase: the model run given is not of this case, level and model');
+  }
+  const created = ran !== null ? null : model.machineFor(c.config);
+  if (created !== null && E.isLeft(created)) {
     const outcome: CaseOutcome = { kind: 'invalid', step: -1, error: created.left.join('; ') };
     return { finish: () => Promise.resolve(outcome), abandon: () => {}, allSent: () => true };
   }
-  const machine = created.right;
+  const machine = created === null ? null : created.right;
   const session = openSession(other);
   const expected: Expected[] = [{ kind: 'reset' }];
   let head = 0;
@@ -325,15 +328,15 @@ export function startCase(model: ModelDriver, other: Driver, c: DiffCase, opts: 
       const i = next++;
       const step = c.steps[i]!;
       const op = String(step['op']);
-      const r = machine.step(step, i, 'step');
+      const r = machine === null ? null : machine.step(step, i, 'step');
       session.send('step', step);
-      if (E.isLeft(r)) {
+      if (r !== null && E.isLeft(r)) {
         // The model calls this a trace error: the case is only usable up to here.
         expected.push({ kind: 'step', i, op, result: null, error: r.left });
         planning = false;
         break;
       }
-      const result = modelResult(r.right);
+      const result = modelResult(r === null ? ran!.results[i]! : r.right);
       expected.push({ kind: 'step', i, op, result, error: '' });
       if (result.json['outcome'] === 'crash') {
         planning = false;
@@ -341,7 +344,7 @@ export function startCase(model: ModelDriver, other: Driver, c: DiffCase, opts: 
       }
       batch += 1;
       if (level !== 'results') {
-        const snap = level === 'full' ? machine.snapshotJson() : guestSnapshotJson(machine.host);
+        const snap = machine === null ? ran!.snaps[i]! : level === 'full' ? machine.snapshotJson() : guestSnapshotJson(machine.host);
         held += snap.length;
         session.send('snapshot', level === 'guest' && !viewOfFull ? 'guest' : undefined);
         expected.push({ kind: 'snapshot', i, op, result, snap });
@@ -425,6 +428,28 @@ export function startCase(model: ModelDriver, other: Driver, c: DiffCase, opts: 
 
   plan();
   return { finish, abandon: () => session.abandon(), allSent: () => !planning };
+}
+
+/**
+ * The model's side of a case already run (by the generator that made it: `recordModelRun`):
+ * the RESULT of every step and the snapshot text after it at `level` ('' at `results`, and
+ * after a crash). startCase then compares against these instead of running the steps again.
+ * Only for the reference model (a ModelDriver of Xen's behaviour: no mutant, no divergence switch).
+ */
+export interface ModelRun {
+  readonly level: CompareLevel;
+  readonly results: Result[];
+  readonly snaps: string[];
+}
+
+/** A ModelRun to fill step by step, and the hook that fills it (generateTraceWithOps's `onStep`). */
+export function recordModelRun(level: CompareLevel): { run: ModelRun; onStep: (m: Machine, r: Result) => void } {
+  const run: ModelRun = { level, results: [], snaps: [] };
+  const onStep = (m: Machine, r: Result): void => {
+    run.results.push(r);
+    run.snaps.push(level === 'results' || m.crashed !== null ? '' : level === 'full' ? m.snapshotJson() : guestSnapshotJson(m.host));
+  };
+  return { run, onStep };
 }
 
 /** Run one case on both sides until the first difference (startCase, then finish). */

@@ -403,8 +403,11 @@ export function generateTrace(seed: number, o: GenOptions): GeneratedTrace {
   return generateTraceWithOps(seed, o).trace;
 }
 
-/** generateTrace, with each step also as the decoded op it was applied as (no second decode for the caller). */
-export function generateTraceWithOps(seed: number, o: GenOptions): { trace: GeneratedTrace; ops: Op[] } {
+/**
+ * generateTrace, with each step also as the decoded op it was applied as (no second decode for
+ * the caller); `onStep` sees the generator's machine after each step it keeps, with its RESULT.
+ */
+export function generateTraceWithOps(seed: number, o: GenOptions, onStep?: (m: Machine, r: Result) => void): { trace: GeneratedTrace; ops: Op[] } {
   const rng = new Rng(seed);
   const withVmm = addVmm(randomConfig(rng, o), seed, vmmAllowed(o.ops) ? o.vmm ?? DEFAULT_VMM_PROBABILITY : 0);
   const config = addIts(withVmm, seed, itsAllowed(o.ops) ? o.its ?? DEFAULT_ITS_PROBABILITY : 0);
@@ -426,6 +429,7 @@ export function generateTraceWithOps(seed: number, o: GenOptions): { trace: Gene
         placed = true;
         steps.push(withExpect(raw, r, m, o.expect ?? 'none'));
         ops.push(op.right);
+        onStep?.(m, r);
       }
     }
     if (!placed) break;
