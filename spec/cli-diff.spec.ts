@@ -13,7 +13,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { divergenceTrace, runCase, shrinkCase, type DiffCase } from '../src/conformance/diff.js';
 import { ModelDriver, type Driver, type Hello, type Reply } from '../src/conformance/driver.js';
+import { generateTrace } from '../src/conformance/gen.js';
 import { decodeTrace, runTrace } from '../src/conformance/trace.js';
+import { OP_NAMES } from '../src/machine/ops.js';
 import { MUTANT_NAMES } from '../src/xen/mutants.js';
 
 /** The built CLI next to this compiled spec (<outDir>/spec -> <outDir>/src/cli/main.js). */
@@ -98,6 +100,30 @@ describe('vgic diff as a command (docs/trace-format.md §7)', function () {
     expect(r.stderr).to.contain('(29 ops: ');
     expect(r.status).to.equal(0);
     expect(existsSync(join(dir, 'vgic-diff-divergence.json')), 'a divergence file was written').to.equal(false);
+  });
+
+  it('§7: the steps sent are those of the traces generated with the ops the other side lists (every op, or fewer: the cases made while it started are then made again)', () => {
+    /** The steps of each case the side was sent, from the requests it saw (tee). */
+    const sent = (file: string): unknown[][] => {
+      const cases: unknown[][] = [];
+      for (const line of readFileSync(file, 'utf8').split('\n').filter((l) => l !== '')) {
+        const q = JSON.parse(line) as { cmd: string; step?: unknown };
+        if (q.cmd === 'reset') cases.push([]);
+        else if (q.cmd === 'step') cases.at(-1)!.push(q.step);
+      }
+      return cases;
+    };
+    const generated = (ops: ReadonlySet<string>): unknown[][] => Array.from({ length: 30 }, (_x, i) => generateTrace(5 + i, { steps: 60, ops }).steps);
+    for (const [side, compare, ops] of [
+      ['', 'full', new Set<string>(OP_NAMES)],
+      [' --snapshots guest', 'guest', new Set(OP_NAMES.filter((op) => op !== 'snapshot'))],
+    ] as const) {
+      const file = join(dir, 'requests.jsonl');
+      const r = vgic(['diff', '--against', `sh -c 'tee "${file}" | ${SERVE}${side}'`, '--compare', compare, '--random', '30', '--seed', '5'], dir);
+      expect(r.status, r.stderr).to.equal(0);
+      expect(JSON.stringify(sent(file)), `--compare ${compare}`).to.equal(JSON.stringify(generated(ops)));
+    }
+    expect(JSON.stringify(generated(new Set(OP_NAMES.filter((op) => op !== 'snapshot'))))).to.not.equal(JSON.stringify(generated(new Set(OP_NAMES))));
   });
 
   it('§7: cases longer than one pipeline window (400 steps: over 512 requests) one after the other keep their answers in order', () => {

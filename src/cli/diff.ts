@@ -28,6 +28,9 @@ export { DIFF_CMD };
 
 export const DIFF_USAGE = usageLine(DIFF_CMD);
 
+/** At most this much snapshot text is held by cases generated while the other side starts. */
+const EARLY_BYTES = 64 * 1024 * 1024;
+
 function stripExpect(step: Record<string, unknown>): Record<string, unknown> {
   const { expect: _expect, ...rest } = step;
   return rest;
@@ -69,8 +72,30 @@ export async function diffCommand(argv: string[], io: Io): Promise<number> {
 
   const model = new ModelDriver();
   const other = new ProcessDriver(against, timeout);
+  /** A random case generated with every op and run on the model (RESULTs and snapshots recorded). */
+  const generate = (i: number, ops: ReadonlySet<string>): { c: DiffCase; ran: ModelRun } => {
+    // The generator's machine is the reference model's run of the case: its RESULTs and
+    // snapshots are kept as it goes, so the model side need not run the steps again.
+    const { run, onStep } = recordModelRun(level);
+    const tr = generateTraceWithOps(seed + i, { ...gen, ops }, onStep).trace;
+    return { c: { name: tr.name, config: tr.config, steps: tr.steps }, ran: run };
+  };
   try {
-    const hello = await other.hello();
+    // While the other side starts and answers hello, the first random cases are generated
+    // and run on the model as if it lists every op (what `vgic serve` does); they are used
+    // only if its hello does list every op, else generated again with its ops.
+    const helloing = other.hello();
+    let answered = false;
+    helloing.then(() => { answered = true; }, () => { answered = true; });
+    const early: ({ c: DiffCase; ran: ModelRun } | undefined)[] = [];
+    const everyOp: ReadonlySet<string> = new Set<string>(OP_NAMES);
+    for (let held = 0; random > 0 && !answered && early.length < random && held < EARLY_BYTES;) {
+      const g = generate(early.length, everyOp);
+      early.push(g);
+      for (const t of g.ran.snaps) held += t.length;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const hello = await helloing;
     if (hello.format !== TRACE_FORMAT) throw new ProtocolError(other.label, `speaks ${JSON.stringify(hello.format)}, not ${TRACE_FORMAT}`);
     const known = new Set<string>(OP_NAMES);
     const unknown = [...new Set(hello.ops)].filter((op) => !known.has(op));
@@ -86,6 +111,7 @@ export async function diffCommand(argv: string[], io: Io): Promise<number> {
       : { ...compare.right, allow: (d: Divergence, c: DiffCase) => explainDivergence(c, d, allowed) };
     const allowedBy: Record<string, number> = {};
     const ops = new Set(hello.ops);
+    if (ops.size !== everyOp.size) early.length = 0;
     io.err(`vgic diff: against ${esc(hello.name)} (${hello.ops.length} ops: ${esc(hello.ops.join(', '))})\n`);
     let compared = 0;
     let allowedCases = 0;
@@ -95,11 +121,9 @@ export async function diffCommand(argv: string[], io: Io): Promise<number> {
     /** Case i, ready to run, or why it is skipped (said when its turn comes). */
     const prepare = (i: number): { c: DiffCase; skip: string | null; ran: ModelRun | null } => {
       if (random > 0) {
-        // The generator's machine is the reference model's run of the case: its RESULTs and
-        // snapshots are kept as it goes, so the model side need not run the steps again.
-        const { run, onStep } = recordModelRun(level);
-        const tr = generateTraceWithOps(seed + i, { ...gen, ops }, onStep).trace;
-        return { c: { name: tr.name, config: tr.config, steps: tr.steps }, skip: null, ran: run };
+        const g = early[i] ?? generate(i, ops);
+        early[i] = undefined;
+        return { c: g.c, skip: null, ran: g.ran };
       }
       const c = fileCases[i]!;
       const missing = [...new Set(c.steps.map((s) => String(s['op'])))].filter((op) => !ops.has(op));

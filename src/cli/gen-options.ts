@@ -1,8 +1,14 @@
 /** Options of the random trace generator, shared by `vgic fuzz` and `vgic diff --random`. */
 import { MAX_PCPUS, MAX_SPIS, maxLrsFor, maxVcpusFor } from '../arch/limits.js';
 import type { GenOptions } from '../conformance/gen.js';
-import { DEFAULT_LIFE_SHARE } from '../conformance/gen-life.js';
 import { intOption, type OptSpec, type Opts } from './args.js';
+
+/**
+ * The share of candidates that are a lifecycle batch with `--life` (GenOptions.life). Kept
+ * here, not in gen-life.ts, so that reading the command tables (specs.ts, loaded by every
+ * `vgic` command) does not load the generator.
+ */
+export const DEFAULT_LIFE_SHARE = 0.02;
 
 /** The table rows; ranges are the widest any GIC allows, genOptions narrows them for --gic. */
 export const GEN_OPTIONS = {

@@ -27,8 +27,6 @@ export function lifeAllowed(ops?: ReadonlySet<string>): boolean {
   return ops === undefined || LIFE_OPS.every((op) => ops.has(op));
 }
 
-/** The share of candidates that are a lifecycle batch when the option is on (GenOptions.life). */
-export const DEFAULT_LIFE_SHARE = 0.02;
 
 /** At most this many live domains: a batch that would make more only destroys. */
 const MAX_LIVE = 4;
