@@ -14,6 +14,7 @@ import { COMPARE_FULL, recordModelRun, runCase, startCase, type DiffCase } from 
 import { LineDriver, ModelDriver, ProcessDriver } from '../src/conformance/driver.js';
 import { generateTrace, generateTraceWithOps, Rng } from '../src/conformance/gen.js';
 import { Server, decodeRequest } from '../src/conformance/protocol.js';
+import { startSide, type StartedSide } from '../src/conformance/spawn.js';
 import { RESULT, SNAPSHOT, SnapshotCodec, firstDifference, type Node } from '../src/conformance/schema.js';
 import { resultJson } from '../src/conformance/trace.js';
 import { decodeWith } from '../src/machine/decode.js';
@@ -248,6 +249,57 @@ describe('pipelined differential runs (src/conformance/diff.ts, driver.ts)', fun
     } finally {
       await other.close();
     }
+  });
+});
+
+describe('a side started before its driver (src/conformance/spawn.ts: vgic diff --random starts it first)', function () {
+  this.timeout(20000);
+  const node = (code: string): string => `"${process.execPath}" -e "${code}"`;
+  const gone = async (side: StartedSide): Promise<void> => {
+    while (side.exit() === null) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 50));
+  };
+
+  it('§7: what it wrote and said on standard error before it exited, with no one listening, still reaches the driver', async () => {
+    const cmd = node("console.log('garbage'); console.error('boom'); process.exit(3)");
+    const side = startSide(cmd);
+    await gone(side);
+    const d = new ProcessDriver(cmd, 5000, side);
+    try {
+      await d.hello();
+      expect.fail('hello answered');
+    } catch (e) {
+      expect((e as Error).message).to.contain('answered hello with a line that is not JSON: garbage');
+    } finally {
+      await d.close();
+    }
+    const quiet = node("console.error('no vGIC here'); process.exit(3)");
+    const side2 = startSide(quiet);
+    await gone(side2);
+    const d2 = new ProcessDriver(quiet, 5000, side2);
+    try {
+      await d2.hello();
+      expect.fail('hello answered');
+    } catch (e) {
+      expect((e as Error).message).to.match(/exited \(status 3\); its standard error ends with: no vGIC here/);
+    } finally {
+      await d2.close();
+    }
+  });
+
+  it('§7: a side taken over while it runs answers as one started by the driver; one never taken over is killed by abandon', async () => {
+    const side = startSide(SERVE);
+    const d = new ProcessDriver(SERVE, 20000, side);
+    try {
+      expect((await d.hello()).format).to.equal('vgic-trace/1');
+    } finally {
+      await d.close();
+    }
+    side.abandon(); // taken over: the driver closed it, nothing to do
+    const idle = startSide(node('setTimeout(() => {}, 60000)'));
+    idle.abandon();
+    await gone(idle);
+    expect(idle.exit()!.signal).to.equal('SIGKILL');
   });
 });
 

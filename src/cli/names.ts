@@ -1,6 +1,6 @@
 /** The `--mutant NAME` option of replay, serve and fuzz, and the divergence-name lists of serve and diff (`--divergence`, `--allow`). */
 import { DIVERGENCE_NAMES, isDivergenceName, type DivergenceName } from '../xen/divergences.js';
-import { escapeControl } from '../machine/decode.js';
+import { escapeControl } from '../machine/escape.js';
 import { MUTANT_NAMES, isMutantName, type MutantName } from '../xen/mutants.js';
 import { UsageError } from './args.js';
 

@@ -6,7 +6,7 @@
  * Besides one request at a time (the Driver methods), line drivers can pipeline requests
  * (Pipeline), which is how `vgic diff` runs a case: see runCase in diff.ts.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as E from 'fp-ts/lib/Either.js';
 import { escapeControl } from '../machine/decode.js';
 import { Machine } from '../machine/machine.js';
@@ -16,6 +16,7 @@ import { jsonErrorText, parseJson } from './json.js';
 import { MAX_RESPONSE_LINE_BYTES, formatBytes } from './limits.js';
 import { LineReader, type ByteLineEvent } from './lines.js';
 import { Server, decodeResponse, type CommandName, type SnapshotAbility, type SnapshotLevel } from './protocol.js';
+import { startSide, type StartedSide } from './spawn.js';
 
 export class ProtocolError extends Error {
   constructor(readonly side: string, message: string) {
@@ -357,10 +358,12 @@ export class ProcessDriver extends LineDriver {
   private readonly child: ChildProcessWithoutNullStreams;
   private stderrTail = '';
 
-  constructor(readonly command: string, timeoutMs = 20000) {
+  /** `started`: the command, already started by startSide (this driver takes it over); else started here. */
+  constructor(readonly command: string, timeoutMs = 20000, started: StartedSide | null = null) {
     super(`"${command}"`, timeoutMs);
-    // Its own process group, so that closing kills whatever the shell started too.
-    this.child = spawn(command, { shell: true, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    const side = started ?? startSide(command);
+    const before = side.adopt();
+    this.child = side.child;
     // Lines are split here, with a cap: an endless line (`cat /dev/zero`) is a protocol error, not a buffer.
     const reader = new LineReader(MAX_RESPONSE_LINE_BYTES);
     // Lines are kept as bytes: the differential runner compares most of them with the
@@ -383,6 +386,14 @@ export class ProcessDriver extends LineDriver {
     this.child.stdin.on('error', () => { /* reported through the exit below */ });
     this.child.on('error', (e) => this.end(`could not be started: ${e.message}`));
     this.child.on('exit', (code, signal) => this.end(`exited (${signal ?? `status ${code}`})`));
+    // What it did before this driver took it over (started early by startSide), in order.
+    for (const b of before.err) this.stderrTail = (this.stderrTail + b.toString()).slice(-2000);
+    for (const b of before.out) deliver(reader.pushBytes(b));
+    if (before.outEnded) deliver(reader.endBytes());
+    const early = side.error();
+    const gone = side.exit();
+    if (early !== null) this.end(`could not be started: ${early.message}`);
+    else if (gone !== null) this.end(`exited (${gone.signal ?? `status ${gone.code}`})`);
   }
 
   protected describeEnd(): string {

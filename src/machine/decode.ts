@@ -6,6 +6,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
+import { escapeControl } from './escape.js';
 
 /** A whole number within [min, max]. */
 export function intRange(min: number, max: number, name = `integer ${min}..${max}`): t.Type<number, number, unknown> {
@@ -72,22 +73,7 @@ export function hexString(bits: number): t.Type<bigint, string, unknown> {
 /** A 64-bit hex string (addresses, register values: docs/trace-format.md §1). */
 export const HexString = hexString(64);
 
-/**
- * `s` with every control character (C0, DEL, C1: the ESC that starts a terminal escape
- * sequence, newlines, tabs) written as an escape (`\n`, `\u001b`), so that text echoed from
- * input stays on its line and cannot colour the terminal or fake a report line.
- */
-export function escapeControl(s: string): string {
-  return CONTROL.test(s) ? s.replace(CONTROL_ALL, escapeOne) : s;
-}
-
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-const CONTROL_ALL = /[\u0000-\u001f\u007f-\u009f]/g;
-const SHORT_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-
-function escapeOne(ch: string): string {
-  return SHORT_ESCAPES[ch] ?? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`;
-}
+export { escapeControl };
 
 /** Canonical hex: lower case, `0x`, no leading zeros (docs/trace-format.md §1). */
 export function toHex(v: bigint | number): string {
