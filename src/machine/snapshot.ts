@@ -457,20 +457,26 @@ function hex32(v: number): string {
 }
 
 /**
- * The last text written for a rank, with the contents it was written from: a rank changes
- * only when the guest writes its registers, so most snapshots reuse the text after comparing
- * 64 bytes and three words.
+ * The last text written for a rank, with the contents it was written from (kept on the rank:
+ * Rank.snapCache): a rank changes only when the guest writes its registers, so most
+ * snapshots reuse the text after comparing its 64 bytes (as 16 words) and three words.
  */
 interface RankText {
-  readonly priority: Uint8Array;
-  readonly vcpu: Uint8Array;
+  /** Word views of the rank's own arrays, and the words last written. */
+  readonly prio: Uint32Array;
+  readonly target: Uint32Array;
+  readonly prioWas: Uint32Array;
+  readonly targetWas: Uint32Array;
   ienable: number;
   icfg0: number;
   icfg1: number;
   text: string;
 }
 
-const rankTexts = new WeakMap<Rank, RankText>();
+/** A 32-byte array as 8 words (its own buffer, aligned: Rank allocates each array alone). */
+function words(a: Uint8Array): Uint32Array {
+  return new Uint32Array(a.buffer, a.byteOffset, a.length >> 2);
+}
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -478,17 +484,25 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 function rankJson(r: Rank): string {
-  let c = rankTexts.get(r);
-  if (c !== undefined && c.ienable === r.ienable && c.icfg0 === r.icfg[0] && c.icfg1 === r.icfg[1]
-    && sameBytes(c.priority, r.priority) && sameBytes(c.vcpu, r.vcpu)) return c.text;
+  let c = r.snapCache as RankText | null;
+  if (c !== null && c.ienable === r.ienable && c.icfg0 === r.icfg[0] && c.icfg1 === r.icfg[1]) {
+    const p = c.prio;
+    const pw = c.prioWas;
+    const t = c.target;
+    const tw = c.targetWas;
+    if (p[0] === pw[0] && p[1] === pw[1] && p[2] === pw[2] && p[3] === pw[3] && p[4] === pw[4] && p[5] === pw[5] && p[6] === pw[6] && p[7] === pw[7]
+      && t[0] === tw[0] && t[1] === tw[1] && t[2] === tw[2] && t[3] === tw[3] && t[4] === tw[4] && t[5] === tw[5] && t[6] === tw[6] && t[7] === tw[7]) return c.text;
+  }
   const text = `{"index":${r.index},"ienable":"${hex32(r.ienable)}","icfg":["${hex32(r.icfg[0]!)}","${hex32(r.icfg[1]!)}"],` +
     `"priority":${jsonBytes(r.priority)},"vcpu":${jsonBytes(r.vcpu)}}`;
-  if (c === undefined) {
-    c = { priority: r.priority.slice(), vcpu: r.vcpu.slice(), ienable: 0, icfg0: 0, icfg1: 0, text };
-    rankTexts.set(r, c);
+  if (c === null) {
+    const prio = words(r.priority);
+    const target = words(r.vcpu);
+    c = { prio, target, prioWas: prio.slice(), targetWas: target.slice(), ienable: 0, icfg0: 0, icfg1: 0, text };
+    r.snapCache = c;
   } else {
-    c.priority.set(r.priority);
-    c.vcpu.set(r.vcpu);
+    c.prioWas.set(c.prio);
+    c.targetWas.set(c.target);
     c.text = text;
   }
   c.ienable = r.ienable;

@@ -127,6 +127,8 @@ export class Rank {
   /** priority[i] is INTID 32*index+i; ipriorityr[j] is bytes 4j..4j+3, little-endian. */
   readonly priority = new Uint8Array(IRQS_PER_RANK);
   readonly vcpu = new Uint8Array(IRQS_PER_RANK);
+  /** Not Xen state: the snapshot writer's last text for this rank (src/machine/snapshot.ts), null until written. */
+  snapCache: object | null = null;
 
   constructor(readonly index: number) {}
 
