@@ -176,8 +176,8 @@ describe('pipelined differential runs (src/conformance/diff.ts, driver.ts)', fun
   it('§7: the generator\'s run of a case (recordModelRun) is the model\'s run of it: the same RESULTs and snapshot texts at every level, and the same outcome against a mutant', async () => {
     for (const level of ['full', 'guest', 'results'] as const) {
       for (let seed = 1; seed <= 25; seed++) {
-        const { run, onStep } = recordModelRun(level);
-        const t = generateTraceWithOps(seed, { steps: 60 }, onStep).trace;
+        const { run, watch } = recordModelRun(level);
+        const t = generateTraceWithOps(seed, { steps: 60 }, watch).trace;
         const m = Machine.fromJson(t.config);
         if (E.isLeft(m)) throw new Error(m.left.join('; '));
         expect(run.results.length, `seed ${seed}`).to.equal(t.steps.length);
@@ -194,8 +194,8 @@ describe('pipelined differential runs (src/conformance/diff.ts, driver.ts)', fun
     const other = new ModelDriver('evict-on-equal');
     let diverged = 0;
     for (let seed = 1; seed <= 30; seed++) {
-      const { run, onStep } = recordModelRun('full');
-      const t = generateTraceWithOps(seed, { steps: 60, vmm: 0 }, onStep).trace;
+      const { run, watch } = recordModelRun('full');
+      const t = generateTraceWithOps(seed, { steps: 60, vmm: 0 }, watch).trace;
       const c: DiffCase = { name: t.name, config: t.config, steps: t.steps };
       const given = await startCase(model, other, c, COMPARE_FULL, run).finish();
       expect(given, `seed ${seed}`).to.deep.equal(await runCase(model, other, c));

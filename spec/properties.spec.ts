@@ -22,7 +22,8 @@ import {
   type DeliveryScenario, type PropertyId,
 } from '../src/check/properties.js';
 import { decodeTrace, runTrace } from '../src/conformance/trace.js';
-import { Machine } from '../src/machine/machine.js';
+import { Machine, TraceError } from '../src/machine/machine.js';
+import { generateTraceWithOps } from '../src/conformance/gen.js';
 import { MUTANTS, MUTANT_NAMES, isMutantName, mutated, type MutantName } from '../src/xen/mutants.js';
 import { XEN_VARIANT, makeVariant } from '../src/xen/variant.js';
 import { GIC_IRQ_GUEST_ACTIVE, GIC_IRQ_GUEST_QUEUED, listAddTail, setBit } from '../src/xen/types.js';
@@ -672,6 +673,49 @@ describe('properties: runCampaign', () => {
     expect(c.spis.max % 32).to.equal(0);
     expect(progress.map(([done]) => done)).to.deep.equal(Array.from({ length: 20 }, (_, i) => i + 1));
     expect(progress[19]![1]).to.equal(res.steps);
+  });
+
+  it('runCampaign follows the generator\'s own machine (no mutant): the same figures as running each generated trace again on a fresh machine, and a finding stops the trace at its step', function () {
+    this.timeout(60000);
+    // The figures of a one-pass campaign are those of the two-pass one: replay each trace.
+    const o = { seed: 11, count: 60, steps: 60, delivery: 0, multiDomainTraces: 10, life: 0.1 };
+    const res = runCampaign(o);
+    let steps = 0;
+    let crashes = 0;
+    for (let i = 0; i < o.count; i++) {
+      const { trace, ops } = generateTraceWithOps(o.seed + i, { ...o, multiDomain: false });
+      const m = Machine.create(trace.config);
+      if (E.isLeft(m)) return expect.fail(m.left.join('; '));
+      const mon = new StepMonitor(m.right);
+      for (let k = 0; k < ops.length; k++) {
+        mon.before(ops[k]!);
+        const r = m.right.apply(ops[k]!, k);
+        if (r instanceof TraceError) return expect.fail(r.message);
+        expect(mon.after(ops[k]!, r), `seed ${o.seed + i} step ${k}`).to.deep.equal([]);
+        steps += 1;
+        if (m.right.crashed !== null) crashes += 1;
+      }
+    }
+    expect([res.steps, res.crashes, res.traces]).to.deep.equal([steps, crashes, o.count]);
+    // A finding (here a made-up one at the 7th step of the 3rd trace) ends the campaign there.
+    const after = StepMonitor.prototype.after;
+    let calls = 0;
+    let trace3 = 0;
+    StepMonitor.prototype.after = function (this: StepMonitor, op, r) {
+      const real = after.call(this, op, r);
+      if (++calls === trace3 + 7) return [{ id: 'I1', message: 'made up' }];
+      return real;
+    };
+    try {
+      trace3 = [0, 1].reduce((n, i) => n + generateTraceWithOps(o.seed + i, { ...o, multiDomain: false }).trace.steps.length, 0);
+      const v = runCampaign(o).violation!;
+      expect([v.seed, v.step, v.ids]).to.deep.equal([o.seed + 2, 6, ['I1']]);
+      const full = generateTraceWithOps(o.seed + 2, { ...o, multiDomain: false }).trace;
+      expect(v.trace.steps).to.deep.equal(full.steps.slice(0, 7));
+      expect(v.op).to.equal(full.steps[6]!['op']);
+    } finally {
+      StepMonitor.prototype.after = after;
+    }
   });
 
   it('runCampaign (mutant keep-uie-on-exit): I15 violated, with seed, step, op and a vgic-trace/1 trace cut after the step that replays to the same finding only with the mutant', function () {

@@ -11,7 +11,7 @@ import { deviceVms } from '../conformance/gen-vmm.js';
 import { Machine, TraceError } from '../machine/machine.js';
 import { isDeviceDomain } from '../machine/config.js';
 import type { MutantName } from '../xen/mutants.js';
-import { StepMonitor, describeFinding } from './monitor.js';
+import { StepMonitor, describeFinding, type Finding } from './monitor.js';
 import { addNoninterferenceStats, emptyNoninterferenceStats, type NoninterferenceStats } from './noninterference.js';
 import { checkDelivery, deliveryScenario } from './properties.js';
 
@@ -105,7 +105,74 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
   for (let i = 0; i < o.count + multi && res.violation === null; i++) {
     const isMulti = i >= o.count;
     const seed = o.seed + (isMulti ? i - o.count : i);
-    const { trace, ops } = generateTraceWithOps(seed, { ...o, steps: o.steps, multiDomain: isMulti });
+    const gen = { ...o, steps: o.steps, multiDomain: isMulti };
+    const count = (): void => {
+      if (isMulti) md.steps += 1;
+      else res.steps += 1;
+    };
+    const crashed = (): void => {
+      if (isMulti) md.crashes += 1;
+      else res.crashes += 1;
+    };
+    /** The machine the checks followed, and its monitor. */
+    const run: { m?: Machine; monitor?: StepMonitor } = {};
+    let trace: GeneratedTrace;
+    if (mutant === null) {
+      // The generator's machine is the reference model's run of the trace: the monitor follows
+      // it as it generates (a candidate the model refuses changes nothing, and the monitor's
+      // `before` keeps nothing that the next `before` does not replace), so the trace is not
+      // run a second time. P7 on every config with two or more domains (StepMonitor's default).
+      let k = 0;
+      let found: Finding[] = [];
+      const g = generateTraceWithOps(seed, gen, {
+        start: (gm) => {
+          run.m = gm;
+          run.monitor = new StepMonitor(gm);
+        },
+        before: (op) => run.monitor!.before(op),
+        after: (gm, op, r) => {
+          count();
+          found = run.monitor!.after(op, r);
+          if (found.length > 0) return false;
+          if (gm.crashed !== null) crashed();
+          k += 1;
+          return true;
+        },
+      });
+      trace = g.trace;
+      if (found.length > 0) {
+        const op = g.ops[k]!;
+        res.violation = { seed, step: k, op: op.op, ids: [...new Set(found.map((f) => f.id))], findings: found.map(describeFinding), trace };
+      }
+    } else {
+      // A mutant: the reference model generates the trace, the mutant runs it.
+      const g = generateTraceWithOps(seed, gen);
+      trace = g.trace;
+      const m = E.getOrElseW(() => { throw new Error(`seed ${seed}: generated config refused`); })(Machine.create(trace.config, 'config', mutant));
+      const monitor = new StepMonitor(m);
+      run.m = m;
+      run.monitor = monitor;
+      const cut = (k: number): GeneratedTrace => ({ ...trace, steps: trace.steps.slice(0, k + 1) });
+      for (let k = 0; k < g.ops.length; k++) {
+        const op = g.ops[k]!;
+        monitor.before(op);
+        const r = m.apply(op, k);
+        count();
+        if (r instanceof TraceError) {
+          res.violation = { seed, step: k, op: op.op, ids: ['trace error'], findings: [r.message], trace: cut(k) };
+          break;
+        }
+        const found = monitor.after(op, r);
+        if (found.length > 0) {
+          res.violation = { seed, step: k, op: op.op, ids: [...new Set(found.map((f) => f.id))], findings: found.map(describeFinding), trace: cut(k) };
+          break;
+        }
+        if (m.crashed !== null) {
+          crashed();
+          break;
+        }
+      }
+    }
     const c = trace.config;
     if (isMulti) {
       md.traces += 1;
@@ -120,31 +187,7 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
         widen(res.configs.spis, Math.ceil(d.nr_spis / 32) * 32);
       }
     }
-    const m = E.getOrElseW(() => { throw new Error(`seed ${seed}: generated config refused`); })(Machine.create(c, 'config', mutant));
-    // P7 on every config with two or more domains (StepMonitor's default).
-    const monitor = new StepMonitor(m);
-    const cut = (k: number): GeneratedTrace => ({ ...trace, steps: trace.steps.slice(0, k + 1) });
-    for (let k = 0; k < ops.length; k++) {
-      const op = ops[k]!;
-      monitor.before(op);
-      const r = m.apply(op, k);
-      if (isMulti) md.steps += 1;
-      else res.steps += 1;
-      if (r instanceof TraceError) {
-        res.violation = { seed, step: k, op: op.op, ids: ['trace error'], findings: [r.message], trace: cut(k) };
-        break;
-      }
-      const found = monitor.after(op, r);
-      if (found.length > 0) {
-        res.violation = { seed, step: k, op: op.op, ids: [...new Set(found.map((f) => f.id))], findings: found.map(describeFinding), trace: cut(k) };
-        break;
-      }
-      if (m.crashed !== null) {
-        if (isMulti) md.crashes += 1;
-        else res.crashes += 1;
-        break;
-      }
-    }
+    const { m, monitor } = run as Required<typeof run>;
     if (!isMulti) {
       for (const vm of deviceVms(m)) {
         res.vmm.domains += 1;

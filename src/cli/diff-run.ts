@@ -67,8 +67,8 @@ export async function runDiff(d: DiffOptions, io: Io, started: StartedSide | nul
   const generate = (i: number, ops: ReadonlySet<string>): { c: DiffCase; ran: ModelRun } => {
     // The generator's machine is the reference model's run of the case: its RESULTs and
     // snapshots are kept as it goes, so the model side need not run the steps again.
-    const { run, onStep } = recordModelRun(level);
-    const tr = generateTraceWithOps(seed + i, { ...gen, ops }, onStep).trace;
+    const { run, watch } = recordModelRun(level);
+    const tr = generateTraceWithOps(seed + i, { ...gen, ops }, watch).trace;
     return { c: { name: tr.name, config: tr.config, steps: tr.steps }, ran: run };
   };
   try {

@@ -6,6 +6,8 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import type { Machine, Result } from '../machine/machine.js';
+import type { Op } from '../machine/ops.js';
+import type { GenWatch } from './gen.js';
 import { guestSnapshotJson } from '../machine/snapshot.js';
 import { agrees, validFull } from './agree.js';
 import { decodeAnswer, type Answer, type Driver, type Hello, type ModelDriver, type Reply } from './driver.js';
@@ -442,14 +444,14 @@ export interface ModelRun {
   readonly snaps: string[];
 }
 
-/** A ModelRun to fill step by step, and the hook that fills it (generateTraceWithOps's `onStep`). */
-export function recordModelRun(level: CompareLevel): { run: ModelRun; onStep: (m: Machine, r: Result) => void } {
+/** A ModelRun to fill step by step, and the generator hook that fills it (generateTraceWithOps's `watch`). */
+export function recordModelRun(level: CompareLevel): { run: ModelRun; watch: GenWatch } {
   const run: ModelRun = { level, results: [], snaps: [] };
-  const onStep = (m: Machine, r: Result): void => {
+  const after = (m: Machine, _op: Op, r: Result): void => {
     run.results.push(r);
     run.snaps.push(level === 'results' || m.crashed !== null ? '' : level === 'full' ? m.snapshotJson() : guestSnapshotJson(m.host));
   };
-  return { run, onStep };
+  return { run, watch: { after } };
 }
 
 /** Run one case on both sides until the first difference (startCase, then finish). */

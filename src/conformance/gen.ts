@@ -404,10 +404,24 @@ export function generateTrace(seed: number, o: GenOptions): GeneratedTrace {
 }
 
 /**
- * generateTrace, with each step also as the decoded op it was applied as (no second decode for
- * the caller); `onStep` sees the generator's machine after each step it keeps, with its RESULT.
+ * Hooks into the generator's run (generateTraceWithOps): its machine is the reference model's
+ * run of the trace, so a caller that wants that run (the differential runner's model side, a
+ * campaign's checks) need not replay the trace on a machine of its own.
  */
-export function generateTraceWithOps(seed: number, o: GenOptions, onStep?: (m: Machine, r: Result) => void): { trace: GeneratedTrace; ops: Op[] } {
+export interface GenWatch {
+  /** The generator's machine, before any step. */
+  start?(m: Machine): void;
+  /** Just before a candidate step is applied: it may still be refused (a trace error changes nothing; that candidate is dropped). */
+  before?(op: Op): void;
+  /** After a step is kept, with its RESULT; `false` ends the trace there. */
+  after?(m: Machine, op: Op, r: Result): boolean | void;
+}
+
+/**
+ * generateTrace, with each step also as the decoded op it was applied as (no second decode for
+ * the caller); `watch` follows the generator's machine (GenWatch).
+ */
+export function generateTraceWithOps(seed: number, o: GenOptions, watch: GenWatch = {}): { trace: GeneratedTrace; ops: Op[] } {
   const rng = new Rng(seed);
   const withVmm = addVmm(randomConfig(rng, o), seed, vmmAllowed(o.ops) ? o.vmm ?? DEFAULT_VMM_PROBABILITY : 0);
   const config = addIts(withVmm, seed, itsAllowed(o.ops) ? o.its ?? DEFAULT_ITS_PROBABILITY : 0);
@@ -415,21 +429,24 @@ export function generateTraceWithOps(seed: number, o: GenOptions, onStep?: (m: M
   const steps: RawStep[] = [];
   const ops: Op[] = [];
   const life = lifeGen(seed, o.life, o.ops); // null unless GenOptions.life (trace-format §3.6)
-  while (steps.length < o.steps && m.crashed === null) {
+  watch.start?.(m);
+  let stopped = false;
+  while (steps.length < o.steps && m.crashed === null && !stopped) {
     let placed = false;
     for (let tries = 0; tries < 100 && !placed; tries++) {
       const batch = (life === null ? null : life.batch(m)) ?? candidateSteps(rng, m, o.ops, o.multiDomain === true);
       if (batch === null) continue;
       for (const raw of batch) {
-        if (steps.length >= o.steps || m.crashed !== null) break;
+        if (steps.length >= o.steps || m.crashed !== null || stopped) break;
         const op = decodeOp(raw);
         if (E.isLeft(op)) throw new Error(`generator made an invalid step ${JSON.stringify(raw)}: ${op.left.join('; ')}`);
+        watch.before?.(op.right);
         const r = m.apply(op.right, steps.length);
         if (r instanceof TraceError) break;
         placed = true;
         steps.push(withExpect(raw, r, m, o.expect ?? 'none'));
         ops.push(op.right);
-        onStep?.(m, r);
+        if (watch.after?.(m, op.right, r) === false) stopped = true;
       }
     }
     if (!placed) break;
