@@ -268,7 +268,8 @@ function someItsDomain(rng: Rng, m: Machine): Domain | null {
  * vCPUs yet, a vCPU 0 of some domain, which is a trace error: nothing is drawn then.)
  */
 function someVcpu(rng: Rng, m: Machine, prefer?: (v: Vcpu) => boolean): Vcpu | { domain: Domain; id: number } {
-  const all = [...m.host.domains.values()].flatMap((d) => d.vcpus);
+  const all: Vcpu[] = [];
+  for (const d of m.host.domains.values()) for (const v of d.vcpus) all.push(v);
   if (all.length === 0) return { domain: m.host.domains.values().next().value!, id: 0 };
   const good = prefer === undefined ? [] : all.filter(prefer);
   return rng.pick(good.length > 0 && rng.bool(0.9) ? good : all);
@@ -301,12 +302,26 @@ const RARE: readonly (readonly [number, Exclude<OpName, VmmOpName | LifeOpName>]
 export function candidateStep(rng: Rng, m: Machine, ops?: ReadonlySet<string>): RawStep | null {
   const cpu = rng.pick(m.host.pcpus);
   const rare = rng.bool(0.06);
-  let weights = rare ? RARE : m.host.version === 'v2' && cpu.mode === 'hyp'
-    ? BY_MODE.hyp.map(([w, op]) => [op === 'sysreg' ? 0.3 : w, op] as const)
-    : BY_MODE[cpu.mode];
-  if (ops !== undefined) weights = weights.filter(([, op]) => ops.has(op));
+  let weights = rare ? RARE : m.host.version === 'v2' && cpu.mode === 'hyp' ? V2_HYP : BY_MODE[cpu.mode];
+  if (ops !== undefined) weights = onlyOps(weights, ops);
   if (weights.length === 0) return null;
   return STEP_BUILDERS[rng.weighted(weights)](rng, m, cpu);
+}
+
+type Weights = readonly (readonly [number, Exclude<OpName, VmmOpName | LifeOpName>])[];
+
+/** BY_MODE.hyp on a GICv2 host: sysreg (ICC_SGI1R_EL1, a GICv3 register) rarely. */
+const V2_HYP: Weights = BY_MODE.hyp.map(([w, op]) => [op === 'sysreg' ? 0.3 : w, op] as const);
+
+/** `weights` without the ops not in `ops`, kept per set of ops (a differential run's are fixed). */
+const onlyOpsCache = new WeakMap<ReadonlySet<string>, Map<Weights, Weights>>();
+
+function onlyOps(weights: Weights, ops: ReadonlySet<string>): Weights {
+  let byWeights = onlyOpsCache.get(ops);
+  if (byWeights === undefined) onlyOpsCache.set(ops, byWeights = new Map());
+  let out = byWeights.get(weights);
+  if (out === undefined) byWeights.set(weights, out = weights.filter(([, op]) => ops.has(op)));
+  return out;
 }
 
 /** The ops ITS traffic needs: without them (e.g. the other side of a diff lacks one) no config gets an ITS. */

@@ -42,10 +42,12 @@ export class Rng {
 
   /** Pick by weight: [weight, value] pairs. */
   weighted<T>(xs: readonly (readonly [number, T])[]): T {
-    const total = xs.reduce((s, [w]) => s + w, 0);
+    let total = 0;
+    for (let i = 0; i < xs.length; i++) total += xs[i]![0];
     let r = this.next() / 0x100000000 * total;
-    for (const [w, x] of xs) {
-      if (r < w) return x;
+    for (let i = 0; i < xs.length; i++) {
+      const w = xs[i]![0];
+      if (r < w) return xs[i]![1];
       r -= w;
     }
     return xs[xs.length - 1]![1];
