@@ -27,7 +27,6 @@ export function lifeAllowed(ops?: ReadonlySet<string>): boolean {
   return ops === undefined || LIFE_OPS.every((op) => ops.has(op));
 }
 
-
 /** At most this many live domains: a batch that would make more only destroys. */
 const MAX_LIVE = 4;
 

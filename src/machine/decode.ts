@@ -73,6 +73,7 @@ export function hexString(bits: number): t.Type<bigint, string, unknown> {
 /** A 64-bit hex string (addresses, register values: docs/trace-format.md §1). */
 export const HexString = hexString(64);
 
+/** (It lives in escape.ts, which imports nothing, so that command front ends can load it alone.) */
 export { escapeControl };
 
 /** Canonical hex: lower case, `0x`, no leading zeros (docs/trace-format.md §1). */
