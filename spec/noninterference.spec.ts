@@ -210,6 +210,34 @@ describe('noninterference: P7 holds on random multi-domain traces', () => {
     expect(equal).to.be.above(100);
     expect(different).to.be.above(100);
   });
+
+  it('the same for domains with a virtual ITS (every v3 domain gets one): the LPI records, lpi, its and its_devices values', () => {
+    let equal = 0;
+    let different = 0;
+    for (let seed = 1; seed <= 15; seed++) {
+      const { trace, ops } = generateTraceWithOps(seed, { steps: 80, gic: 'v3', its: 1, vmm: 0 });
+      const a = build(trace.config);
+      const b = build(trace.config);
+      ops.forEach((op, k) => {
+        a.apply(op, k);
+        if (a.crashed !== null) return;
+        for (const [id, da] of a.host.domains) {
+          const db = b.host.domains.get(id)!;
+          expect(da.hasIts, `seed ${seed} d${id}`).to.equal(true);
+          const same = domainJson(a.host, da) === domainJson(b.host, db);
+          if (sameDomainState(a.host, da, b.host, db)) {
+            expect(same, `seed ${seed} step ${k} d${id}`).to.equal(true);
+            equal += 1;
+          } else if (!same) {
+            different += 1;
+          }
+        }
+        if (k > 0) b.apply(ops[k - 1]!, k - 1);
+      });
+    }
+    expect(equal).to.be.above(100);
+    expect(different).to.be.above(100);
+  });
 });
 
 // ----- the exclusions, each shown real -----

@@ -348,22 +348,11 @@ function itsDevices(host: Host, d: Domain): ItsDeviceSnapshot[] {
 
 /** The same as canonical JSON text, without the intermediate objects. */
 function itsDevicesJson(host: Host, d: Domain): string {
-  const data = host.hostLpis!;
-  let devs: Iterable<ItsDevice> = d.itsDevices.values();
-  let last = -1;
-  for (const dev of d.itsDevices.values()) {
-    if (dev.guestDevid < last) {
-      devs = [...d.itsDevices.values()].sort((a, b) => a.guestDevid - b.guestDevid);
-      break;
-    }
-    last = dev.guestDevid;
-  }
   let out = '';
-  for (const dev of devs) {
+  for (const dev of devicesByDevid(d)) {
     let vlpis = '';
     for (let ev = 0; ev < dev.eventids; ev++) {
-      const e = gicGetHostLpi(data, dev.hostLpiBlocks[Math.floor(ev / LPI_BLOCK)]! + (ev % LPI_BLOCK));
-      const v = e === null ? 0 : e.chunk.virtLpi[e.idx]!;
+      const v = eventVlpi(host, dev, ev);
       vlpis += ev === 0 ? `${v}` : `,${v}`;
     }
     out += `${out === '' ? '' : ','}{"devid":${dev.guestDevid},"eventids":${dev.eventids},"vlpis":[${vlpis}]}`;
@@ -709,7 +698,37 @@ function sameLpiState(ha: Host, a: Domain, hb: Host, b: Domain): boolean {
     const q = rb[i]!;
     if (!sameRecord(p, q) || p.lpiPriority !== q.lpiPriority || lpiVcpu(a, p) !== lpiVcpu(b, q)) return false;
   }
-  return lpiJson(ha, a) === lpiJson(hb, b);
+  // What lpiJson writes, value by value.
+  const x = a.vits!;
+  const y = b.vits!;
+  if (a.rdistPropbase !== b.rdistPropbase || a.rdistsEnabled !== b.rdistsEnabled || a.nrLpis !== b.nrLpis || x.base !== y.base
+    || x.enabled !== y.enabled || x.cbaser !== y.cbaser || x.cwriter !== y.cwriter || x.creadr !== y.creadr || x.baserDev !== y.baserDev
+    || x.baserColl !== y.baserColl || a.itsDevices.size !== b.itsDevices.size) return false;
+  const da = devicesByDevid(a);
+  const db = devicesByDevid(b);
+  for (let i = 0; i < da.length; i++) {
+    const e = da[i]!;
+    const f = db[i]!;
+    if (e.guestDevid !== f.guestDevid || e.eventids !== f.eventids) return false;
+    for (let ev = 0; ev < e.eventids; ev++) if (eventVlpi(ha, e, ev) !== eventVlpi(hb, f, ev)) return false;
+  }
+  return true;
+}
+
+/** A domain's host devices ascending by DeviceID (the registry's order when that is already so). */
+function devicesByDevid(d: Domain): readonly ItsDevice[] {
+  let last = -1;
+  for (const dev of d.itsDevices.values()) {
+    if (dev.guestDevid < last) return [...d.itsDevices.values()].sort((p, q) => p.guestDevid - q.guestDevid);
+    last = dev.guestDevid;
+  }
+  return [...d.itsDevices.values()];
+}
+
+/** The vLPI event `ev` of a host device forwards to (0: none), as its_devices[].vlpis shows it. */
+function eventVlpi(host: Host, dev: ItsDevice, ev: number): number {
+  const e = gicGetHostLpi(host.hostLpis!, dev.hostLpiBlocks[Math.floor(ev / LPI_BLOCK)]! + (ev % LPI_BLOCK));
+  return e === null ? 0 : e.chunk.virtLpi[e.idx]!;
 }
 
 function sameRank(a: Rank, b: Rank): boolean {
