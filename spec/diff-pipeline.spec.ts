@@ -260,31 +260,25 @@ describe('a side started before its driver (src/conformance/spawn.ts: vgic diff 
     await new Promise((r) => setTimeout(r, 50));
   };
 
-  it('§7: what it wrote and said on standard error before it exited, with no one listening, still reaches the driver', async () => {
-    const cmd = node("console.log('garbage'); console.error('boom'); process.exit(3)");
+  /** Start `code`, let it exit unheard, then take it over: what hello fails with. */
+  const helloAfterExit = async (code: string): Promise<string> => {
+    const cmd = node(code);
     const side = startSide(cmd);
     await gone(side);
     const d = new ProcessDriver(cmd, 5000, side);
     try {
       await d.hello();
-      expect.fail('hello answered');
+      return 'hello answered';
     } catch (e) {
-      expect((e as Error).message).to.contain('answered hello with a line that is not JSON: garbage');
+      return (e as Error).message;
     } finally {
       await d.close();
     }
-    const quiet = node("console.error('no vGIC here'); process.exit(3)");
-    const side2 = startSide(quiet);
-    await gone(side2);
-    const d2 = new ProcessDriver(quiet, 5000, side2);
-    try {
-      await d2.hello();
-      expect.fail('hello answered');
-    } catch (e) {
-      expect((e as Error).message).to.match(/exited \(status 3\); its standard error ends with: no vGIC here/);
-    } finally {
-      await d2.close();
-    }
+  };
+
+  it('§7: what it wrote and said on standard error before it exited, with no one listening, still reaches the driver', async () => {
+    expect(await helloAfterExit("console.log('garbage'); console.error('boom'); process.exit(3)")).to.contain('answered hello with a line that is not JSON: garbage');
+    expect(await helloAfterExit("console.error('no vGIC here'); process.exit(3)")).to.match(/exited \(status 3\); its standard error ends with: no vGIC here/);
   });
 
   it('§7: a side taken over while it runs answers as one started by the driver; one never taken over is killed by abandon', async () => {
