@@ -41,7 +41,8 @@ export interface DiffOptions {
 /** Run the diff; `started`: the other side, already started (random cases), else started here. */
 export async function runDiff(d: DiffOptions, io: Io, started: StartedSide | null): Promise<number> {
   const { positionals, against, random, seed, gen, outFile, timeout, level, allowed } = d;
-  // Trace files are read before anything is started, so bad input costs nothing.
+  // Trace files (there are none with --random, whose other side diff.ts has started already)
+  // are read before the other side is started, so bad input costs nothing.
   const fileCases: DiffCase[] = [];
   if (positionals.length > 0) {
     const files = expandPaths(positionals);
