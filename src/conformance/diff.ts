@@ -8,6 +8,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { Machine, Result } from '../machine/machine.js';
 import type { Op } from '../machine/ops.js';
 import type { GenWatch } from './gen.js';
+import { describeVariant } from '../xen/variant.js';
 import { guestSnapshotJson } from '../machine/snapshot.js';
 import { agrees, validFull } from './agree.js';
 import { decodeAnswer, type Answer, type Driver, type Hello, type ModelDriver, type Reply } from './driver.js';
@@ -303,7 +304,7 @@ export function startCase(model: ModelDriver, other: Driver, c: DiffCase, opts: 
   const viewOfFull = level === 'guest' && opts.guestRequest === 'full';
   const snapNode = level === 'guest' ? GUEST_SNAPSHOT : SNAPSHOT;
   const snapWhat = level === 'guest' ? 'the guest snapshot' : 'the snapshot';
-  if (ran !== null && (ran.results.length !== c.steps.length || ran.level !== level || model.label !== 'model')) {
+  if (ran !== null && (ran.results.length !== c.steps.length || ran.level !== level || describeVariant(model.variant) !== 'xen')) {
     throw new Error('startCase: the model run given is not of this case, level and model');
   }
   const created = ran !== null ? null : model.machineFor(c.config);

@@ -378,18 +378,21 @@ export class ProcessDriver extends LineDriver {
         this.receive(ev.bytes);
       }
     };
-    this.child.stdout.on('data', (b: Buffer) => deliver(reader.pushBytes(b)));
-    this.child.stdout.on('end', () => deliver(reader.endBytes()));
-    this.child.stderr.on('data', (b: Buffer) => {
+    const onOut = (b: Buffer): void => deliver(reader.pushBytes(b));
+    const onEnd = (): void => deliver(reader.endBytes());
+    const onErr = (b: Buffer): void => {
       this.stderrTail = (this.stderrTail + b.toString()).slice(-2000);
-    });
+    };
+    this.child.stdout.on('data', onOut);
+    this.child.stdout.on('end', onEnd);
+    this.child.stderr.on('data', onErr);
     this.child.stdin.on('error', () => { /* reported through the exit below */ });
     this.child.on('error', (e) => this.end(`could not be started: ${e.message}`));
     this.child.on('exit', (code, signal) => this.end(`exited (${signal ?? `status ${code}`})`));
     // What it did before this driver took it over (started early by startSide), in order.
-    for (const b of before.err) this.stderrTail = (this.stderrTail + b.toString()).slice(-2000);
-    for (const b of before.out) deliver(reader.pushBytes(b));
-    if (before.outEnded) deliver(reader.endBytes());
+    before.err.forEach(onErr);
+    before.out.forEach(onOut);
+    if (before.outEnded) onEnd();
     const early = side.error();
     const gone = side.exit();
     if (early !== null) this.end(`could not be started: ${early.message}`);

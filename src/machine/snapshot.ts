@@ -10,7 +10,7 @@ import {
 import type { IrqDesc } from '../hw/irqdesc.js';
 import type { ItsDevice } from '../xen/gic-v3-its.js';
 import { toHex } from './decode.js';
-import { LPI_BLOCK, gicGetHostLpi, hostLpiEntry } from '../xen/gic-v3-lpi.js';
+import { LPI_BLOCK, hostLpiEntry } from '../xen/gic-v3-lpi.js';
 import { GICR_PENDBASER_PTZ } from '../xen/vgic-v3.js';
 import { KvmVm, type KvmVcpu } from '../vmm/types.js';
 
@@ -248,7 +248,7 @@ export function vmmSnapshot(vm: KvmVm): VmmSnapshot {
     cpu: hexOrNull(vm.cpuBase),
     redist_regions: vm.rdRegions.map((r) => ({ index: r.index, base: toHex(r.base), count: r.count })),
     its: vm.itsDevices.map((dev) => ({ device: dev.handle, base: hexOrNull(dev.its!.base) })),
-    vcpus: [...vm.vcpus].sort((a, b) => a.id - b.id).map((v) => ({ id: v.id, redist: hexOrNull(v.rdBase), ran: v.ran })),
+    vcpus: vcpusById(vm).map((v) => ({ id: v.id, redist: hexOrNull(v.rdBase), ran: v.ran })),
   };
 }
 
@@ -335,13 +335,9 @@ function lpiVcpu(d: Domain, p: PendingIrq): number | null {
 
 /** The host device registry ascending by DeviceID, with the vLPI each event's host LPI forwards to. */
 function itsDevices(host: Host, d: Domain): ItsDeviceSnapshot[] {
-  const data = host.hostLpis!;
-  return [...d.itsDevices.values()].sort((a, b) => a.guestDevid - b.guestDevid).map((dev) => {
+  return devicesByDevid(d).map((dev) => {
     const vlpis = new Array<number>(dev.eventids);
-    for (let ev = 0; ev < dev.eventids; ev++) {
-      const e = hostLpiEntry(data, dev.hostLpiBlocks[Math.floor(ev / LPI_BLOCK)]! + (ev % LPI_BLOCK));
-      vlpis[ev] = e === null ? 0 : e.virtLpi;
-    }
+    for (let ev = 0; ev < dev.eventids; ev++) vlpis[ev] = eventVlpi(host, dev, ev);
     return { devid: dev.guestDevid, eventids: dev.eventids, vlpis };
   });
 }
@@ -727,8 +723,7 @@ function devicesByDevid(d: Domain): readonly ItsDevice[] {
 
 /** The vLPI event `ev` of a host device forwards to (0: none), as its_devices[].vlpis shows it. */
 function eventVlpi(host: Host, dev: ItsDevice, ev: number): number {
-  const e = gicGetHostLpi(host.hostLpis!, dev.hostLpiBlocks[Math.floor(ev / LPI_BLOCK)]! + (ev % LPI_BLOCK));
-  return e === null ? 0 : e.chunk.virtLpi[e.idx]!;
+  return hostLpiEntry(host.hostLpis!, dev.hostLpiBlocks[Math.floor(ev / LPI_BLOCK)]! + (ev % LPI_BLOCK))?.virtLpi ?? 0;
 }
 
 function sameRank(a: Rank, b: Rank): boolean {
