@@ -15,6 +15,11 @@ export function create(config: Config): Machine {
   return m.right;
 }
 
+/** A machine from a config already decoded (decodeConfig): Machine.build, without decoding it again. */
+export function build(config: Config): Machine {
+  return Machine.build(config);
+}
+
 /** Decode and apply one step (Machine.step). */
 export function stepRaw(m: Machine, raw: Record<string, unknown>, index: number): Result {
   const r = m.step(raw, index);
