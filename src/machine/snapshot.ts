@@ -342,27 +342,74 @@ function itsDevices(host: Host, d: Domain): ItsDeviceSnapshot[] {
   });
 }
 
+/**
+ * A device's last `its_devices` entry and the vLPIs it was written from (kept on the device:
+ * ItsDevice.snapCache; its DeviceID and event count never change).
+ */
+interface DeviceText {
+  readonly vlpis: Uint32Array;
+  text: string;
+}
+
 /** The same as canonical JSON text, without the intermediate objects. */
 function itsDevicesJson(host: Host, d: Domain): string {
   let out = '';
-  for (const dev of devicesByDevid(d)) {
-    let vlpis = '';
-    for (let ev = 0; ev < dev.eventids; ev++) {
-      const v = eventVlpi(host, dev, ev);
-      vlpis += ev === 0 ? `${v}` : `,${v}`;
-    }
-    out += `${out === '' ? '' : ','}{"devid":${dev.guestDevid},"eventids":${dev.eventids},"vlpis":[${vlpis}]}`;
-  }
+  for (const dev of devicesByDevid(d)) out += `${out === '' ? '' : ','}${deviceJson(host, dev)}`;
   return out;
+}
+
+/** One device's entry: the cached text unless a vLPI of its events changed. */
+function deviceJson(host: Host, dev: ItsDevice): string {
+  let c = dev.snapCache as DeviceText | null;
+  if (c === null) {
+    c = { vlpis: new Uint32Array(dev.eventids), text: '' };
+    dev.snapCache = c;
+  } else {
+    let same = true;
+    for (let ev = 0; ev < dev.eventids && same; ev++) same = eventVlpi(host, dev, ev) === c.vlpis[ev];
+    if (same) return c.text;
+  }
+  let vlpis = '';
+  for (let ev = 0; ev < dev.eventids; ev++) {
+    const v = eventVlpi(host, dev, ev);
+    c.vlpis[ev] = v;
+    vlpis += ev === 0 ? `${v}` : `,${v}`;
+  }
+  c.text = `{"devid":${dev.guestDevid},"eventids":${dev.eventids},"vlpis":[${vlpis}]}`;
+  return c.text;
+}
+
+/**
+ * The last `lpi` and `its` text of a domain, with the values it was written from (kept on its
+ * vITS: VirtIts.snapCache): they change only when the guest writes the ITS or redistributor
+ * registers, so most snapshots reuse the text after comparing ten values.
+ */
+interface ItsText {
+  propbase: bigint;
+  rdistsEnabled: boolean;
+  nrLpis: number;
+  enabled: boolean;
+  cbaser: bigint;
+  cwriter: number;
+  creadr: number;
+  baserDev: bigint;
+  baserColl: bigint;
+  text: string;
 }
 
 function lpiJson(host: Host, d: Domain): string {
   const its = d.vits!;
-  const devices = itsDevicesJson(host, d);
-  return `,"lpi":{"propbase":"${toHex(d.rdistPropbase)}","rdists_enabled":${d.rdistsEnabled},"nr_lpis":${d.nrLpis}},` +
-    `"its":{"base":"${toHex(its.base)}","enabled":${its.enabled},"cbaser":"${toHex(its.cbaser)}","cwriter":"${toHex(its.cwriter)}",` +
-    `"creadr":"${toHex(its.creadr)}","baser0":"${toHex(its.baserDev)}","baser1":"${toHex(its.baserColl)}"},` +
-    `"its_devices":[${devices}]`;
+  let c = its.snapCache as ItsText | null;
+  if (c === null || c.propbase !== d.rdistPropbase || c.rdistsEnabled !== d.rdistsEnabled || c.nrLpis !== d.nrLpis || c.enabled !== its.enabled
+    || c.cbaser !== its.cbaser || c.cwriter !== its.cwriter || c.creadr !== its.creadr || c.baserDev !== its.baserDev || c.baserColl !== its.baserColl) {
+    const text = `,"lpi":{"propbase":"${toHex(d.rdistPropbase)}","rdists_enabled":${d.rdistsEnabled},"nr_lpis":${d.nrLpis}},` +
+      `"its":{"base":"${toHex(its.base)}","enabled":${its.enabled},"cbaser":"${toHex(its.cbaser)}","cwriter":"${toHex(its.cwriter)}",` +
+      `"creadr":"${toHex(its.creadr)}","baser0":"${toHex(its.baserDev)}","baser1":"${toHex(its.baserColl)}"},`;
+    c = { propbase: d.rdistPropbase, rdistsEnabled: d.rdistsEnabled, nrLpis: d.nrLpis, enabled: its.enabled, cbaser: its.cbaser,
+      cwriter: its.cwriter, creadr: its.creadr, baserDev: its.baserDev, baserColl: its.baserColl, text };
+    its.snapCache = c;
+  }
+  return `${c.text}"its_devices":[${itsDevicesJson(host, d)}]`;
 }
 
 // ----- end of the ITS additions -----

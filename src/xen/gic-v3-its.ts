@@ -20,6 +20,8 @@ export class ItsDevice {
   readonly hostLpiBlocks: number[] = [];
   /** pend_irqs: xzalloc'd records, one per event, made on first use (they start uninitialised). */
   private readonly pendIrqs = new Map<number, PendingIrq>();
+  /** Not Xen state: the snapshot writer's last `its_devices` entry for this device (src/machine/snapshot.ts), null until written. */
+  snapCache: object | null = null;
 
   constructor(
     readonly guestDoorbell: number,

@@ -75,6 +75,8 @@ export class VirtIts {
   maxCollections = 0;
   maxDevices = 0;
   readonly doorbellAddress: number;
+  /** Not Xen state: the snapshot writer's last `lpi` and `its` text for the domain (src/machine/snapshot.ts), null until written. */
+  snapCache: object | null = null;
 
   constructor(readonly d: Domain, readonly base: number, readonly devidBits: number, readonly evidBits: number) {
     this.doorbellAddress = base + ITS_DOORBELL_OFFSET;
