@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the performance figures of the model, each the median of several runs with
- * its spread. Pairs that are compared (apply vs step) are measured alternately in one process,
- * so a slow moment of the machine hits both. `-- --json` prints one JSON object whose keys are
+ * its spread. Figures that are compared (apply, step and core) are measured alternately in one
+ * process, so a slow moment of the machine hits them all. `-- --json` prints one JSON object whose keys are
  * the figure names; `-- --runs N` sets the runs per figure (at least 5); `-- --only a,b` runs
  * some figures only.
  *
@@ -9,6 +9,8 @@
  *   steady_apply_ops_s  v2 and v3, 1 vCPU, 4 LRs: inject k SPIs, enter, (ack, eoi) k times, exit for
  *                       k = 1..4, typed ops through Machine.apply
  *   steady_step_ops_s   the same ops as JSON objects through Machine.step (decode + apply)
+ *   steady_core_ops_s   the same ops on the model's Xen functions called directly (no dispatch,
+ *                       no precondition checks, no results): what the Xen code itself costs
  *   depth_ns_per_op     ns per op of a steady loop with N SPIs in flight on one vCPU, all of
  *                       equal priority (each re-injection walks the whole inflight list)
  *   snapshot_steps_s    random traces on a small config (1 pCPU, 1 vCPU, 32 SPIs, 4 LRs), the
@@ -123,28 +125,37 @@ function prepared(config: Config, setup: Raw[]): model.BenchMachine {
   return m;
 }
 
-function steadyPair(gic: 'v2' | 'v3', runs: number): { apply: Figure; step: Figure } {
+function steadyTrio(gic: 'v2' | 'v3', runs: number): { apply: Figure; step: Figure; core: Figure } {
   const round = steadyRound();
   const ops = decodeAll(round);
-  // Check once that the round leaves nothing behind and every ack sees its SPI.
+  // Check once that the round leaves nothing behind and every ack sees its SPI, and that the
+  // Xen functions called directly leave the same state as the ops through Machine.apply.
   const probe = prepared(steadyConfig(gic), setupSteps(4));
   round.forEach((s, i) => {
     const r = model.stepRaw(probe, s, i);
     if (s['op'] === 'ack' && typeof r.intid === 'number' && r.intid >= 1020) throw new Error('steady loop: ack found nothing');
   });
+  const probeCore = prepared(steadyConfig(gic), setupSteps(4));
+  model.coreAll(probeCore, ops);
+  if (model.snapshotJson(probeCore) !== model.snapshotJson(probe)) throw new Error('steady loop: the Xen functions called directly end in another state');
   const apply: number[] = [];
   const step: number[] = [];
+  const core: number[] = [];
   const ma = prepared(steadyConfig(gic), setupSteps(4));
   const ms = prepared(steadyConfig(gic), setupSteps(4));
+  const mc = prepared(steadyConfig(gic), setupSteps(4));
   const rounds = 200;
   for (let r = 0; r < runs + 1; r++) {
     const a = timed(300, () => { for (let i = 0; i < rounds; i++) model.applyAll(ma, ops); });
     const s = timed(300, () => { for (let i = 0; i < rounds; i++) model.stepAll(ms, round); });
+    const c = timed(300, () => { for (let i = 0; i < rounds; i++) model.coreAll(mc, ops); });
     if (r === 0) continue; // warm-up
     apply.push(a.perSecond * rounds * ops.length);
     step.push(s.perSecond * rounds * round.length);
+    core.push(c.perSecond * rounds * ops.length);
   }
-  return { apply: figure(apply, 'ops/s'), step: figure(step, 'ops/s') };
+  if (model.inflightCount(mc) !== 0) throw new Error('steady loop: SPIs left in flight by the Xen functions called directly');
+  return { apply: figure(apply, 'ops/s'), step: figure(step, 'ops/s'), core: figure(core, 'ops/s') };
 }
 
 /** ns per op with n SPIs in flight, all of equal priority, on one vCPU with 4 LRs. */
@@ -315,7 +326,7 @@ function buildMs(runs: number): Figure {
 
 // ----- the command -----
 
-const FIGURES = ['steady_apply_ops_s', 'steady_step_ops_s', 'depth_ns_per_op', 'snapshot_steps_s', 'replay_steps_s', 'check_steps_s', 'diff_steps_s', 'build_ms', 'lpi_s'] as const;
+const FIGURES = ['steady_apply_ops_s', 'steady_step_ops_s', 'steady_core_ops_s', 'depth_ns_per_op', 'snapshot_steps_s', 'replay_steps_s', 'check_steps_s', 'diff_steps_s', 'build_ms', 'lpi_s'] as const;
 type FigureName = (typeof FIGURES)[number];
 type Value = Figure | Record<string, Figure> | null;
 
@@ -361,11 +372,12 @@ function main(): number {
     else if ('median' in v) process.stdout.write(`${name.padEnd(20)} ${fmt(v as Figure)}\n`);
     else for (const [k, f] of Object.entries(v)) process.stdout.write(`${`${name}.${k}`.padEnd(20)} ${fmt(f)}\n`);
   };
-  if (only.has('steady_apply_ops_s') || only.has('steady_step_ops_s')) {
-    const v2 = steadyPair('v2', runs);
-    const v3 = steadyPair('v3', runs);
+  if (only.has('steady_apply_ops_s') || only.has('steady_step_ops_s') || only.has('steady_core_ops_s')) {
+    const v2 = steadyTrio('v2', runs);
+    const v3 = steadyTrio('v3', runs);
     if (only.has('steady_apply_ops_s')) note('steady_apply_ops_s', { v2: v2.apply, v3: v3.apply });
     if (only.has('steady_step_ops_s')) note('steady_step_ops_s', { v2: v2.step, v3: v3.step });
+    if (only.has('steady_core_ops_s')) note('steady_core_ops_s', { v2: v2.core, v3: v3.core });
   }
   if (only.has('depth_ns_per_op')) note('depth_ns_per_op', Object.fromEntries([4, 16, 64, 256, 960].map((n) => [String(n), depth(n, runs)])));
   if (only.has('snapshot_steps_s')) note('snapshot_steps_s', snapshotSteps(runs));
