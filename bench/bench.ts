@@ -1,9 +1,9 @@
 /**
  * `npm run bench`: the performance figures of the model, each the median of several runs with
  * its spread. Figures that are compared (apply, step and core) are measured alternately in one
- * process, so a slow moment of the machine hits them all. `-- --json` prints one JSON object whose keys are
- * the figure names; `-- --runs N` sets the runs per figure (at least 5); `-- --only a,b` runs
- * some figures only.
+ * process, so a slow moment of the machine hits them all. `-- --json` prints one JSON object
+ * whose keys are the figure names; `-- --runs N` sets the runs per figure (at least 5);
+ * `-- --only a,b` runs some figures only.
  *
  * Figures (README, "Performance"):
  *   steady_apply_ops_s  v2 and v3, 1 vCPU, 4 LRs: inject k SPIs, enter, (ack, eoi) k times, exit for
