@@ -6,9 +6,10 @@
  * (`npm run fuzz`) and by the mutation runner.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { generateTraceWithOps, type ConfigOptions, type GeneratedTrace } from '../conformance/gen.js';
+import { generateTraceWithOps, type ConfigOptions, type GenOptions, type GeneratedTrace } from '../conformance/gen.js';
 import { deviceVms } from '../conformance/gen-vmm.js';
 import { Machine, TraceError } from '../machine/machine.js';
+import type { Op } from '../machine/ops.js';
 import { isDeviceDomain } from '../machine/config.js';
 import type { MutantName } from '../xen/mutants.js';
 import { StepMonitor, describeFinding, type Finding } from './monitor.js';
@@ -89,6 +90,85 @@ function widen(r: Range, x: number): void {
 
 const EMPTY = (): Range => ({ min: Infinity, max: -Infinity });
 
+/** One trace checked step by step: the machine the checks followed, its monitor, what they counted and found. */
+interface CheckedTrace {
+  /** The generated trace; with a violation, cut after the violating step. */
+  trace: GeneratedTrace;
+  m: Machine;
+  monitor: StepMonitor;
+  steps: number;
+  crashes: number;
+  violation: CampaignViolation | null;
+}
+
+/** What the monitor found at step `k` (op `op`) of the trace of `seed`. */
+function violationOf(seed: number, k: number, op: Op, found: readonly Finding[], trace: GeneratedTrace): CampaignViolation {
+  return { seed, step: k, op: op.op, ids: [...new Set(found.map((f) => f.id))], findings: found.map(describeFinding), trace };
+}
+
+/**
+ * The reference model: the generator's machine is the model's run of the trace, and the monitor
+ * follows it as it generates (a candidate the model refuses changes nothing, and the monitor's
+ * `before` keeps nothing that the next `before` does not replace), so the trace is not run a
+ * second time. P7 on every config with two or more domains (StepMonitor's default).
+ */
+function checkWhileGenerating(seed: number, gen: GenOptions): CheckedTrace {
+  let m: Machine | null = null;
+  let monitor: StepMonitor | null = null;
+  let steps = 0;
+  let crashes = 0;
+  let found: Finding[] = [];
+  const g = generateTraceWithOps(seed, gen, {
+    start: (gm) => {
+      m = gm;
+      monitor = new StepMonitor(gm);
+    },
+    before: (op) => monitor!.before(op),
+    after: (gm, op, r) => {
+      steps += 1;
+      found = monitor!.after(op, r);
+      if (found.length > 0) return false;
+      if (gm.crashed !== null) crashes += 1;
+      return true;
+    },
+  });
+  // The generator stops at a finding, so the step that found it is the trace's last.
+  const last = g.ops.length - 1;
+  const violation = found.length > 0 ? violationOf(seed, last, g.ops[last]!, found, g.trace) : null;
+  return { trace: g.trace, m: m!, monitor: monitor!, steps, crashes, violation };
+}
+
+/** A mutant: the reference model generates the trace, the mutant runs it on a machine of its own. */
+function checkOnMutant(seed: number, gen: GenOptions, mutant: MutantName): CheckedTrace {
+  const { trace, ops } = generateTraceWithOps(seed, gen);
+  const m = E.getOrElseW(() => { throw new Error(`seed ${seed}: generated config refused`); })(Machine.create(trace.config, 'config', mutant));
+  const monitor = new StepMonitor(m);
+  const cut = (k: number): GeneratedTrace => ({ ...trace, steps: trace.steps.slice(0, k + 1) });
+  let steps = 0;
+  let crashes = 0;
+  let violation: CampaignViolation | null = null;
+  for (let k = 0; k < ops.length; k++) {
+    const op = ops[k]!;
+    monitor.before(op);
+    const r = m.apply(op, k);
+    steps += 1;
+    if (r instanceof TraceError) {
+      violation = { seed, step: k, op: op.op, ids: ['trace error'], findings: [r.message], trace: cut(k) };
+      break;
+    }
+    const found = monitor.after(op, r);
+    if (found.length > 0) {
+      violation = violationOf(seed, k, op, found, cut(k));
+      break;
+    }
+    if (m.crashed !== null) {
+      crashes += 1;
+      break;
+    }
+  }
+  return { trace, m, monitor, steps, crashes, violation };
+}
+
 /** Run a campaign; it stops at the first violation. */
 export function runCampaign(o: CampaignOptions): CampaignResult {
   const res: CampaignResult = {
@@ -106,78 +186,18 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
     const isMulti = i >= o.count;
     const seed = o.seed + (isMulti ? i - o.count : i);
     const gen = { ...o, steps: o.steps, multiDomain: isMulti };
-    const count = (): void => {
-      if (isMulti) md.steps += 1;
-      else res.steps += 1;
-    };
-    const crashed = (): void => {
-      if (isMulti) md.crashes += 1;
-      else res.crashes += 1;
-    };
-    /** The machine the checks followed, and its monitor. */
-    const run: { m?: Machine; monitor?: StepMonitor } = {};
-    let trace: GeneratedTrace;
-    if (mutant === null) {
-      // The generator's machine is the reference model's run of the trace: the monitor follows
-      // it as it generates (a candidate the model refuses changes nothing, and the monitor's
-      // `before` keeps nothing that the next `before` does not replace), so the trace is not
-      // run a second time. P7 on every config with two or more domains (StepMonitor's default).
-      let k = 0;
-      let found: Finding[] = [];
-      const g = generateTraceWithOps(seed, gen, {
-        start: (gm) => {
-          run.m = gm;
-          run.monitor = new StepMonitor(gm);
-        },
-        before: (op) => run.monitor!.before(op),
-        after: (gm, op, r) => {
-          count();
-          found = run.monitor!.after(op, r);
-          if (found.length > 0) return false;
-          if (gm.crashed !== null) crashed();
-          k += 1;
-          return true;
-        },
-      });
-      trace = g.trace;
-      if (found.length > 0) {
-        const op = g.ops[k]!;
-        res.violation = { seed, step: k, op: op.op, ids: [...new Set(found.map((f) => f.id))], findings: found.map(describeFinding), trace };
-      }
-    } else {
-      // A mutant: the reference model generates the trace, the mutant runs it.
-      const g = generateTraceWithOps(seed, gen);
-      trace = g.trace;
-      const m = E.getOrElseW(() => { throw new Error(`seed ${seed}: generated config refused`); })(Machine.create(trace.config, 'config', mutant));
-      const monitor = new StepMonitor(m);
-      run.m = m;
-      run.monitor = monitor;
-      const cut = (k: number): GeneratedTrace => ({ ...trace, steps: trace.steps.slice(0, k + 1) });
-      for (let k = 0; k < g.ops.length; k++) {
-        const op = g.ops[k]!;
-        monitor.before(op);
-        const r = m.apply(op, k);
-        count();
-        if (r instanceof TraceError) {
-          res.violation = { seed, step: k, op: op.op, ids: ['trace error'], findings: [r.message], trace: cut(k) };
-          break;
-        }
-        const found = monitor.after(op, r);
-        if (found.length > 0) {
-          res.violation = { seed, step: k, op: op.op, ids: [...new Set(found.map((f) => f.id))], findings: found.map(describeFinding), trace: cut(k) };
-          break;
-        }
-        if (m.crashed !== null) {
-          crashed();
-          break;
-        }
-      }
-    }
+    const { trace, m, monitor, steps, crashes, violation } = mutant === null ? checkWhileGenerating(seed, gen) : checkOnMutant(seed, gen, mutant);
+    res.violation = violation;
     const c = trace.config;
     if (isMulti) {
       md.traces += 1;
+      md.steps += steps;
+      md.crashes += crashes;
       widen(md.domains, c.domains.length);
     } else {
+      res.traces += 1;
+      res.steps += steps;
+      res.crashes += crashes;
       res.configs[c.gic] += 1;
       widen(res.configs.nrLrs, c.nr_lrs);
       widen(res.configs.pcpus, c.pcpus);
@@ -186,9 +206,6 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
         widen(res.configs.vcpus, d.vcpus);
         widen(res.configs.spis, Math.ceil(d.nr_spis / 32) * 32);
       }
-    }
-    const { m, monitor } = run as Required<typeof run>;
-    if (!isMulti) {
       for (const vm of deviceVms(m)) {
         res.vmm.domains += 1;
         if (vm.dead) res.vmm.dead += 1;
@@ -199,7 +216,6 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
       md.p7.traces += 1;
       addNoninterferenceStats(md.p7, monitor.noninterference.stats);
     }
-    if (!isMulti) res.traces += 1;
     o.onTrace?.(res.traces + md.traces, res.steps + md.steps);
   }
   for (let i = 0; i < o.delivery && res.violation === null && res.delivery.failure === null; i++) {
