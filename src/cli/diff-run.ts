@@ -89,8 +89,7 @@ export async function runDiff(d: DiffOptions, io: Io, started: StartedSide | nul
     }
     const hello = await helloing;
     if (hello.format !== TRACE_FORMAT) throw new ProtocolError(other.label, `speaks ${JSON.stringify(hello.format)}, not ${TRACE_FORMAT}`);
-    const known = new Set<string>(OP_NAMES);
-    const unknown = [...new Set(hello.ops)].filter((op) => !known.has(op));
+    const unknown = [...new Set(hello.ops)].filter((op) => !everyOp.has(op));
     if (unknown.length > 0) {
       throw new ProtocolError(other.label, `lists ops in hello that vgic-trace/1 does not have: ${unknown.map((op) => JSON.stringify(op)).join(', ')} (known: ${OP_NAMES.join(', ')})`);
     }
@@ -103,7 +102,7 @@ export async function runDiff(d: DiffOptions, io: Io, started: StartedSide | nul
       : { ...compare.right, allow: (d: Divergence, c: DiffCase) => explainDivergence(c, d, allowed) };
     const allowedBy: Record<string, number> = {};
     const ops = new Set(hello.ops);
-    if (ops.size !== everyOp.size) early.length = 0;
+    if (ops.size !== everyOp.size) early.length = 0; // (ops holds no unknown op: the same size is the same set)
     io.err(`vgic diff: against ${esc(hello.name)} (${hello.ops.length} ops: ${esc(hello.ops.join(', '))})\n`);
     let compared = 0;
     let allowedCases = 0;

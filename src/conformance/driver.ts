@@ -16,7 +16,7 @@ import { jsonErrorText, parseJson } from './json.js';
 import { MAX_RESPONSE_LINE_BYTES, formatBytes } from './limits.js';
 import { LineReader, type ByteLineEvent } from './lines.js';
 import { Server, decodeResponse, type CommandName, type SnapshotAbility, type SnapshotLevel } from './protocol.js';
-import { startSide, type StartedSide } from './spawn.js';
+import { killSide, startSide, type StartedSide } from './spawn.js';
 
 export class ProtocolError extends Error {
   constructor(readonly side: string, message: string) {
@@ -421,15 +421,6 @@ export class ProcessDriver extends LineDriver {
         });
       });
     }
-    // Whatever is left of its process group (the shell may be gone, what it started not).
-    if (this.child.pid !== undefined) {
-      try {
-        process.kill(-this.child.pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
-    this.child.stdout.destroy();
-    this.child.stderr.destroy();
+    killSide(this.child);
   }
 }

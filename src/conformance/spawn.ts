@@ -55,16 +55,24 @@ export function startSide(command: string): StartedSide {
     abandon: () => {
       if (adopted) return;
       adopted = true;
-      if (child.pid !== undefined && exit === null) {
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          // Already gone.
-        }
-      }
-      child.stdout.destroy();
-      child.stderr.destroy();
+      killSide(child);
       child.stdin.destroy();
     },
   };
+}
+
+/**
+ * Kill whatever is left of a started command's process group (the shell may be gone, what it
+ * started not) and stop reading its output.
+ */
+export function killSide(child: ChildProcessWithoutNullStreams): void {
+  if (child.pid !== undefined) {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+  child.stdout.destroy();
+  child.stderr.destroy();
 }

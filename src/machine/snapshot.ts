@@ -379,34 +379,58 @@ function deviceJson(host: Host, dev: ItsDevice): string {
   return c.text;
 }
 
+/** The values a domain's `lpi` and `its` entries are written from (lpiJson) and compared by (sameLpiState). */
+interface ItsRegs {
+  readonly propbase: bigint;
+  readonly rdistsEnabled: boolean;
+  readonly nrLpis: number;
+  readonly base: number;
+  readonly enabled: boolean;
+  readonly cbaser: bigint;
+  readonly cwriter: number;
+  readonly creadr: number;
+  readonly baserDev: bigint;
+  readonly baserColl: bigint;
+}
+
+/** Domain d's ItsRegs (a domain with an ITS). */
+function itsRegs(d: Domain): ItsRegs {
+  const its = d.vits!;
+  return {
+    propbase: d.rdistPropbase, rdistsEnabled: d.rdistsEnabled, nrLpis: d.nrLpis, base: its.base, enabled: its.enabled,
+    cbaser: its.cbaser, cwriter: its.cwriter, creadr: its.creadr, baserDev: its.baserDev, baserColl: its.baserColl,
+  };
+}
+
+/** Has domain d (with an ITS) the values `r`? */
+function hasItsRegs(d: Domain, r: ItsRegs): boolean {
+  const its = d.vits!;
+  return r.propbase === d.rdistPropbase && r.rdistsEnabled === d.rdistsEnabled && r.nrLpis === d.nrLpis && r.base === its.base
+    && r.enabled === its.enabled && r.cbaser === its.cbaser && r.cwriter === its.cwriter && r.creadr === its.creadr
+    && r.baserDev === its.baserDev && r.baserColl === its.baserColl;
+}
+
 /**
  * The last `lpi` and `its` text of a domain, with the values it was written from (kept on its
  * vITS: VirtIts.snapCache): they change only when the guest writes the ITS or redistributor
- * registers, so most snapshots reuse the text after comparing ten values.
+ * registers, so most snapshots reuse the text after comparing the values.
  */
 interface ItsText {
-  propbase: bigint;
-  rdistsEnabled: boolean;
-  nrLpis: number;
-  enabled: boolean;
-  cbaser: bigint;
-  cwriter: number;
-  creadr: number;
-  baserDev: bigint;
-  baserColl: bigint;
-  text: string;
+  readonly regs: ItsRegs;
+  readonly text: string;
 }
 
 function lpiJson(host: Host, d: Domain): string {
   const its = d.vits!;
   let c = its.snapCache as ItsText | null;
-  if (c === null || c.propbase !== d.rdistPropbase || c.rdistsEnabled !== d.rdistsEnabled || c.nrLpis !== d.nrLpis || c.enabled !== its.enabled
-    || c.cbaser !== its.cbaser || c.cwriter !== its.cwriter || c.creadr !== its.creadr || c.baserDev !== its.baserDev || c.baserColl !== its.baserColl) {
-    const text = `,"lpi":{"propbase":"${toHex(d.rdistPropbase)}","rdists_enabled":${d.rdistsEnabled},"nr_lpis":${d.nrLpis}},` +
-      `"its":{"base":"${toHex(its.base)}","enabled":${its.enabled},"cbaser":"${toHex(its.cbaser)}","cwriter":"${toHex(its.cwriter)}",` +
-      `"creadr":"${toHex(its.creadr)}","baser0":"${toHex(its.baserDev)}","baser1":"${toHex(its.baserColl)}"},`;
-    c = { propbase: d.rdistPropbase, rdistsEnabled: d.rdistsEnabled, nrLpis: d.nrLpis, enabled: its.enabled, cbaser: its.cbaser,
-      cwriter: its.cwriter, creadr: its.creadr, baserDev: its.baserDev, baserColl: its.baserColl, text };
+  if (c === null || !hasItsRegs(d, c.regs)) {
+    const r = itsRegs(d);
+    c = {
+      regs: r,
+      text: `,"lpi":{"propbase":"${toHex(r.propbase)}","rdists_enabled":${r.rdistsEnabled},"nr_lpis":${r.nrLpis}},` +
+        `"its":{"base":"${toHex(r.base)}","enabled":${r.enabled},"cbaser":"${toHex(r.cbaser)}","cwriter":"${toHex(r.cwriter)}",` +
+        `"creadr":"${toHex(r.creadr)}","baser0":"${toHex(r.baserDev)}","baser1":"${toHex(r.baserColl)}"},`,
+    };
     its.snapCache = c;
   }
   return `${c.text}"its_devices":[${itsDevicesJson(host, d)}]`;
@@ -570,21 +594,15 @@ function lrsJson(host: Host, lrs: Uint32Array, raw: boolean): string {
   const nrLrs = host.nrLrs;
   const cache = lrsTexts[raw ? 0 : 1];
   let c = cache.get(lrs);
-  let fresh = false;
-  if (c === undefined || c.words.length !== 2 * nrLrs) {
-    c = { words: new Uint32Array(2 * nrLrs), texts: new Array<string>(nrLrs).fill(''), all: '' };
+  if (c === undefined) {
+    c = { words: new Uint32Array(2 * nrLrs), texts: new Array<string>(nrLrs).fill(''), all: '[]' };
     cache.set(lrs, c);
-    fresh = true;
-  } else {
-    let same = true;
-    for (let i = 0; i < 2 * nrLrs; i++) {
-      if (c.words[i] !== lrs[i]) {
-        same = false;
-        break;
-      }
-    }
-    if (same) return c.all;
   }
+  let same = true;
+  for (let i = 0; i < 2 * nrLrs && same; i++) same = c.words[i] === lrs[i];
+  if (same) return c.all;
+  // An LR's text is reused while its words are those it was written from. A valid LR's state
+  // bits make its words non-zero, so the zero words of a new cache never match one.
   let s = '[';
   let first = true;
   for (let lr = 0; lr < nrLrs; lr++) {
@@ -592,12 +610,9 @@ function lrsJson(host: Host, lrs: Uint32Array, raw: boolean): string {
     const hi = lrs[2 * lr + 1]!;
     const state = getField(lrs, lr, layout.state);
     if (state !== 0) {
-      let t = c.texts[lr]!;
-      if (fresh || t === '' || c.words[2 * lr] !== lo || c.words[2 * lr + 1] !== hi) c.texts[lr] = t = lrJson(layout, lrs, lr, state, raw);
-      s += first ? t : `,${t}`;
+      if (c.words[2 * lr] !== lo || c.words[2 * lr + 1] !== hi) c.texts[lr] = lrJson(layout, lrs, lr, state, raw);
+      s += first ? c.texts[lr]! : `,${c.texts[lr]!}`;
       first = false;
-    } else {
-      c.texts[lr] = '';
     }
     c.words[2 * lr] = lo;
     c.words[2 * lr + 1] = hi;
@@ -742,11 +757,7 @@ function sameLpiState(ha: Host, a: Domain, hb: Host, b: Domain): boolean {
     if (!sameRecord(p, q) || p.lpiPriority !== q.lpiPriority || lpiVcpu(a, p) !== lpiVcpu(b, q)) return false;
   }
   // What lpiJson writes, value by value.
-  const x = a.vits!;
-  const y = b.vits!;
-  if (a.rdistPropbase !== b.rdistPropbase || a.rdistsEnabled !== b.rdistsEnabled || a.nrLpis !== b.nrLpis || x.base !== y.base
-    || x.enabled !== y.enabled || x.cbaser !== y.cbaser || x.cwriter !== y.cwriter || x.creadr !== y.creadr || x.baserDev !== y.baserDev
-    || x.baserColl !== y.baserColl || a.itsDevices.size !== b.itsDevices.size) return false;
+  if (!hasItsRegs(b, itsRegs(a)) || a.itsDevices.size !== b.itsDevices.size) return false;
   const da = devicesByDevid(a);
   const db = devicesByDevid(b);
   for (let i = 0; i < da.length; i++) {

@@ -25,16 +25,15 @@ export class GuestRam {
 
   /** Is the 4 KiB page holding `gpa` RAM of this domain (p2m_ram_rw)? */
   isRamPage(gpa: number): boolean {
-    if (!Number.isSafeInteger(gpa) || gpa < 0) return false;
-    for (const r of this.regions) if (gpa >= r.base && gpa < r.base + r.size) return true;
-    return false;
+    return this.regionOf(gpa) !== null;
   }
 
   /** Is every byte of [gpa, gpa + len) RAM? */
   isRamRange(gpa: number, len: number): boolean {
     if (len <= 0) return true;
     const end = gpa + len;
-    // Page by page, as Xen's walk; a page inside a region vouches for the rest of that region.
+    // Page by page, as Xen's walk; a page inside a region vouches for the rest of that region
+    // (regions are whole 4 KiB pages: trace-format §9.1).
     for (let page = Math.floor(gpa / PAGE_SIZE) * PAGE_SIZE; page < end;) {
       const r = this.regionOf(page);
       if (r === null) return false;
